@@ -1,0 +1,275 @@
+"""The ``coach`` command. Each subcommand builds its dependencies the same way
+the Slack app does, and turns every expected failure into a clear message."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot import playbooks
+from bot.config import ConfigError, load_settings
+from bot.db import migrate
+from bot.db.engine import transaction
+from bot.deps import Deps, build_deps
+from bot.imports.csvfile import ImportRefused
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def friendly(fn: F) -> F:
+    """Expected errors become one clear message and exit status 1, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as e:
+            _fail(str(e))
+        except playbooks.PlaybookError as e:
+            _fail("the playbook is invalid:\n" + "\n".join(f"  {p}" for p in e.problems)
+                  + "\n(check it with: coach playbook check FILE)")
+        except ImportRefused as e:
+            _fail(e.report())
+        except sa.exc.OperationalError as e:
+            _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), envvar="COACH_CONFIG",
+              help="A TOML settings file (default: $COACH_CONFIG). Environment variables override it.")
+@click.version_option(package_name="pipeline-coach")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None) -> None:
+    """Pipeline Coach: the weekly sales pipeline review, in Slack.
+
+    Settings come from the environment (DATABASE_URL, COACH_PLAYBOOK,
+    COACH_ADMINS, ...) or a TOML file. Start with `coach init`.
+    """
+    ctx.obj = {"config_file": config_file}
+
+
+def deps_from(ctx: click.Context) -> Deps:
+    try:
+        return build_deps(load_settings(config_file=ctx.find_root().obj["config_file"]))
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@contextmanager
+def ready_db(deps: Deps) -> Iterator[so.Session]:
+    """A transaction on a database that is migrated to the current schema."""
+    current = migrate.current_revision(deps.engine)
+    if current != migrate.head_revision():
+        where = sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)
+        state = "is not initialised" if current is None else f"is at schema {current}, not the current one"
+        _fail(f"the database {where} {state}: run `coach init` (or `coach db upgrade`)")
+    with transaction(deps.sessions) as session:
+        yield session
+
+
+# --- init / db ---------------------------------------------------------------
+
+
+@main.command()
+@click.pass_context
+@friendly
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database and check the playbook. Safe to run again."""
+    deps = deps_from(ctx)
+    pb = deps.playbook
+    migrate.upgrade(deps.engine)
+    where = sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"Database ready: {where} (schema {migrate.current_revision(deps.engine)})")
+    click.echo(f"Playbook: {pb.name.en} ({len(pb.stages)} stages: {', '.join(pb.keys)})")
+    click.echo("Next: coach org import ORG.csv, then coach deals import DEALS.csv")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
+@click.pass_context
+@friendly
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply the schema migrations (Alembic)."""
+    deps = deps_from(ctx)
+    migrate.upgrade(deps.engine, revision)
+    click.echo(f"Database at schema {migrate.current_revision(deps.engine)}")
+
+
+@db.command("current")
+@click.pass_context
+@friendly
+def db_current(ctx: click.Context) -> None:
+    """Print the database's schema revision and the newest one this version knows."""
+    deps = deps_from(ctx)
+    click.echo(f"database: {migrate.current_revision(deps.engine) or 'empty'}; newest: {migrate.head_revision()}")
+
+
+# --- playbook ----------------------------------------------------------------
+
+
+@main.group()
+def playbook() -> None:
+    """Inspect and validate sales playbooks."""
+
+
+@playbook.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def playbook_check(file: Path) -> None:
+    """Validate a playbook FILE and list every problem with its line."""
+    problems = playbooks.check_playbook(file)
+    if problems:
+        for p in problems:
+            click.echo(str(p), err=True)
+        _fail(f"{len(problems)} problem(s) in {file}")
+    pb = playbooks.load_playbook(file)
+    click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)})")
+
+
+@playbook.command("show")
+@click.argument("name_or_file", required=False)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.pass_context
+@friendly
+def playbook_show(ctx: click.Context, name_or_file: str | None, lang: str) -> None:
+    """Print the active playbook (or NAME_OR_FILE: default, industrial, or a path)."""
+    pb = playbooks.load_playbook(name_or_file) if name_or_file else deps_from(ctx).playbook
+    click.echo(playbooks.describe_playbook(pb, lang))
+
+
+# --- org ---------------------------------------------------------------------
+
+
+@main.group()
+def org() -> None:
+    """The people the bot serves and who reports to whom."""
+
+
+@org.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def org_import(ctx: click.Context, file: Path) -> None:
+    """Import people from FILE (CSV: email,name,manager_email,slack_user_id,timezone,country).
+
+    Re-importing updates people in place. If any line has a problem, every
+    problem is listed and nothing is written.
+    """
+    from bot.imports.org_csv import import_org
+
+    deps = deps_from(ctx)
+    with ready_db(deps) as session:
+        result = import_org(session, file, now=deps.clock.now())
+    click.echo(f"Org imported from {file}: {result.created} added, {result.updated} updated")
+
+
+@org.command("show")
+@click.pass_context
+@friendly
+def org_show(ctx: click.Context) -> None:
+    """Print the org tree with each person's tier."""
+    from bot.db.models import Person
+
+    deps = deps_from(ctx)
+    with ready_db(deps) as session:
+        people = list(session.scalars(sa.select(Person).order_by(Person.email)))
+        if not people:
+            _fail("the org is empty: import it with `coach org import FILE.csv`")
+        for top in (p for p in people if p.manager is None):
+            _echo_tree(top, 0)
+
+
+def _echo_tree(person: Any, depth: int) -> None:
+    extra = ", ".join(x for x in (person.timezone, person.country, person.slack_user_id) if x)
+    click.echo(f"{'  ' * depth}{person.name} <{person.email}> tier {person.tier}" + (f" ({extra})" if extra else ""))
+    for r in person.reports:
+        _echo_tree(r, depth + 1)
+
+
+# --- deals -------------------------------------------------------------------
+
+
+@main.group()
+def deals() -> None:
+    """Import, export and list deals."""
+
+
+@deals.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def deals_import(ctx: click.Context, file: Path) -> None:
+    """Import deals from FILE (CSV: ref,name,account,owner_email,amount,currency,stage,close_date,next_step).
+
+    Rows with a known ref update that deal; an empty ref gets a new one. If
+    any line has a problem, every problem is listed and nothing is written.
+    """
+    from bot.imports.deals_csv import import_deals
+
+    deps = deps_from(ctx)
+    pb = deps.playbook
+    with ready_db(deps) as session:
+        result = import_deals(session, file, pb, now=deps.clock.now())
+    click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
+
+
+@deals.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def deals_export(ctx: click.Context, file: Path | None) -> None:
+    """Write every deal as CSV to FILE (default: standard output), in the import format."""
+    from bot.db.models import Deal
+    from bot.imports.deals_csv import export_deals
+
+    deps = deps_from(ctx)
+    with ready_db(deps) as session:
+        rows = session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner)))
+        if file is None:
+            export_deals(rows, sys.stdout)
+            return
+        with file.open("w", encoding="utf-8", newline="") as out:
+            count = export_deals(rows, out)
+    click.echo(f"{count} deals written to {file}", err=True)
+
+
+@deals.command("list")
+@click.option("--owner", help="Only this person's deals (email), or everyone beneath them for a manager.")
+@click.option("--all", "show_all", is_flag=True, help="Include won and lost deals.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.pass_context
+@friendly
+def deals_list(ctx: click.Context, owner: str | None, show_all: bool, lang: str) -> None:
+    """List deals by stage, each with what it still needs for its next stage."""
+    from bot.services.review import pipeline_text
+
+    deps = deps_from(ctx)
+    pb = deps.playbook
+    with ready_db(deps) as session:
+        try:
+            click.echo(pipeline_text(session, pb, owner=owner, include_closed=show_all, lang=lang,
+                                     now=deps.clock.now()))
+        except LookupError as e:
+            _fail(str(e))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,106 @@
+"""Settings from the environment, with an optional TOML config file.
+
+Environment variables win over the file so a deployment can override one
+value without editing it. Everything has a default that works on a fresh
+machine: an SQLite file in the user's data directory and the default playbook.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "pipeline-coach"
+
+# Setting name -> environment variable. The config file uses the lower-case names.
+ENV = {
+    "database_url": "DATABASE_URL",
+    "playbook": "COACH_PLAYBOOK",
+    "admins": "COACH_ADMINS",
+    "data_dir": "COACH_DATA_DIR",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    playbook: str = "default"
+    admins: frozenset[str] = field(default_factory=frozenset)
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def is_admin(self, email: str) -> bool:
+        return email.lower() in self.admins
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file {path} does not exist (set COACH_CONFIG to an existing TOML file)") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
+    unknown = sorted(set(raw) - set(ENV))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(ENV)}")
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build settings from ``environ`` (default ``os.environ``) and an optional file.
+
+    The file is ``config_file`` or, if unset, ``$COACH_CONFIG``.
+    """
+    env = os.environ if environ is None else environ
+    path = config_file or (Path(env["COACH_CONFIG"]) if env.get("COACH_CONFIG") else None)
+    values: dict[str, object] = dict(_read_file(path)) if path else {}
+    for name, var in ENV.items():
+        if env.get(var):
+            values[name] = env[var]
+
+    data_dir = Path(str(values.get("data_dir") or default_data_dir())).expanduser()
+    database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'coach.db'}")
+    if database_url.startswith("postgres://"):  # Heroku-style URLs
+        database_url = "postgresql://" + database_url.removeprefix("postgres://")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    admins_raw = values.get("admins") or ""
+    admins = admins_raw if isinstance(admins_raw, list) else str(admins_raw).split(",")
+    api_url = str(values.get("slack_api_url") or "https://slack.com/api/")
+    if not api_url.endswith("/"):
+        api_url += "/"
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        playbook=str(values.get("playbook") or "default"),
+        admins=frozenset(str(a).strip().lower() for a in admins if str(a).strip()),
+        slack_bot_token=str(values.get("slack_bot_token") or ""),
+        slack_signing_secret=str(values.get("slack_signing_secret") or ""),
+        slack_app_token=str(values.get("slack_app_token") or ""),
+        slack_api_url=api_url,
+    )

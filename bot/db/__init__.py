@@ -1,0 +1,1 @@
+"""Storage: typed ORM models, repositories and session handling (Alembic beside it)."""

@@ -1,0 +1,186 @@
+"""The tables. Alembic migrations are the only way the schema changes;
+``tests/integration/test_migrations.py`` checks these models and the
+migrations agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC on every backend.
+
+    SQLite keeps no offset, so values are normalised to UTC on the way in and
+    marked UTC on the way out; naive datetimes are refused as a bug.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Stable constraint names so migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: sa.Numeric(18, 2)}  # noqa: RUF012 (SQLAlchemy's API)
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    slack_user_id: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
+    timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    manager_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    # Derived from the tree on every org change; stored so digests can select by tier.
+    tier: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime]
+    updated_at: so.Mapped[datetime]
+
+    manager: so.Mapped[Person | None] = so.relationship(remote_side=[id], back_populates="reports")
+    reports: so.Mapped[list[Person]] = so.relationship(back_populates="manager", order_by="Person.email")
+
+    def __repr__(self) -> str:
+        return f"<Person {self.email}>"
+
+
+class Deal(Base):
+    __tablename__ = "deal"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ref: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    account: so.Mapped[str] = so.mapped_column(sa.String(200))
+    owner_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"), index=True)
+    amount: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    close_date: so.Mapped[date | None]
+    stage: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    forecast: so.Mapped[str] = so.mapped_column(sa.String(20))
+    next_step: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    next_step_date: so.Mapped[date | None]
+    lost_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    stage_entered_at: so.Mapped[datetime]
+    created_at: so.Mapped[datetime]
+    updated_at: so.Mapped[datetime]
+
+    owner: so.Mapped[Person] = so.relationship()
+    bant: so.Mapped[list[BantAnswer]] = so.relationship(cascade="all, delete-orphan", order_by="BantAnswer.item")
+    contacts: so.Mapped[list[Contact]] = so.relationship(cascade="all, delete-orphan", order_by="Contact.id")
+    characteristics: so.Mapped[list[ConfirmedCharacteristic]] = so.relationship(cascade="all, delete-orphan")
+    evaluation_answers: so.Mapped[list[EvaluationAnswer]] = so.relationship(cascade="all, delete-orphan")
+    history: so.Mapped[list[StageChange]] = so.relationship(
+        cascade="all, delete-orphan", order_by="StageChange.changed_at, StageChange.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Deal {self.ref} {self.stage}>"
+
+
+class BantAnswer(Base):
+    __tablename__ = "bant_answer"
+    __table_args__ = (sa.UniqueConstraint("deal_id", "item", name="uq_bant_answer_deal_item"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
+    item: so.Mapped[str] = so.mapped_column(sa.String(40))
+    answer: so.Mapped[str] = so.mapped_column(sa.Text)
+    confirmed_at: so.Mapped[datetime]
+    confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+
+
+class Contact(Base):
+    """A person at the customer holding one of the four buying roles."""
+
+    __tablename__ = "contact"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(40))
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+
+class ConfirmedCharacteristic(Base):
+    __tablename__ = "confirmed_characteristic"
+    __table_args__ = (sa.UniqueConstraint("deal_id", "key", name="uq_confirmed_characteristic_deal_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
+    key: so.Mapped[str] = so.mapped_column(sa.String(60))
+    confirmed_at: so.Mapped[datetime]
+
+
+class EvaluationAnswer(Base):
+    __tablename__ = "evaluation_answer"
+    __table_args__ = (
+        sa.UniqueConstraint("deal_id", "evaluation", "item", name="uq_evaluation_answer_deal_evaluation_item"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
+    evaluation: so.Mapped[str] = so.mapped_column(sa.String(40))
+    item: so.Mapped[str] = so.mapped_column(sa.String(60))
+    answer: so.Mapped[bool]
+    answered_at: so.Mapped[datetime]
+
+
+class StageChange(Base):
+    """One move of a deal between stages; creation is a move from nothing."""
+
+    __tablename__ = "stage_change"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    from_stage: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    to_stage: so.Mapped[str] = so.mapped_column(sa.String(40))
+    changed_at: so.Mapped[datetime] = so.mapped_column(index=True)
+    changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    gate_overridden: so.Mapped[bool] = so.mapped_column(default=False)
+
+    changed_by: so.Mapped[Person | None] = so.relationship()
+
+
+class DealSnapshot(Base):
+    """A deal's key fields as they stood in a given week (keyed by its Monday)."""
+
+    __tablename__ = "deal_snapshot"
+    __table_args__ = (sa.UniqueConstraint("deal_id", "week", name="uq_deal_snapshot_deal_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
+    week: so.Mapped[date] = so.mapped_column(index=True)
+    stage: so.Mapped[str] = so.mapped_column(sa.String(40))
+    amount: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    close_date: so.Mapped[date | None]
+    forecast: so.Mapped[str] = so.mapped_column(sa.String(20))
+    taken_at: so.Mapped[datetime]

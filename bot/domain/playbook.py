@@ -1,0 +1,168 @@
+"""The sales playbook: stages in order, their markers, criteria and coaching.
+
+A playbook is data (loaded from YAML by ``bot.playbooks``); these frozen
+dataclasses are what the rest of the code reasons about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+LOST = "lost"
+
+
+class Forecast(StrEnum):
+    """Forecast categories, from least to most certain."""
+
+    PIPELINE = "pipeline"
+    BEST_CASE = "best_case"
+    COMMIT = "commit"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A phrase in English with an optional Simplified Chinese rendering."""
+
+    en: str
+    zh: str | None = None
+
+    def in_(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.en
+
+
+@dataclass(frozen=True)
+class Item:
+    """A keyed, displayable thing: a characteristic, an evaluation item, a role."""
+
+    key: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class BantQuestion:
+    key: str  # budget | authority | need | timeline
+    name: Text
+    question: Text
+
+
+@dataclass(frozen=True)
+class BuyingRole:
+    key: str  # economic_buyer | technical_buyer | user | coach
+    name: Text
+    description: Text
+    multiple: bool  # several people may hold it (technical buyers, users)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    key: str  # is_real | worth_winning | can_compete | can_win
+    name: Text
+    items: tuple[Item, ...]
+    pass_mark: int  # how many items must be "yes" for the evaluation to pass
+
+    def passed(self, answers: dict[str, bool]) -> bool:
+        return sum(1 for item in self.items if answers.get(item.key)) >= self.pass_mark
+
+
+@dataclass(frozen=True)
+class ExitCriteria:
+    """What must be true of a deal before it may leave a stage."""
+
+    characteristics: tuple[str, ...] = ()  # keys of this stage's characteristics
+    bant: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    evaluations: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.characteristics or self.bant or self.roles or self.evaluations)
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    name: Text
+    marker: Text
+    characteristics: tuple[Item, ...]
+    actions: tuple[Text, ...]
+    probability: int  # percent, weights the pipeline
+    forecast: Forecast
+    exit: ExitCriteria
+    stall_days: int  # longer than this in the stage and the deal is stalled
+
+    def characteristic(self, key: str) -> Item | None:
+        return next((c for c in self.characteristics if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """An ordered funnel plus the qualification vocabulary it uses.
+
+    The last stage is the won stage; ``lost`` is the terminal failure outcome
+    and is not part of ``stages``.
+    """
+
+    key: str
+    name: Text
+    stages: tuple[Stage, ...]
+    bant: tuple[BantQuestion, ...]
+    roles: tuple[BuyingRole, ...]
+    evaluations: tuple[Evaluation, ...]
+    lost_reasons: tuple[Text, ...] = ()
+    lost_name: Text = field(default_factory=lambda: Text("Lost", "丢单"))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.stages)
+
+    @property
+    def won(self) -> Stage:
+        return self.stages[-1]
+
+    @property
+    def first(self) -> Stage:
+        return self.stages[0]
+
+    def stage(self, key: str) -> Stage:
+        for s in self.stages:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def has_stage(self, key: str) -> bool:
+        return key == LOST or any(s.key == key for s in self.stages)
+
+    def index(self, key: str) -> int:
+        return self.keys.index(key)
+
+    def next_stage(self, key: str) -> Stage | None:
+        i = self.index(key)
+        return self.stages[i + 1] if i + 1 < len(self.stages) else None
+
+    def is_closed(self, key: str) -> bool:
+        return key == LOST or key == self.won.key
+
+    def probability(self, key: str) -> Decimal:
+        return Decimal(0) if key == LOST else Decimal(self.stage(key).probability) / 100
+
+    def stage_name(self, key: str, lang: str = "en") -> str:
+        return self.lost_name.in_(lang) if key == LOST else self.stage(key).name.in_(lang)
+
+    def bant_question(self, key: str) -> BantQuestion:
+        return next(q for q in self.bant if q.key == key)
+
+    def role(self, key: str) -> BuyingRole:
+        return next(r for r in self.roles if r.key == key)
+
+    def evaluation(self, key: str) -> Evaluation:
+        return next(e for e in self.evaluations if e.key == key)
+
+    def characteristic(self, key: str) -> tuple[Stage, Item]:
+        for s in self.stages:
+            item = s.characteristic(key)
+            if item:
+                return s, item
+        raise KeyError(key)

@@ -1,0 +1,92 @@
+"""Reading CSV files with line numbers and a strict header."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class ImportRefused(ValueError):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = sorted(problems)
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported")
+
+    def report(self) -> str:
+        lines = [str(self)] + [f"  {self.source}:{p.line}: {p.message}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+
+def read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[Row], list[Problem]]:
+    """Rows of ``path`` keyed by ``columns``, each with the line it starts on.
+
+    The header must name exactly ``columns`` (any order); blank lines are skipped.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return [], [Problem(0, f"no such file: {path}")]
+    except UnicodeDecodeError as e:
+        return [], [Problem(0, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV")]
+    return parse_rows(text, columns)
+
+
+def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return [], [Problem(1, f"the file is empty; the first line must be the header: {','.join(columns)}")]
+    missing = [c for c in columns if c not in header]
+    extra = [h for h in header if h not in columns]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if missing or extra or dupes:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"unknown column(s) {', '.join(extra)}")
+        if dupes:
+            parts.append(f"repeated column(s) {', '.join(dupes)}")
+        return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)})")]
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    for line, record in _records(reader):
+        if not any(v.strip() for v in record):
+            continue
+        if len(record) != len(header):
+            problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
+            continue
+        rows.append(Row(line, {h: v.strip() for h, v in zip(header, record, strict=True)}))
+    return rows, problems
+
+
+def _records(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:
+    # reader.line_num is the line a record ends on; remember where it started.
+    start = reader.line_num + 1
+    for record in reader:
+        yield start, record
+        start = reader.line_num + 1

@@ -1,0 +1,1 @@
+"""Use cases: each takes a session (the caller owns the transaction), the playbook and "now"."""

@@ -1,0 +1,78 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (``.ci/run`` starts a server and
+sets it). Without it the PostgreSQL half is skipped locally, and fails in CI
+so a green run always means both backends passed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db.engine import make_engine
+from bot.db.migrate import upgrade
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_admin_url() -> sa.URL:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_DATABASE_URL is not set in CI: .ci/run must start PostgreSQL")
+        pytest.skip("TEST_DATABASE_URL not set (run .ci/run, or see the README, to test on PostgreSQL)")
+    return sa.make_url(url)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database of the parametrized backend, dropped afterwards."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coach.db'}"
+        return
+    admin = _pg_admin_url()
+    name = f"coach_t_{uuid.uuid4().hex[:12]}"
+    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with eng.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh database migrated to head by Alembic (not create_all)."""
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[so.Session]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        s = so.Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield s
+        finally:
+            s.close()
+            outer.rollback()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Any test using the database runs once per backend.
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", BACKENDS, indirect=True)

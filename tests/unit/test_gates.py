@@ -1,0 +1,78 @@
+import pytest
+
+from bot.domain.gates import Direction, Kind, Missing, UnknownStage, check_gate, missing_for_next
+from tests.unit.factories import bant, deal, mini_playbook
+
+PB = mini_playbook()
+
+
+def test_next_stage_lists_exactly_the_unmet_exit_criteria():
+    result = check_gate(deal("a"), "b", PB)
+    assert result.direction is Direction.FORWARD
+    assert not result.open
+    assert result.missing == (Missing("a", Kind.CHARACTERISTIC, "fit"), Missing("a", Kind.BANT, "need"))
+
+
+def test_gate_opens_once_criteria_are_met():
+    d = deal("a", characteristics=frozenset({"fit"}), bant=bant("need"))
+    assert check_gate(d, "b", PB).open
+
+
+def test_blank_bant_answer_does_not_count():
+    d = deal("a", characteristics=frozenset({"fit"}), bant=bant("need", answer="   "))
+    assert check_gate(d, "b", PB).missing == (Missing("a", Kind.BANT, "need"),)
+
+
+def test_skipping_stages_collects_every_skipped_stage_once_under_the_first_that_asks():
+    result = check_gate(deal("a"), "d", PB)
+    assert [(m.stage, m.kind, m.key) for m in result.missing] == [
+        ("a", Kind.CHARACTERISTIC, "fit"),
+        ("a", Kind.BANT, "need"),  # also asked by b: listed once
+        ("b", Kind.BANT, "budget"),
+        ("b", Kind.ROLE, "economic_buyer"),
+        ("b", Kind.EVALUATION, "real"),
+        ("c", Kind.CHARACTERISTIC, "signed_off"),
+        ("c", Kind.ROLE, "coach"),
+    ]
+    assert result.of_kind(Kind.ROLE) == (Missing("b", Kind.ROLE, "economic_buyer"), Missing("c", Kind.ROLE, "coach"))
+
+
+def test_evaluation_passes_at_its_pass_mark():
+    three = {f"r{i}": True for i in range(3)}
+    four = {**three, "r3": True, "r4": False}
+    base = dict(bant=bant("need", "budget"), roles={"economic_buyer": ("Ann",)})
+    assert Missing("b", Kind.EVALUATION, "real") in check_gate(deal("b", evaluations={"real": three}, **base), "c", PB).missing
+    assert check_gate(deal("b", evaluations={"real": four}, **base), "c", PB).open
+
+
+def test_role_with_only_blank_names_is_missing():
+    d = deal("c", characteristics=frozenset({"signed_off"}), roles={"coach": ("  ",)})
+    assert check_gate(d, "d", PB).missing == (Missing("c", Kind.ROLE, "coach"),)
+
+
+@pytest.mark.parametrize(
+    ("frm", "to", "direction", "needs_reason"),
+    [("c", "a", Direction.BACKWARD, True), ("b", "lost", Direction.LOST, True), ("lost", "b", Direction.REOPEN, True)],
+)
+def test_backward_lost_and_reopen_are_ungated_but_need_a_reason(frm, to, direction, needs_reason):
+    result = check_gate(deal(frm), to, PB)
+    assert result.direction is direction
+    assert result.missing == ()
+    assert result.open
+    assert result.needs_reason is needs_reason
+
+
+def test_same_stage_is_not_a_move():
+    result = check_gate(deal("b"), "b", PB)
+    assert result.direction is Direction.SAME and not result.open
+
+
+def test_unknown_stage_names_the_known_ones():
+    with pytest.raises(UnknownStage, match=r"unknown stage 'zz' \(stages: a, b, c, d, lost\)"):
+        check_gate(deal("a"), "zz", PB)
+
+
+def test_missing_for_next_is_empty_for_closed_deals_and_gate_for_open():
+    assert missing_for_next(deal("d"), PB) == ()
+    assert missing_for_next(deal("lost"), PB) == ()
+    assert [m.key for m in missing_for_next(deal("c"), PB)] == ["signed_off", "coach"]
