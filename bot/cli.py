@@ -271,5 +271,50 @@ def deals_list(ctx: click.Context, owner: str | None, show_all: bool, lang: str)
             _fail(str(e))
 
 
+# --- serve -------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, envvar="COACH_HOST", help="Address to bind (HTTP mode).")
+@click.option("--port", default=3000, show_default=True, envvar="PORT", type=click.IntRange(0, 65535),
+              help="Port to listen on (HTTP mode); also $PORT.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="HTTP worker threads.")
+@click.option("--socket-mode", is_flag=True, help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) "
+              "instead of serving HTTP.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.pass_context
+@friendly
+def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: bool, log_level: str) -> None:
+    """Run the Slack app: HTTP mode on a production server, or Socket Mode.
+
+    HTTP mode answers Slack at POST /slack/events and health checks at
+    GET /healthz. Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or
+    SLACK_APP_TOKEN (Socket Mode).
+    """
+    import logging
+
+    from bot.app import check_slack_settings, create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    deps = deps_from(ctx)
+    check_slack_settings(deps.settings, socket_mode=socket_mode)
+    deps.playbook  # noqa: B018 - fail now on a bad playbook, not on first use
+    with ready_db(deps):
+        pass
+    app = create_app(deps)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        click.echo("Connecting to Slack over Socket Mode…")
+        SocketModeHandler(app, deps.settings.slack_app_token).start()
+        return
+    from bot.server import make_server
+
+    server = make_server(app, deps, host=host, port=port, threads=threads)
+    click.echo(f"Pipeline Coach listening on http://{host}:{server.effective_port} (POST /slack/events, GET /healthz)")
+    server.run()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -184,3 +184,12 @@ class DealSnapshot(Base):
     close_date: so.Mapped[date | None]
     forecast: so.Mapped[str] = so.mapped_column(sa.String(20))
     taken_at: so.Mapped[datetime]
+
+
+class HandledEvent(Base):
+    """Events API deliveries already acted on, so Slack's retries take effect once."""
+
+    __tablename__ = "handled_event"
+
+    event_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    handled_at: so.Mapped[datetime]

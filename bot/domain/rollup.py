@@ -52,3 +52,38 @@ def totals(deals: Iterable[DealFacts], playbook: Playbook) -> Totals:
         for c in bag:
             bag[c] = bag[c].quantize(Decimal("0.01"))
     return out
+
+
+@dataclass
+class TeamRollup:
+    """A manager's view: the whole subtree, and each direct report's part of it."""
+
+    root: str
+    total: Totals
+    own: Totals  # deals the root owns personally
+    by_report: dict[str, Totals]
+
+
+def team_rollup(
+    deals_by_owner: dict[str, list[DealFacts]],
+    reports: dict[str, list[str]],
+    root: str,
+    playbook: Playbook,
+) -> TeamRollup:
+    """Totals for ``root``'s subtree and per direct report, walking the tree once."""
+
+    def collect(key: str) -> list[DealFacts]:
+        out: list[DealFacts] = []
+        stack = [key]
+        while stack:
+            node = stack.pop()
+            out.extend(deals_by_owner.get(node, ()))
+            stack.extend(reports.get(node, ()))
+        return out
+
+    by_report = {r: totals(collect(r), playbook) for r in reports.get(root, ())}
+    own = deals_by_owner.get(root, [])
+    everything = list(own)
+    for r in reports.get(root, ()):
+        everything.extend(collect(r))
+    return TeamRollup(root, totals(everything, playbook), totals(own, playbook), by_report)

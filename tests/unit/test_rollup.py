@@ -24,3 +24,22 @@ def test_totals_weight_by_stage_probability_and_keep_currencies_apart():
     assert (t.won.count, t.lost.count) == (1, 1)
     assert money.fmt(t.open_amount) == "USD 3,000 + EUR 500"
     assert money.fmt({}) == "0"
+
+
+def test_team_rollup_covers_the_subtree_and_splits_by_direct_report():
+    from bot.domain.rollup import team_rollup
+
+    reports = {"m": ["r1", "m2"], "m2": ["r2"], "other": ["r9"]}
+    by_owner = {
+        "m": [deal("a", ref="D-1", amount=Decimal(1))],
+        "r1": [deal("b", ref="D-2", amount=Decimal(10))],
+        "r2": [deal("c", ref="D-3", amount=Decimal(100)), deal("lost", ref="D-4", amount=Decimal(5))],
+        "r9": [deal("a", ref="D-9", amount=Decimal(1000))],  # sibling branch: must not leak in
+    }
+    t = team_rollup(by_owner, reports, "m", PB)
+    assert t.total.open_amount == {"USD": Decimal(111)}
+    assert t.own.open_amount == {"USD": Decimal(1)}
+    assert t.by_report["r1"].open_amount == {"USD": Decimal(10)}
+    assert t.by_report["m2"].open_amount == {"USD": Decimal(100)}
+    assert t.by_report["m2"].lost.count == 1
+    assert set(t.by_report) == {"r1", "m2"}

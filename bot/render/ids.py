@@ -1,0 +1,44 @@
+"""Every callback_id, action_id and block_id, defined once.
+
+Handlers match on these; builders set them. Values that carry data (a deal
+ref, a page number) go in the element's ``value`` or the view's
+``private_metadata``, never in the id.
+"""
+
+from enum import StrEnum
+
+
+class View(StrEnum):
+    NEW_DEAL = "deal_new"
+    UPDATE_DEAL = "deal_update"
+    GATE = "deal_gate"  # asks for what an advance is missing
+    REASON = "deal_reason"  # a reason for moving back / overriding
+
+
+class Action(StrEnum):
+    ADVANCE = "deal_advance"
+    OVERRIDE = "deal_override"
+    SHOW = "deal_show"
+    UPDATE = "deal_update"
+    PAGE = "page"
+    NEW_DEAL = "deal_new"
+
+
+class Block(StrEnum):
+    NAME = "name"
+    ACCOUNT = "account"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    CLOSE_DATE = "close_date"
+    STAGE = "stage"
+    NEXT_STEP = "next_step"
+    NEXT_STEP_DATE = "next_step_date"
+    FORECAST = "forecast"
+    CHARACTERISTICS = "characteristics"
+    REASON = "reason"
+    BANT_PREFIX = "bant__"  # + item key
+    ROLE_PREFIX = "role__"  # + role key
+    EVAL_PREFIX = "eval__"  # + evaluation key
+
+
+FIELD = "value"  # the action_id of the single input inside each input block

@@ -1,0 +1,54 @@
+"""HTTP mode: Bolt behind a production WSGI server (waitress), plus /healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
+
+from bot.db import migrate
+from bot.deps import Deps
+
+log = logging.getLogger("coach.server")
+EVENTS_PATH = "/slack/events"
+
+
+def health(deps: Deps) -> tuple[bool, dict[str, Any]]:
+    """Ready when the database answers and its schema is current."""
+    try:
+        with deps.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        current = migrate.current_revision(deps.engine)
+    except Exception as e:  # any database failure means "not ready", never a crash
+        return False, {"ok": False, "database": f"unreachable: {type(e).__name__}"}
+    head = migrate.head_revision()
+    if current != head:
+        return False, {"ok": False, "database": f"schema {current}, expected {head}: run coach init"}
+    return True, {"ok": True, "database": "ok", "schema": current}
+
+
+def wsgi_app(app: App, deps: Deps) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            ok, body = health(deps)
+            data = json.dumps(body).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
+        return slack(environ, start_response)
+
+    return application
+
+
+def make_server(app: App, deps: Deps, *, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server (not yet running); ``.effective_port`` tells the bound port."""
+    return create_server(wsgi_app(app, deps), host=host, port=port, threads=threads, ident="pipeline-coach")

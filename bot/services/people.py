@@ -1,0 +1,65 @@
+"""Matching Slack users to people in the org."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db.models import Person
+from bot.imports.org_csv import valid_timezone
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    user_id: str
+    email: str | None
+    tz: str | None
+
+
+class Directory(Protocol):
+    """The part of Slack's Web API that tells who a user is."""
+
+    def user(self, user_id: str) -> SlackProfile | None: ...
+
+    def by_email(self, email: str) -> SlackProfile | None: ...
+
+
+def person_for_slack_user(session: so.Session, user_id: str, directory: Directory) -> Person | None:
+    """The org member behind ``user_id``.
+
+    Matched by stored Slack id, else by the email on their Slack profile, in
+    which case the id is stored. A timezone missing from the org file is
+    taken from the profile.
+    """
+    person = session.scalar(sa.select(Person).where(Person.slack_user_id == user_id))
+    if person is not None and person.timezone:
+        return person
+    profile = directory.user(user_id)
+    if person is None:
+        if profile is None or not profile.email:
+            return None
+        person = session.scalar(sa.select(Person).where(Person.email == profile.email.lower()))
+        if person is None:
+            return None
+        if person.slack_user_id and person.slack_user_id != user_id:
+            return None  # the org says this email is someone else's Slack account
+        person.slack_user_id = user_id
+    if not person.timezone and profile and profile.tz and valid_timezone(profile.tz):
+        person.timezone = profile.tz
+    return person
+
+
+def slack_id_for(session: so.Session, person: Person, directory: Directory) -> str | None:
+    """``person``'s Slack id, looked up by email (and stored) when the org had none."""
+    if person.slack_user_id:
+        return person.slack_user_id
+    profile = directory.by_email(person.email)
+    if profile is None:
+        return None
+    person.slack_user_id = profile.user_id
+    if not person.timezone and profile.tz and valid_timezone(profile.tz):
+        person.timezone = profile.tz
+    return profile.user_id

@@ -1,0 +1,29 @@
+"""``/pipeline [@person]``: the live roll-up of someone's subtree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services.errors import UserError
+from bot.services.workspace import person_for_mention
+from handlers import flows
+from handlers.base import Replier, guarded, work_for
+from handlers.commands.parse import mentioned_user
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/pipeline")
+    @guarded
+    def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        text = (body.get("text") or "").strip()
+        user = mentioned_user(text)
+        if text and not user:
+            raise UserError("usage", command="/pipeline [@person]", example="/pipeline @maria")
+        with work_for(deps, client, body["user_id"]) as work:
+            person = work.actor.person if user is None else person_for_mention(work.session, work.actor, user)
+            flows.pipeline(work, Replier(client, body), person)

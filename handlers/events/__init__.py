@@ -1,0 +1,40 @@
+"""Events API: the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.db import repo
+from bot.deps import Deps
+from bot.render.home import home_view, not_in_org_view
+from bot.render.pipeline_blocks import pipeline_blocks
+from bot.services.errors import UserError
+from bot.services.workspace import visible_deals
+from handlers.base import work_for
+from handlers.flows import team_rollup_for
+
+log = logging.getLogger("coach.home")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user_id = event["user"]
+        try:
+            with work_for(deps, client, user_id) as work:
+                me = work.actor.person
+                mine = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, [me.id])]
+                team = []
+                if me.tier > 0:
+                    rollup, direct = team_rollup_for(work, me)
+                    team = pipeline_blocks(me.name, rollup, work.playbook, reports=direct)[1:]  # no header
+                view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang)
+        except UserError:
+            view = not_in_org_view()
+        client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,113 @@
+"""Reading submitted modals into typed values, with per-field errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.playbook import Playbook
+from bot.imports.deals_csv import parse_amount
+from bot.render.blocks import macro
+from bot.render.ids import FIELD, Block
+from bot.services.workspace import Answers, DealEdits
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class Form:
+    """A view's submitted state, and the errors found reading it (block_id -> message)."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+        self.errors: dict[str, str] = {}
+
+    def _field(self, block_id: str) -> dict[str, Any]:
+        return (self.values.get(block_id) or {}).get(FIELD) or {}
+
+    def has(self, block_id: str) -> bool:
+        return block_id in self.values
+
+    def text(self, block_id: str) -> str:
+        return (self._field(block_id).get("value") or "").strip()
+
+    def selected(self, block_id: str) -> str | None:
+        opt = self._field(block_id).get("selected_option")
+        return opt.get("value") if opt else None
+
+    def date(self, block_id: str) -> date | None:
+        raw = self._field(block_id).get("selected_date")
+        return date.fromisoformat(raw) if raw else None
+
+    def checked(self, block_id: str) -> set[str]:
+        return {o["value"] for o in self._field(block_id).get("selected_options") or []}
+
+    def blocks_starting(self, prefix: str) -> list[str]:
+        return [b for b in self.values if b.startswith(prefix)]
+
+    def error(self, block_id: str, name: str, **ctx: Any) -> None:
+        self.errors.setdefault(block_id, macro("errors.j2", name, **ctx))
+
+    def required_text(self, block_id: str) -> str:
+        value = self.text(block_id)
+        if not value:
+            self.error(block_id, "required")
+        return value
+
+    def amount(self, block_id: str) -> Decimal | None:
+        raw = self.required_text(block_id)
+        if not raw:
+            return None
+        value = parse_amount(raw)
+        if value is None:
+            self.error(block_id, "bad_amount", value=raw)
+        return value
+
+    def currency(self, block_id: str) -> str | None:
+        value = (self.selected(block_id) or "").upper()
+        if not _CURRENCY.match(value):
+            self.error(block_id, "bad_currency", value=value)
+            return None
+        return value
+
+
+def read_deal_fields(form: Form, *, today: date, is_open: bool) -> DealEdits:
+    """Fields shared by the new and update forms; errors land on ``form``."""
+    edits = DealEdits(
+        name=form.required_text(Block.NAME),
+        account=form.required_text(Block.ACCOUNT),
+        amount=form.amount(Block.AMOUNT),
+        currency=form.currency(Block.CURRENCY),
+        close_date=form.date(Block.CLOSE_DATE),
+        next_step=form.text(Block.NEXT_STEP) if form.has(Block.NEXT_STEP) else None,
+    )
+    if is_open and edits.close_date is not None and edits.close_date < today:
+        form.error(Block.CLOSE_DATE, "close_in_past")
+    if form.has(Block.FORECAST):
+        edits.forecast = form.selected(Block.FORECAST)
+    if form.has(Block.NEXT_STEP_DATE):
+        edits.next_step_date = form.date(Block.NEXT_STEP_DATE)
+        edits.clear_next_step_date = edits.next_step_date is None
+    edits.clear_close_date = form.has(Block.CLOSE_DATE) and edits.close_date is None
+    return edits
+
+
+def read_answers(form: Form, playbook: Playbook) -> Answers:
+    """Qualification answers from the gate form's blocks (whatever subset it showed)."""
+    answers = Answers()
+    for block_id in form.blocks_starting(f"{Block.CHARACTERISTICS}__"):
+        answers.characteristics |= form.checked(block_id)
+    for block_id in form.blocks_starting(Block.BANT_PREFIX):
+        key = block_id.removeprefix(Block.BANT_PREFIX)
+        if key in {q.key for q in playbook.bant}:
+            answers.bant[key] = form.text(block_id)
+    for block_id in form.blocks_starting(Block.ROLE_PREFIX):
+        key = block_id.removeprefix(Block.ROLE_PREFIX)
+        if key in {r.key for r in playbook.roles}:
+            answers.roles[key] = form.text(block_id).splitlines()
+    for block_id in form.blocks_starting(Block.EVAL_PREFIX):
+        key = block_id.removeprefix(Block.EVAL_PREFIX)
+        if key in {e.key for e in playbook.evaluations}:
+            answers.evaluations[key] = form.checked(block_id)
+    return answers

@@ -1,0 +1,121 @@
+"""Modal submissions: new deal, update deal, the gate's questions, a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.db import repo
+from bot.deps import Deps
+from bot.domain.gates import Kind, Missing, check_gate
+from bot.domain.playbook import LOST
+from bot.render.blocks import macro, section
+from bot.render.ids import Block, View
+from bot.services.deals import NewDeal, create_deal
+from bot.services.errors import UserError
+from bot.services.workspace import apply_edits, find_deal, record_answers
+from handlers import flows
+from handlers.base import Replier, guarded, metadata_of, work_for
+from handlers.forms import Form, read_answers, read_deal_fields
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.view(View.NEW_DEAL)
+    @guarded
+    def new_deal_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        today = deps.clock.now().date()
+        fields = read_deal_fields(form, today=today, is_open=True)
+        stage = form.selected(Block.STAGE) or deps.playbook.first.key
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        with work_for(deps, client, body["user"]["id"]) as work:
+            assert fields.amount is not None and fields.currency is not None
+            new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
+                          stage, fields.close_date, fields.next_step or "")
+            deal = create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
+            work.session.flush()
+            ack()
+            Replier(client, body).ephemeral([section(macro("deal.j2", "created", d=repo.to_facts(deal),
+                                                           pb=work.playbook, lang=work.lang))])
+
+    @app.view(View.UPDATE_DEAL)
+    @guarded
+    def update_deal_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        meta = metadata_of(body)
+        with work_for(deps, client, body["user"]["id"]) as work:
+            deal = find_deal(work.session, work.actor, meta.get("ref", ""))
+            form = Form(body["view"])
+            edits = read_deal_fields(form, today=work.now.date(), is_open=not work.playbook.is_closed(deal.stage))
+            if form.errors:
+                ack(response_action="errors", errors=form.errors)
+                return
+            changed = apply_edits(deal, edits, now=work.now)
+            ack()
+            name = "updated" if changed else "unchanged"
+            Replier(client, body).ephemeral([section(macro("deal.j2", name, d=repo.to_facts(deal)))])
+
+    @app.view(View.GATE)
+    @guarded
+    def gate_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        meta = metadata_of(body)
+        with work_for(deps, client, body["user"]["id"]) as work:
+            deal = find_deal(work.session, work.actor, meta.get("ref", ""))
+            to_stage = meta.get("to") or ""
+            if not work.playbook.has_stage(to_stage) or to_stage == LOST:
+                raise UserError("stale_view")
+            form = Form(body["view"])
+            # Answers are kept even when the gate is still closed: nothing typed is lost.
+            record_answers(deal, read_answers(form, work.playbook), work.playbook, now=work.now,
+                           by=work.actor.person)
+            work.session.flush()
+            gate = check_gate(repo.to_facts(deal), to_stage, work.playbook)
+            if gate.missing:
+                errors = _errors_for(form, gate.missing, work.playbook)
+                ack(response_action="errors", errors=errors)
+                return
+            ack()
+            if deal.stage == to_stage:
+                return
+            flows.moved(work, Replier(client, body), deal, to_stage, reason="", override=False)
+
+    @app.view(View.REASON)
+    @guarded
+    def reason_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        meta = metadata_of(body)
+        form = Form(body["view"])
+        reason = form.required_text(Block.REASON)
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        with work_for(deps, client, body["user"]["id"]) as work:
+            deal = find_deal(work.session, work.actor, meta.get("ref", ""))
+            to_stage = meta.get("to") or ""
+            if not work.playbook.has_stage(to_stage) or deal.stage == to_stage:
+                raise UserError("stale_view")
+            override = meta.get("kind") == "override"
+            if override and not work.actor.can_override(deal.owner):
+                raise UserError("cannot_override", ref=deal.ref)
+            ack()
+            flows.moved(work, Replier(client, body), deal, to_stage, reason=reason, override=override)
+
+
+def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Any) -> dict[str, str]:
+    """Put each still-missing item's message on the field that asks for it."""
+    errors: dict[str, str] = {}
+    char_blocks = form.blocks_starting(f"{Block.CHARACTERISTICS}__")
+    for m in missing:
+        stage = playbook.stage_name(m.stage)
+        if m.kind is Kind.CHARACTERISTIC:
+            block = next((b for b in char_blocks if b.split("__")[1] == m.stage), None)
+        else:
+            prefix = {Kind.BANT: Block.BANT_PREFIX, Kind.ROLE: Block.ROLE_PREFIX, Kind.EVALUATION: Block.EVAL_PREFIX}
+            block = f"{prefix[m.kind]}{m.key}"
+        if block is None or not form.has(block):
+            block = next(iter(form.values), None)
+        if block is not None:
+            errors.setdefault(block, macro("errors.j2", "still_missing", stage=stage))
+    return errors
