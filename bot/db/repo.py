@@ -27,7 +27,7 @@ def person_by_email(session: so.Session, email: str) -> Person | None:
 
 
 def manager_map(session: so.Session) -> dict[int, int | None]:
-    return dict(session.execute(sa.select(Person.id, Person.manager_id)).tuples().all())
+    return {pid: mid for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
 
 
 def recompute_tiers(session: so.Session) -> None:

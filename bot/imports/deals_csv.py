@@ -144,13 +144,18 @@ def import_deals(
     return DealImportResult(created, updated)
 
 
+def _plain(amount: Decimal) -> str:
+    """``20000`` for whole amounts, ``1500.50`` otherwise: what a person would type."""
+    return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+
 def export_deals(deals: Iterable[Deal], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     count = 0
     for d in sorted(deals, key=lambda d: (repo.ref_number(d.ref) or 0, d.ref)):
         writer.writerow([
-            d.ref, d.name, d.account, d.owner.email, f"{d.amount:.2f}", d.currency, d.stage,
+            d.ref, d.name, d.account, d.owner.email, _plain(d.amount), d.currency, d.stage,
             d.close_date.isoformat() if d.close_date else "", d.next_step,
         ])
         count += 1

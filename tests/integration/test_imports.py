@@ -33,7 +33,7 @@ def count(session, model) -> int:
 def test_example_org_imports_with_tiers(session):
     result = import_org(session, EXAMPLES / "org.csv", now=NOW)
     assert (result.created, result.updated) == (46, 0)
-    tiers = dict(session.execute(sa.select(Person.email, Person.tier)))
+    tiers = dict(session.execute(sa.select(Person.email, Person.tier)).all())
     assert tiers["grace.hopper@example.com"] == 4
     assert tiers["ada.lovelace@example.com"] == 3
     assert tiers["alan.turing@example.com"] == 2
@@ -59,7 +59,7 @@ def test_reimport_updates_in_place_and_keeps_known_values(session, tmp_path):
 def test_slack_id_can_move_between_people_in_one_file(session, tmp_path):
     import_org(session, write(tmp_path, "a.csv", ORG_HEADER + "a@x.io,A,,U0AAA,,\nb@x.io,B,a@x.io,U0BBB,,\n"), now=NOW)
     import_org(session, write(tmp_path, "b.csv", ORG_HEADER + "a@x.io,A,,U0BBB,,\nb@x.io,B,a@x.io,U0CCC,,\n"), now=NOW)
-    ids = dict(session.execute(sa.select(Person.email, Person.slack_user_id)))
+    ids = dict(session.execute(sa.select(Person.email, Person.slack_user_id)).all())
     assert ids == {"a@x.io": "U0BBB", "b@x.io": "U0CCC"}
 
 

@@ -1,0 +1,288 @@
+"""Loading and checking playbook files.
+
+A playbook is YAML; every problem is reported with its line and a dotted path
+(``stages[3].exit.bant[0]``), all at once, so an author fixes a file in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.domain.playbook import (
+    LOST,
+    BantQuestion,
+    BuyingRole,
+    Evaluation,
+    ExitCriteria,
+    Forecast,
+    Item,
+    Playbook,
+    Stage,
+    Text,
+)
+from bot.playbooks.schema import PlaybookIn, TextIn
+
+BUILTIN = ("default", "industrial")
+BANT_KEYS = ("budget", "authority", "need", "timeline")
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    path: str
+    message: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class PlaybookError(ValueError):
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        super().__init__(f"{file}: {len(problems)} problem(s)")
+        self.file = file
+        self.problems = problems
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("bot.playbooks").joinpath(f"{name}.yaml")))
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _compose(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML, keeping the line of every node by its path."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[Path_, int] = {}
+
+    def walk(n: yaml.Node | None, path: Path_) -> Any:
+        if n is None:
+            return None
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for k, v in n.value:
+                key = k.value
+                lines[(*path, key)] = k.start_mark.line + 1
+                out[key] = walk(v, (*path, key))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [walk(v, (*path, i)) for i, v in enumerate(n.value)]
+        loader = yaml.SafeLoader("")
+        return loader.construct_object(n, deep=True)
+
+    return walk(node, ()), lines
+
+
+class _Checker:
+    def __init__(self, file: str, lines: dict[Path_, int]) -> None:
+        self.file = file
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def line(self, path: Path_) -> int | None:
+        for i in range(len(path), -1, -1):
+            if path[:i] in self.lines:
+                return self.lines[path[:i]]
+        return None
+
+    def add(self, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.line(path), _dotted(path), message, self.file))
+
+
+def _semantic(pb: PlaybookIn, c: _Checker) -> None:
+    bant = [q.key for q in pb.bant]
+    roles = [r.key for r in pb.roles]
+    evals = [e.key for e in pb.evaluations]
+    for i, q in enumerate(pb.bant):
+        if q.key not in BANT_KEYS:
+            c.add(("bant", i, "key"), f"unknown BANT item '{q.key}' (BANT is {', '.join(BANT_KEYS)})")
+    for name, keys in (("bant", bant), ("roles", roles), ("evaluations", evals)):
+        for i, k in enumerate(keys):
+            if k in keys[:i]:
+                c.add((name, i, "key"), f"duplicate key '{k}'")
+    for i, e in enumerate(pb.evaluations):
+        if not 1 <= e.pass_mark <= len(e.items):
+            c.add(("evaluations", i, "pass_mark"), f"pass_mark must be between 1 and {len(e.items)}")
+        item_keys = [it.key for it in e.items]
+        for j, k in enumerate(item_keys):
+            if k in item_keys[:j]:
+                c.add(("evaluations", i, "items", j, "key"), f"duplicate item key '{k}'")
+    if len(pb.stages) < 2:
+        c.add(("stages",), "a playbook needs at least two stages (the last one is the won stage)")
+    seen_stage: list[str] = []
+    seen_char: dict[str, int] = {}
+    last_prob = -1
+    for i, s in enumerate(pb.stages):
+        at = ("stages", i)
+        if s.key == LOST:
+            c.add((*at, "key"), "'lost' is the terminal outcome; define it under `lost:`, not as a stage")
+        if s.key in seen_stage:
+            c.add((*at, "key"), f"duplicate stage key '{s.key}'")
+        seen_stage.append(s.key)
+        if not 0 <= s.probability <= 100:
+            c.add((*at, "probability"), "probability must be between 0 and 100")
+        elif s.probability < last_prob:
+            c.add((*at, "probability"), f"probabilities must not decrease (previous stage has {last_prob})")
+        last_prob = max(last_prob, s.probability)
+        if s.forecast not in {f.value for f in Forecast}:
+            c.add((*at, "forecast"), f"unknown forecast '{s.forecast}' (use {', '.join(f.value for f in Forecast)})")
+        if s.stall_days < 1:
+            c.add((*at, "stall_days"), "stall_days must be at least 1")
+        own = [ch.key for ch in s.characteristics]
+        for j, k in enumerate(own):
+            if k in seen_char:
+                c.add((*at, "characteristics", j, "key"),
+                      f"duplicate characteristic key '{k}' (also in stages[{seen_char[k]}])")
+            seen_char.setdefault(k, i)
+        for j, k in enumerate(s.exit.characteristics):
+            if k not in own:
+                c.add((*at, "exit", "characteristics", j), f"'{k}' is not a characteristic of stage '{s.key}' "
+                      f"(known: {', '.join(own) or 'none'})")
+        for field, known, what in (("bant", bant, "BANT item"), ("roles", roles, "buying role"),
+                                   ("evaluations", evals, "evaluation")):
+            for j, k in enumerate(getattr(s.exit, field)):
+                if k not in known:
+                    c.add((*at, "exit", field, j), f"unknown {what} '{k}' (known: {', '.join(known) or 'none'})")
+    if pb.stages:
+        won = pb.stages[-1]
+        at = ("stages", len(pb.stages) - 1)
+        if won.probability != 100:
+            c.add((*at, "probability"), "the last stage is the won stage: its probability must be 100")
+        if won.forecast != Forecast.CLOSED.value:
+            c.add((*at, "forecast"), "the last stage is the won stage: its forecast must be 'closed'")
+
+
+def _parse(text: str, file: str) -> tuple[PlaybookIn | None, list[Problem]]:
+    try:
+        data, lines = _compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        msg = f"not valid YAML: {getattr(e, 'problem', None) or e}"
+        return None, [Problem(mark.line + 1 if mark else None, "", msg, file)]
+    c = _Checker(file, lines)
+    if not isinstance(data, dict):
+        c.add((), "the file must be a mapping with key, name, bant, roles, evaluations, stages and lost")
+        return None, c.problems
+    try:
+        pb = PlaybookIn.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+            c.add(loc, msg)
+        return None, c.problems
+    _semantic(pb, c)
+    return (pb if not c.problems else None), c.problems
+
+
+def _read(path: Path) -> tuple[str | None, list[Problem]]:
+    try:
+        return path.read_text(encoding="utf-8"), []
+    except FileNotFoundError:
+        return None, [Problem(None, "", f"no such file (use a path, or one of: {', '.join(BUILTIN)})", str(path))]
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [Problem(None, "", f"cannot read the file: {e}", str(path))]
+
+
+def check_playbook(path: str | Path) -> list[Problem]:
+    """Every problem in the playbook file at ``path`` (empty when it is valid)."""
+    path = Path(path)
+    text, problems = _read(path)
+    if text is None:
+        return problems
+    return _parse(text, path.name)[1]
+
+
+def _text(t: TextIn) -> Text:
+    return Text(t.en, t.zh)
+
+
+def _to_domain(pb: PlaybookIn) -> Playbook:
+    return Playbook(
+        key=pb.key,
+        name=_text(pb.name),
+        stages=tuple(
+            Stage(
+                key=s.key,
+                name=_text(s.name),
+                marker=_text(s.marker),
+                characteristics=tuple(Item(c.key, _text(c.text)) for c in s.characteristics),
+                actions=tuple(_text(a) for a in s.actions),
+                probability=s.probability,
+                forecast=Forecast(s.forecast),
+                exit=ExitCriteria(tuple(s.exit.characteristics), tuple(s.exit.bant), tuple(s.exit.roles),
+                                  tuple(s.exit.evaluations)),
+                stall_days=s.stall_days,
+            )
+            for s in pb.stages
+        ),
+        bant=tuple(BantQuestion(q.key, _text(q.name), _text(q.question)) for q in pb.bant),
+        roles=tuple(BuyingRole(r.key, _text(r.name), _text(r.description), r.multiple) for r in pb.roles),
+        evaluations=tuple(
+            Evaluation(e.key, _text(e.name), tuple(Item(i.key, _text(i.text)) for i in e.items), e.pass_mark)
+            for e in pb.evaluations
+        ),
+        lost_reasons=tuple(_text(r) for r in pb.lost.reasons),
+        lost_name=_text(pb.lost.name),
+    )
+
+
+def load_playbook(path_or_name: str | Path) -> Playbook:
+    """A builtin playbook by name, or one from a file; PlaybookError lists every problem."""
+    path = builtin_path(str(path_or_name)) if str(path_or_name) in BUILTIN else Path(path_or_name)
+    text, problems = _read(path)
+    if text is None:
+        raise PlaybookError(str(path), problems)
+    pb, problems = _parse(text, path.name)
+    if pb is None:
+        raise PlaybookError(str(path), problems)
+    return _to_domain(pb)
+
+
+def describe_playbook(pb: Playbook, lang: str = "en") -> str:
+    """The playbook as plain text, stage by stage, for ``coach playbook show``."""
+    out = [f"{pb.name.in_(lang)} ({pb.key})", ""]
+    for n, s in enumerate(pb.stages, start=1):
+        out.append(f"{n}. {s.name.in_(lang)} [{s.key}]  {s.probability}% · {s.forecast.value} · "
+                   f"stalled after {s.stall_days} days")
+        out.append(f"   {'标志' if lang == 'zh' else 'Marker'}: {s.marker.in_(lang)}")
+        if s.characteristics:
+            out.append(f"   {'特征' if lang == 'zh' else 'Characteristics'}:")
+            out += [f"     - {c.text.in_(lang)} [{c.key}]" for c in s.characteristics]
+        if s.actions:
+            out.append(f"   {'动作' if lang == 'zh' else 'Actions'}:")
+            out += [f"     - {a.in_(lang)}" for a in s.actions]
+        e = s.exit
+        if not e.empty:
+            out.append(f"   {'出口条件' if lang == 'zh' else 'To leave this stage'}:")
+            out += [f"     - {s.characteristic(k).text.in_(lang)}" for k in e.characteristics if s.characteristic(k)]
+            out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in e.bant]
+            out += [f"     - {'角色' if lang == 'zh' else 'role'}: {pb.role(k).name.in_(lang)}" for k in e.roles]
+            out += [f"     - {'评估' if lang == 'zh' else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}"
+                    for k in e.evaluations]
+        out.append("")
+    out.append(f"{pb.lost_name.in_(lang)} [{LOST}]: " + "; ".join(r.in_(lang) for r in pb.lost_reasons))
+    out += ["", "BANT:"]
+    out += [f"  - {q.name.in_(lang)}: {q.question.in_(lang)}" for q in pb.bant]
+    out += ["", "Buying roles:" if lang == "en" else "采购角色:"]
+    out += [f"  - {r.name.in_(lang)}{' (several)' if r.multiple and lang == 'en' else ''}: {r.description.in_(lang)}"
+            for r in pb.roles]
+    out += ["", "Evaluations:" if lang == "en" else "评估:"]
+    for ev in pb.evaluations:
+        out.append(f"  - {ev.name.in_(lang)} (pass: {ev.pass_mark}/{len(ev.items)})")
+        out += [f"      · {i.text.in_(lang)}" for i in ev.items]
+    return "\n".join(out)

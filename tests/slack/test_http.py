@@ -1,0 +1,107 @@
+"""The HTTP endpoint itself: signatures, health, retries, limits, Slack's failures."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from bot.db.engine import transaction
+from bot.db.models import Deal, Person
+from bot.services.deals import NewDeal, create_deal
+from tests.slack.harness import all_text, sign, wait_call, wait_reply
+
+TOMMY = "tommy.flowers@example.com"
+
+
+def test_healthz(coach):
+    with urllib.request.urlopen(coach.url.replace("/slack/events", "/healthz"), timeout=5) as r:
+        assert r.status == 200
+        assert json.loads(r.read())["ok"] is True
+
+
+def test_requests_without_a_valid_signature_are_rejected(coach):
+    body = b"command=%2Fdeal&text=help&user_id=U0000001&response_url=http%3A%2F%2F127.0.0.1%3A1%2Fx&trigger_id=1"
+    ctype = "application/x-www-form-urlencoded"
+    assert coach.slack.post(body, ctype, signed=False).status == 401
+    wrong = sign(body, secret="not-the-secret")
+    assert coach.slack.post(body, ctype, headers=wrong, signed=False).status == 401
+    stale = sign(body, timestamp=int(time.time()) - 10 * 60)
+    assert coach.slack.post(body, ctype, headers=stale, signed=False).status == 401
+    tampered = sign(body)
+    assert coach.slack.post(body + b"x", ctype, headers=tampered, signed=False).status == 401
+    time.sleep(0.3)
+    assert coach.fake.calls == []  # nothing was acted on
+
+
+def test_home_tab_published_once_even_when_slack_retries(coach):
+    uid = coach.uid("tim.bernerslee@example.com")
+    event = {"type": "app_home_opened", "user": uid, "channel": "D0HOME", "tab": "home", "event_ts": "1"}
+    assert coach.slack.event(event, event_id="Ev001").status == 200
+    view = wait_call(coach.fake, "views.publish").params["view"]
+    text = all_text(view["blocks"])
+    assert "Pipeline Coach · Tim Berners-Lee" in text and "Your team" in text
+    assert coach.slack.event(event, event_id="Ev001", retry=1).status == 200
+    assert coach.slack.event(event, event_id="Ev001", retry=2).status == 200
+    time.sleep(0.5)
+    assert len(coach.fake.calls_to("views.publish")) == 1
+
+
+def test_home_for_someone_outside_the_org(coach):
+    uid = coach.uid("stranger@example.com")
+    coach.slack.event({"type": "app_home_opened", "user": uid, "tab": "home"}, event_id="Ev002")
+    assert "not in Pipeline Coach's org" in all_text(wait_call(coach.fake, "views.publish").params["view"]["blocks"])
+
+
+def test_a_rep_with_300_deals_stays_within_block_kit_limits(coach):
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    with transaction(coach.deps.sessions) as s:
+        owner = s.scalar(sa.select(Person).where(Person.email == TOMMY))
+        for i in range(300):
+            stage = coach.deps.playbook.keys[i % 6]
+            create_deal(s, NewDeal(f"Deal number {i} " + "x" * 60, f"Account {i}", owner, Decimal(1000 + i), "GBP",
+                                   stage), coach.deps.playbook, now=now)
+    pages = []
+    _, url = coach.slack.command("/deal", "list", user=coach.uid(TOMMY))
+    reply = wait_reply(coach.fake, url)
+    pages.append(reply)
+    text = all_text(reply["blocks"])
+    assert "Page 1 of" in text
+    total_pages = int(text.split("Page 1 of ")[1].split()[0])
+    assert total_pages >= 12  # 303 deals at 25 a page
+    for block in reply["blocks"]:
+        if block["type"] == "actions":
+            nxt = next(e for e in block["elements"] if e["action_id"].endswith("_next"))
+    _, url2 = coach.slack.click(nxt["action_id"], nxt["value"], user=coach.uid(TOMMY))
+    page2 = wait_reply(coach.fake, url2)
+    assert "Page 2 of" in all_text(page2["blocks"])
+    assert all(len(p["blocks"]) <= 50 for p in [*pages, page2])
+    uid = coach.uid(TOMMY)
+    coach.slack.event({"type": "app_home_opened", "user": uid, "tab": "home"}, event_id="Ev300")
+    home = wait_call(coach.fake, "views.publish").params["view"]
+    assert len(home["blocks"]) <= 100
+    assert "more. Use `/deal list`" in all_text(home["blocks"])
+    assert coach.fake.rejected() == []
+
+
+def test_slack_rate_limit_is_waited_out_and_the_message_sent_once(coach):
+    coach.fake.fail_next("views.open", status=429, retry_after=1)
+    answer, _ = coach.slack.command("/deal", "new", user=coach.uid(TOMMY))
+    assert answer.status == 200
+    wait_call(coach.fake, "views.open", lambda c: c.status == 200, timeout=10)
+    opened = [c for c in coach.fake.calls_to("views.open")]
+    assert [c.status for c in opened] == [429, 200]
+
+
+def test_user_text_is_escaped(coach):
+    with transaction(coach.deps.sessions) as s:
+        d = s.scalar(sa.select(Deal).where(Deal.ref == "D-3"))
+        d.name = "<!channel> & <@U0HACK> deal"
+    _, url = coach.slack.command("/deal", "show D-3", user=coach.uid(TOMMY))
+    text = all_text(wait_reply(coach.fake, url)["blocks"])
+    assert "&lt;!channel&gt; &amp; &lt;@U0HACK&gt; deal" in text
+    assert "<!channel>" not in text
