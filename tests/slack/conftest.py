@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from bot.fakeslack import FakeSlack
 
 from bot.app import create_app
 from bot.clock import FixedClock
@@ -18,7 +19,6 @@ from bot.db.engine import transaction
 from bot.db.migrate import upgrade
 from bot.db.models import Person
 from bot.deps import Deps, build_deps
-from bot.fakeslack import FakeSlack
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
 from bot.server import make_server
