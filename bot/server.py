@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -52,3 +53,38 @@ def wsgi_app(app: App, deps: Deps) -> Callable[..., Iterable[bytes]]:
 def make_server(app: App, deps: Deps, *, host: str, port: int, threads: int = 8) -> Any:
     """A waitress server (not yet running); ``.effective_port`` tells the bound port."""
     return create_server(wsgi_app(app, deps), host=host, port=port, threads=threads, ident="pipeline-coach")
+
+
+class ServerThread:
+    """Run a waitress server on a background thread and stop it cleanly.
+
+    Closing waitress from another thread while its loop selects on the socket
+    raises EBADF; the loop is told it is shutting down first so that is quiet.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, daemon=True, name="coach-http")
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            if not self._stopping:
+                raise
+
+    def stop(self) -> None:
+        self._stopping = True
+        for channel in list(self.server._map.values()):
+            channel.close()
+        self.server.task_dispatcher.shutdown()
+        self._thread.join(timeout=5)

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -145,7 +145,8 @@ def _safely(fn: Callable[..., Any], *args: Any) -> None:
 
 @dataclass
 class Work:
-    """One request's unit of work: the session (committed on success), the acting person."""
+    """One request's unit of work: the session (committed on success), the acting
+    person, and the replies to send once the change is committed."""
 
     session: so.Session
     actor: Actor
@@ -153,18 +154,30 @@ class Work:
     now: datetime
     deps: Deps
     client: WebClient
+    outbox: list[tuple[list[Block], bool]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
         return "en"
 
+    def reply(self, blocks: list[Block], *, replace: bool = False) -> None:
+        """Answer the person privately, after the commit: a reply never claims a change that was rolled back."""
+        self.outbox.append((blocks, replace))
+
 
 @contextmanager
-def work_for(deps: Deps, client: WebClient, user_id: str) -> Iterator[Work]:
-    """Open a transaction as the org member behind ``user_id``; UserError if there is none."""
+def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Work]:
+    """Open a transaction as the org member who sent ``body``; UserError if there is none.
+
+    Replies queued with ``Work.reply`` go out after the commit.
+    """
     with transaction(deps.sessions) as session:
-        person = person_for_slack_user(session, user_id, SlackDirectory(client))
+        person = person_for_slack_user(session, user_id_of(body), SlackDirectory(client))
         if person is None:
             raise UserError("not_in_org")
         actor = actor_for(session, person, deps.settings.admins)
-        yield Work(session, actor, deps.playbook, deps.clock.now(), deps, client)
+        work = Work(session, actor, deps.playbook, deps.clock.now(), deps, client)
+        yield work
+    replier = Replier(client, body)
+    for blocks, replace in work.outbox:
+        replier.ephemeral(blocks, replace=replace)

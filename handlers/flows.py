@@ -18,7 +18,7 @@ from bot.render.pipeline_blocks import pipeline_blocks
 from bot.services.deals import move_deal
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal, visible_deals
-from handlers.base import Replier, Work
+from handlers.base import Work
 
 
 def history_of(work: Work, deal: Deal) -> list[HistoryLine]:
@@ -32,14 +32,14 @@ def history_of(work: Work, deal: Deal) -> list[HistoryLine]:
             for c, name in rows]
 
 
-def show(work: Work, reply: Replier, query: str) -> None:
+def show(work: Work, query: str) -> None:
     deal = find_deal(work.session, work.actor, query)
     facts = repo.to_facts(deal)
-    reply.ephemeral(deal_blocks.deal_card(facts, work.playbook, owner=deal.owner.name,
+    work.reply(deal_blocks.deal_card(facts, work.playbook, owner=deal.owner.name,
                                           history=history_of(work, deal), lang=work.lang))
 
 
-def list_deals(work: Work, reply: Replier, owner: Person, page: int = 1, *, replace: bool = False) -> None:
+def list_deals(work: Work, owner: Person, page: int = 1, *, replace: bool = False) -> None:
     ids = [int(k) for k in _subtree_ids(work, owner)]
     facts = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, ids)]
     whose = "you" if owner.id == work.actor.person.id else owner.name
@@ -47,7 +47,7 @@ def list_deals(work: Work, reply: Replier, owner: Person, page: int = 1, *, repl
         whose = f"{whose} and team" if owner.tier > 0 else whose
     blocks = deal_blocks.deal_list_page(facts, work.playbook, whose=whose, page=page,
                                         page_value={"cmd": "list", "owner": owner.id}, lang=work.lang)
-    reply.ephemeral(blocks, replace=replace)
+    work.reply(blocks, replace=replace)
 
 
 def _subtree_ids(work: Work, person: Person) -> list[str]:
@@ -65,10 +65,10 @@ def team_rollup_for(work: Work, person: Person) -> tuple[TeamRollup, list[tuple[
     return rollup, [(str(p.id), p.name, p.tier > 0) for p in direct]
 
 
-def pipeline(work: Work, reply: Replier, person: Person) -> None:
+def pipeline(work: Work, person: Person) -> None:
     rollup, direct = team_rollup_for(work, person)
     whose = person.name + (" and team" if direct else "")
-    reply.ephemeral(pipeline_blocks(whose, rollup, work.playbook, reports=direct, lang=work.lang))
+    work.reply(pipeline_blocks(whose, rollup, work.playbook, reports=direct, lang=work.lang))
 
 
 def resolve_stage(work: Work, word: str) -> str:
@@ -82,7 +82,7 @@ def resolve_stage(work: Work, word: str) -> str:
     raise UserError("unknown_stage", stage=word, stages=[*work.playbook.keys, LOST])
 
 
-def advance(work: Work, reply: Replier, deal: Deal, to_stage: str | None, *, trigger_id: str | None,
+def advance(work: Work, deal: Deal, to_stage: str | None, *, trigger_id: str | None,
             channel: str | None) -> None:
     """Move ``deal`` on, coaching through the gate when exit criteria are missing."""
     pb = work.playbook
@@ -110,22 +110,22 @@ def advance(work: Work, reply: Replier, deal: Deal, to_stage: str | None, *, tri
         if trigger_id:
             work.client.views_open(trigger_id=trigger_id, view=modals.gate_modal(
                 facts, to_stage, gate.missing, pb, metadata=metadata, coaching=coaching[1:-2], lang=work.lang))
-        reply.ephemeral(coaching)
+        work.reply(coaching)
         return
-    moved(work, reply, deal, to_stage, reason="", override=False)
+    moved(work, deal, to_stage, reason="", override=False)
 
 
-def moved(work: Work, reply: Replier, deal: Deal, to_stage: str, *, reason: str, override: bool) -> None:
+def moved(work: Work, deal: Deal, to_stage: str, *, reason: str, override: bool) -> None:
     from_stage = deal.stage
     move_deal(work.session, deal, to_stage, work.playbook, now=work.now, by=work.actor.person, reason=reason,
               override=override)
-    reply.ephemeral([section(macro("deal.j2", "moved", d=repo.to_facts(deal), pb=work.playbook,
+    work.reply([section(macro("deal.j2", "moved", d=repo.to_facts(deal), pb=work.playbook,
                                    from_stage=from_stage, lang=work.lang, overridden=override, reason=reason))])
 
 
-def mark_lost(work: Work, reply: Replier, deal: Deal, reason: str) -> None:
+def mark_lost(work: Work, deal: Deal, reason: str) -> None:
     if deal.stage == LOST:
         raise UserError("already_closed", ref=deal.ref, stage=work.playbook.stage_name(LOST))
     if not reason.strip():
         raise UserError("lost_needs_reason", ref=deal.ref)
-    moved(work, reply, deal, LOST, reason=reason.strip(), override=False)
+    moved(work, deal, LOST, reason=reason.strip(), override=False)

@@ -46,7 +46,7 @@ class Form:
     def blocks_starting(self, prefix: str) -> list[str]:
         return [b for b in self.values if b.startswith(prefix)]
 
-    def error(self, block_id: str, name: str, **ctx: Any) -> None:
+    def error(self, block_id: str, name: str, /, **ctx: Any) -> None:
         self.errors.setdefault(block_id, macro("errors.j2", name, **ctx))
 
     def required_text(self, block_id: str) -> str:

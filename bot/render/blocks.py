@@ -28,7 +28,7 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 
 
-def macro(template: str, name: str, **context: Any) -> str:
+def macro(template: str, name: str, /, **context: Any) -> str:
     """Render one macro of ``templates/<template>`` to trimmed text."""
     module = environment().get_template(template).module
     return str(getattr(module, name)(**context)).strip()

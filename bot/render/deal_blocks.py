@@ -32,7 +32,7 @@ class HistoryLine:
     overridden: bool
 
 
-def _d(name: str, **ctx: Any) -> str:
+def _d(name: str, /, **ctx: Any) -> str:
     return macro("deal.j2", name, **ctx)
 
 
@@ -127,5 +127,5 @@ def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_over
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def text_message(template: str, name: str, **ctx: Any) -> list[Block]:
+def text_message(template: str, name: str, /, **ctx: Any) -> list[Block]:
     return [section(macro(template, name, **ctx))]

@@ -17,7 +17,7 @@ from bot.render.ids import Action
 HOME_DEALS = 60  # listed on Home; the rest are counted, and /deal list pages through them
 
 
-def _h(name: str, **ctx: Any) -> str:
+def _h(name: str, /, **ctx: Any) -> str:
     return macro("home.j2", name, **ctx)
 
 

@@ -33,7 +33,7 @@ OPTION_TEXT = 75
 TITLE = 24
 
 
-def _m(name: str, **ctx: Any) -> str:
+def _m(name: str, /, **ctx: Any) -> str:
     return macro("modals.j2", name, **ctx)
 
 

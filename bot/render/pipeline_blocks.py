@@ -14,7 +14,7 @@ from bot.render.blocks import header, macro, section
 MAX_REPORT_LINES = 40  # direct reports listed before summarising the rest
 
 
-def _p(name: str, **ctx: Any) -> str:
+def _p(name: str, /, **ctx: Any) -> str:
     return macro("pipeline.j2", name, **ctx)
 
 

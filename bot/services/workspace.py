@@ -20,6 +20,7 @@ from bot.db.models import BantAnswer, ConfirmedCharacteristic, Contact, Deal, Ev
 from bot.domain import access, org
 from bot.domain.playbook import Playbook
 from bot.services.errors import UserError
+from bot.services.people import Directory, person_for_slack_user
 
 DEAL_LOADS = (
     so.selectinload(Deal.owner),
@@ -101,12 +102,13 @@ def find_deal(session: so.Session, actor: Actor, query: str) -> Deal:
     return found[0]
 
 
-def person_for_mention(session: so.Session, actor: Actor, user_id: str) -> Person:
-    person = session.scalar(sa.select(Person).where(Person.slack_user_id == user_id))
+def person_for_mention(session: so.Session, actor: Actor, user_id: str, directory: Directory) -> Person:
+    """The org member a slash command mentioned, if the actor may see them."""
+    person = person_for_slack_user(session, user_id, directory)
     if person is None:
-        raise UserError("person_unknown", user_id=user_id)
+        raise UserError("person_unknown", user_id=f"<@{user_id}>")
     if not actor.can_see(person):
-        raise UserError("person_forbidden", user_id=user_id)
+        raise UserError("person_forbidden", user_id=f"<@{user_id}>")
     return person
 
 

@@ -17,7 +17,7 @@ from bot.render.ids import Action
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal
 from handlers import flows
-from handlers.base import Replier, guarded, work_for
+from handlers.base import guarded, work_for
 
 
 def _value(body: dict[str, Any]) -> dict[str, Any]:
@@ -38,10 +38,10 @@ def register(app: App, deps: Deps) -> None:
     def advance_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = _value(body)
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             to = value.get("to")
-            flows.advance(work, Replier(client, body), deal, to if isinstance(to, str) else None,
+            flows.advance(work, deal, to if isinstance(to, str) else None,
                           trigger_id=body.get("trigger_id"), channel=_channel(body))
 
     @app.action(Action.OVERRIDE)
@@ -49,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
     def override_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = _value(body)
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             if not work.actor.can_override(deal.owner):
                 raise UserError("cannot_override", ref=deal.ref)
@@ -63,7 +63,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def update_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, _value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
                 repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)}))
@@ -72,7 +72,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def new_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             client.views_open(trigger_id=body["trigger_id"], view=modals.new_deal_modal(
                 work.playbook, currency="USD", metadata={"channel": _channel(body)}, lang=work.lang))
 
@@ -81,8 +81,8 @@ def register(app: App, deps: Deps) -> None:
     def page_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = _value(body)
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             owner = work.session.get(Person, int(value.get("owner", 0) or 0))
             if owner is None or not work.actor.can_see(owner):
                 raise UserError("list_not_manager")
-            flows.list_deals(work, Replier(client, body), owner, int(value.get("page", 1) or 1), replace=True)
+            flows.list_deals(work, owner, int(value.get("page", 1) or 1), replace=True)

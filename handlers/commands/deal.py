@@ -14,7 +14,7 @@ from bot.render.blocks import macro, section
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal, person_for_mention
 from handlers import flows
-from handlers.base import Replier, Work, guarded, work_for
+from handlers.base import Replier, SlackDirectory, Work, guarded, work_for
 from handlers.commands.parse import Command, mentioned_user, parse, split_last
 
 
@@ -24,18 +24,17 @@ def register(app: App, deps: Deps) -> None:
     def deal_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         cmd = parse(body.get("text", ""))
-        reply = Replier(client, body)
         if cmd.verb in ("", "help"):
-            reply.ephemeral([section(macro("help.j2", "deal_help"))])
+            Replier(client, body).ephemeral([section(macro("help.j2", "deal_help"))])
             return
         handler = SUBCOMMANDS.get(cmd.verb)
         if handler is None:
             raise UserError("unknown_subcommand", word=cmd.verb)
-        with work_for(deps, client, body["user_id"]) as work:
-            handler(work, reply, cmd, body)
+        with work_for(deps, client, body) as work:
+            handler(work, cmd, body)
 
 
-def _new(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _new(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     currency = _usual_currency(work)
     work.client.views_open(trigger_id=body["trigger_id"], view=modals.new_deal_modal(
         work.playbook, currency=currency, metadata={"channel": body.get("channel_id", "")}, lang=work.lang))
@@ -51,25 +50,27 @@ def _usual_currency(work: Work) -> str:
     return last or "USD"
 
 
-def _list(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _list(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     user = mentioned_user(cmd.rest)
     if cmd.rest and not user:
         raise UserError("usage", command="/deal list [@person]", example="/deal list @maria")
-    owner = work.actor.person if user is None else person_for_mention(work.session, work.actor, user)
-    flows.list_deals(work, reply, owner)
+    owner = work.actor.person
+    if user is not None:
+        owner = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
+    flows.list_deals(work, owner)
 
 
-def _show(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
-    flows.show(work, reply, cmd.rest)
+def _show(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    flows.show(work, cmd.rest)
 
 
-def _update(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _update(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     deal = find_deal(work.session, work.actor, cmd.rest)
     work.client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
         repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")}))
 
 
-def _advance(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     if not cmd.rest:
         raise UserError("usage", command="/deal advance REF [STAGE]", example="/deal advance D-17 negotiation")
     query, last = split_last(cmd.rest)
@@ -83,7 +84,7 @@ def _advance(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> 
         if last is not None and to_stage is None and repo.deal_by_ref(work.session, cmd.words[0]):
             flows.resolve_stage(work, last)
         raise
-    flows.advance(work, reply, deal, to_stage, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
+    flows.advance(work, deal, to_stage, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
 
 
 def _stage_or_none(work: Work, word: str | None) -> str | None:
@@ -95,17 +96,17 @@ def _stage_or_none(work: Work, word: str | None) -> str | None:
         return None
 
 
-def _won(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _won(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     deal = find_deal(work.session, work.actor, cmd.rest)
-    flows.advance(work, reply, deal, work.playbook.won.key, trigger_id=body.get("trigger_id"),
+    flows.advance(work, deal, work.playbook.won.key, trigger_id=body.get("trigger_id"),
                   channel=body.get("channel_id"))
 
 
-def _lost(work: Work, reply: Replier, cmd: Command, body: dict[str, Any]) -> None:
+def _lost(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     if not cmd.words:
         raise UserError("usage", command="/deal lost REF REASON", example="/deal lost D-17 chose a competitor")
     deal = find_deal(work.session, work.actor, cmd.words[0])
-    flows.mark_lost(work, reply, deal, cmd.rest[len(cmd.words[0]):])
+    flows.mark_lost(work, deal, cmd.rest[len(cmd.words[0]):])
 
 
 SUBCOMMANDS = {

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
 from handlers import flows
-from handlers.base import Replier, guarded, work_for
+from handlers.base import SlackDirectory, guarded, work_for
 from handlers.commands.parse import mentioned_user
 
 
@@ -24,6 +24,8 @@ def register(app: App, deps: Deps) -> None:
         user = mentioned_user(text)
         if text and not user:
             raise UserError("usage", command="/pipeline [@person]", example="/pipeline @maria")
-        with work_for(deps, client, body["user_id"]) as work:
-            person = work.actor.person if user is None else person_for_mention(work.session, work.actor, user)
-            flows.pipeline(work, Replier(client, body), person)
+        with work_for(deps, client, body) as work:
+            person = work.actor.person
+            if user is not None:
+                person = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
+            flows.pipeline(work, person)

@@ -27,7 +27,7 @@ def register(app: App, deps: Deps) -> None:
             return
         user_id = event["user"]
         try:
-            with work_for(deps, client, user_id) as work:
+            with work_for(deps, client, {"user": {"id": user_id}}) as work:
                 me = work.actor.person
                 mine = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, [me.id])]
                 team = []

@@ -17,57 +17,56 @@ from bot.services.deals import NewDeal, create_deal
 from bot.services.errors import UserError
 from bot.services.workspace import apply_edits, find_deal, record_answers
 from handlers import flows
-from handlers.base import Replier, guarded, metadata_of, work_for
+from handlers.base import guarded, metadata_of, work_for
 from handlers.forms import Form, read_answers, read_deal_fields
 
 
 def register(app: App, deps: Deps) -> None:
+    # Each form does its work in one transaction and acknowledges after the
+    # commit, so Slack closes the modal only once the change is stored.
+
     @app.view(View.NEW_DEAL)
     @guarded
     def new_deal_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         form = Form(body["view"])
-        today = deps.clock.now().date()
-        fields = read_deal_fields(form, today=today, is_open=True)
+        fields = read_deal_fields(form, today=deps.clock.now().date(), is_open=True)
         stage = form.selected(Block.STAGE) or deps.playbook.first.key
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             assert fields.amount is not None and fields.currency is not None
             new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
                           stage, fields.close_date, fields.next_step or "")
             deal = create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
             work.session.flush()
-            ack()
-            Replier(client, body).ephemeral([section(macro("deal.j2", "created", d=repo.to_facts(deal),
-                                                           pb=work.playbook, lang=work.lang))])
+            work.reply([section(macro("deal.j2", "created", d=repo.to_facts(deal), pb=work.playbook,
+                                      lang=work.lang))])
+        ack()
 
     @app.view(View.UPDATE_DEAL)
     @guarded
     def update_deal_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        meta = metadata_of(body)
-        with work_for(deps, client, body["user"]["id"]) as work:
-            deal = find_deal(work.session, work.actor, meta.get("ref", ""))
-            form = Form(body["view"])
+        form = Form(body["view"])
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
             edits = read_deal_fields(form, today=work.now.date(), is_open=not work.playbook.is_closed(deal.stage))
-            if form.errors:
-                ack(response_action="errors", errors=form.errors)
-                return
-            changed = apply_edits(deal, edits, now=work.now)
-            ack()
-            name = "updated" if changed else "unchanged"
-            Replier(client, body).ephemeral([section(macro("deal.j2", name, d=repo.to_facts(deal)))])
+            if not form.errors:
+                changed = apply_edits(deal, edits, now=work.now)
+                work.reply([section(macro("deal.j2", "updated" if changed else "unchanged", d=repo.to_facts(deal)))])
+        _ack_form(ack, form.errors)
 
     @app.view(View.GATE)
     @guarded
     def gate_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         meta = metadata_of(body)
-        with work_for(deps, client, body["user"]["id"]) as work:
+        form = Form(body["view"])
+        errors: dict[str, str] = {}
+        with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, meta.get("ref", ""))
             to_stage = meta.get("to") or ""
             if not work.playbook.has_stage(to_stage) or to_stage == LOST:
                 raise UserError("stale_view")
-            form = Form(body["view"])
             # Answers are kept even when the gate is still closed: nothing typed is lost.
             record_answers(deal, read_answers(form, work.playbook), work.playbook, now=work.now,
                            by=work.actor.person)
@@ -75,12 +74,9 @@ def register(app: App, deps: Deps) -> None:
             gate = check_gate(repo.to_facts(deal), to_stage, work.playbook)
             if gate.missing:
                 errors = _errors_for(form, gate.missing, work.playbook)
-                ack(response_action="errors", errors=errors)
-                return
-            ack()
-            if deal.stage == to_stage:
-                return
-            flows.moved(work, Replier(client, body), deal, to_stage, reason="", override=False)
+            elif deal.stage != to_stage:
+                flows.moved(work, deal, to_stage, reason="", override=False)
+        _ack_form(ack, errors)
 
     @app.view(View.REASON)
     @guarded
@@ -91,7 +87,7 @@ def register(app: App, deps: Deps) -> None:
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
-        with work_for(deps, client, body["user"]["id"]) as work:
+        with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, meta.get("ref", ""))
             to_stage = meta.get("to") or ""
             if not work.playbook.has_stage(to_stage) or deal.stage == to_stage:
@@ -99,8 +95,15 @@ def register(app: App, deps: Deps) -> None:
             override = meta.get("kind") == "override"
             if override and not work.actor.can_override(deal.owner):
                 raise UserError("cannot_override", ref=deal.ref)
-            ack()
-            flows.moved(work, Replier(client, body), deal, to_stage, reason=reason, override=override)
+            flows.moved(work, deal, to_stage, reason=reason, override=override)
+        ack()
+
+
+def _ack_form(ack: Any, errors: dict[str, str]) -> None:
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()
 
 
 def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Any) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from bot.fakeslack import FakeSlack
 
 from bot.app import create_app
 from bot.clock import FixedClock
@@ -19,9 +17,10 @@ from bot.db.engine import transaction
 from bot.db.migrate import upgrade
 from bot.db.models import Person
 from bot.deps import Deps, build_deps
+from bot.fakeslack import FakeSlack
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
-from bot.server import make_server
+from bot.server import ServerThread, make_server
 from tests.slack.harness import SECRET, SlackSender
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
@@ -86,13 +85,11 @@ def coach(db_url: str, fake_slack: FakeSlack, tmp_path) -> Iterator[Coach]:
     fake_slack.add_user(ids["stranger@example.com"], email="stranger@example.com", name="stranger")
 
     app = create_app(deps)
-    server = make_server(app, deps, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.effective_port}/slack/events"
+    fake_slack.clear()  # forget the start-up auth.test: tests count what requests cause
+    server = ServerThread(make_server(app, deps, host="127.0.0.1", port=0, threads=4)).start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
     try:
         yield Coach(deps, fake_slack, SlackSender(url, fake_slack), url, ids, clock)
     finally:
-        server.close()
-        thread.join(timeout=5)
+        server.stop()
         deps.engine.dispose()

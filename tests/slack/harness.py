@@ -136,3 +136,13 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+def wait_call(fake: Any, method: str, predicate: Any = None, timeout: float = 5.0) -> Any:
+    """The first successful ``method`` call (matching ``predicate``) the app made."""
+    return fake.wait_for(lambda c: c.method == method and c.ok and (predicate is None or predicate(c)), timeout)
+
+
+def wait_reply(fake: Any, response_url: str, timeout: float = 5.0) -> dict[str, Any]:
+    """What the app posted to ``response_url``."""
+    return fake.wait_for(lambda c: c.method == "response_url" and c.params.get("response_url") == response_url, timeout).params

@@ -1,0 +1,582 @@
+"""A fake of Slack's Web API over real HTTP, for tests and offline demos.
+
+Point slack_sdk's ``WebClient(base_url=fake.base_url)`` at it. It answers like Slack
+(HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``), enforces the
+documented Block Kit limits, records every call, and can inject rate limits and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.fakeslack.socket_mode import FakeSocketMode
+
+Params = dict[str, Any]
+
+# Documented limits (docs.slack.dev, Block Kit reference).
+MESSAGE_MAX_BLOCKS = 50
+VIEW_MAX_BLOCKS = 100
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake answered. ``headers`` keys are lower-case."""
+
+    method: str
+    params: Params
+    headers: dict[str, str]
+    at: float
+    status: int
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+    @property
+    def error(self) -> str | None:
+        return self.response.get("error")
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: int = 0
+
+
+@dataclass
+class _User:
+    id: str
+    email: str
+    name: str
+    real_name: str
+    tz: str
+    is_bot: bool
+
+
+@dataclass
+class _Message:
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class SlackError(Exception):
+    """Answer ``{"ok": false, "error": error}`` (with HTTP ``status``)."""
+
+    def __init__(self, error: str, detail: str | None = None, status: int = 200) -> None:
+        super().__init__(error)
+        self.error, self.detail, self.status = error, detail, status
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.detail:
+            body["response_metadata"] = {"messages": [f"[ERROR] {self.detail}"]}
+        return body
+
+
+class FakeSlack:
+    """A local Slack workspace with a Web API on ``base_url`` and ``response_url()`` endpoints."""
+
+    TEAM_ID = "T0TEAM"
+    TEAM_NAME = "Fake Workspace"
+    APP_ID = "A0APP"
+    BOT_ID = "B0BOT"
+    BOT_USER_ID = "U0BOT"
+
+    def __init__(self, *, expected_token: str | None = None, app_token: str | None = None, port: int = 0) -> None:
+        """``expected_token``/``app_token``: when given, other tokens get ``invalid_auth``."""
+        self.expected_token = expected_token
+        self.app_token = app_token
+        self._port = port
+        self._cond = threading.Condition()
+        self._calls: list[Call] = []
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._users: dict[str, _User] = {}
+        self._messages: dict[str, _Message] = {}
+        self._views: dict[str, dict[str, Any]] = {}
+        self._home_views: dict[str, str] = {}  # user id -> view id
+        self._response_urls: set[str] = set()
+        self._last_ts_us = 0
+        self._view_seq = 0
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._socket_mode: FakeSocketMode | None = None
+        self._methods: dict[str, Callable[[Params], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "apps.connections.open": self._apps_connections_open,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), _Handler)
+        self._httpd.fake = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+            self._socket_mode = None
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "FakeSlack is not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """The Web API root, with the trailing slash slack_sdk needs."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def socket_mode(self) -> FakeSocketMode:
+        """The Socket Mode endpoint ``apps.connections.open`` hands out (started on first use)."""
+        with self._cond:
+            if self._socket_mode is None:
+                self._socket_mode = FakeSocketMode(self.APP_ID)
+                self._socket_mode.start()
+            return self._socket_mode
+
+    # -- workspace ---------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None, tz: str = "UTC",
+                 is_bot: bool = False) -> None:
+        ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
+        with self._cond:
+            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The DM channel id ``conversations.open`` gives for ``user_id``."""
+        return "D" + user_id
+
+    def response_url(self) -> str:
+        """A fresh URL on this server that accepts POSTs like a Slack ``response_url``."""
+        url_id = uuid.uuid4().hex
+        with self._cond:
+            self._response_urls.add(url_id)
+        return f"http://127.0.0.1:{self.port}/response/{url_id}"
+
+    # -- recorded calls ----------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._cond:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def rejected(self) -> list[Call]:
+        """Calls answered with ``ok: false`` (including injected failures)."""
+        return [c for c in self.calls if not c.ok]
+
+    def clear(self) -> None:
+        """Forget recorded calls (the workspace and pending failures stay)."""
+        with self._cond:
+            self._calls.clear()
+
+    def messages(self, channel: str | None = None) -> list[Call]:
+        """Delivered ``chat.postMessage`` calls, optionally to ``channel`` (a user id and their DM id match)."""
+        want = None if channel is None else self._conversation_key(channel)
+        return [c for c in self.calls_to("chat.postMessage")
+                if c.ok and (want is None or self._conversation_key(c.params["channel"]) == want)]
+
+    def responses(self, url: str | None = None) -> list[Call]:
+        """Delivered posts to ``response_url()`` URLs, optionally to one ``url``."""
+        return [c for c in self.calls_to("response_url") if c.ok and (url is None or c.params["response_url"] == url)]
+
+    def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 5.0) -> Call:
+        """The first recorded call matching ``predicate``, waiting up to ``timeout`` for it to arrive."""
+        found: list[Call] = []
+
+        def match() -> bool:
+            found.extend(c for c in self._calls if predicate(c))
+            return bool(found)
+
+        with self._cond:
+            if not self._cond.wait_for(match, timeout):
+                seen = [f"{c.method}:{c.status}:{c.error or 'ok'}" for c in self._calls]
+                raise TimeoutError(f"no matching call within {timeout}s; calls so far: {seen}")
+        return found[0]
+
+    # -- failure injection -------------------------------------------------------------------
+
+    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (429 carries ``Retry-After``)."""
+        error = {429: "ratelimited", 503: "service_unavailable"}.get(status, "fatal_error")
+        self._inject(method, _Failure(status, error, retry_after), times)
+
+    def error_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP 200 and ``{"ok": false, "error": error}``."""
+        self._inject(method, _Failure(200, error), times)
+
+    def _inject(self, method: str, failure: _Failure, times: int) -> None:
+        with self._cond:
+            self._failures.setdefault(method, deque()).extend([failure] * times)
+
+    # -- request handling (called from server threads) ---------------------------------------
+
+    def _serve(self, method: str, params: Params, headers: dict[str, str],
+               error: SlackError | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one request and record it; returns (status, body, extra headers)."""
+        with self._cond:
+            status, body, extra = self._answer(method, params, headers, error)
+            self._calls.append(Call(method, params, headers, time.monotonic(), status, body))
+            self._cond.notify_all()
+        return status, body, extra
+
+    def _answer(self, method: str, params: Params, headers: dict[str, str],
+                error: SlackError | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        pending = self._failures.get(method)
+        if pending:
+            failure = pending.popleft()
+            extra = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+            return failure.status, {"ok": False, "error": failure.error}, extra
+        try:
+            if error is not None:
+                raise error
+            if method == "response_url":
+                return 200, {"ok": True, **self._post_response_url(params)}, {}
+            self._authenticate(method, _token(params, headers))
+            handler = self._methods.get(method)
+            if handler is None:
+                raise SlackError("unknown_method")
+            return 200, {"ok": True, **handler(params)}, {}
+        except SlackError as e:
+            return e.status, e.body(), {}
+
+    def _authenticate(self, method: str, token: str | None) -> None:
+        if method == "apps.connections.open":
+            if not token:
+                raise SlackError("not_authed")
+            if not token.startswith("xapp-"):
+                raise SlackError("not_allowed_token_type")
+            if self.app_token is not None and token != self.app_token:
+                raise SlackError("invalid_auth")
+        elif self.expected_token is not None and token != self.expected_token:
+            raise SlackError("invalid_auth")
+
+    # -- Web API methods ---------------------------------------------------------------------
+
+    def _auth_test(self, p: Params) -> dict[str, Any]:
+        return {"url": "https://fake.slack.test/", "team": self.TEAM_NAME, "user": "bot", "team_id": self.TEAM_ID,
+                "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID, "is_enterprise_install": False}
+
+    def _users_info(self, p: Params) -> dict[str, Any]:
+        user = self._users.get(p.get("user", ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": self._user_json(user)}
+
+    def _users_lookup_by_email(self, p: Params) -> dict[str, Any]:
+        email = str(p.get("email", "")).lower()
+        for user in self._users.values():
+            if user.email.lower() == email:
+                return {"user": self._user_json(user)}
+        raise SlackError("users_not_found")
+
+    def _conversations_open(self, p: Params) -> dict[str, Any]:
+        users = [u for u in str(p.get("users", "")).split(",") if u]
+        if len(users) != 1:
+            raise SlackError("invalid_arguments", "the fake opens DMs with exactly one user")
+        if users[0] not in self._users:
+            raise SlackError("user_not_found")
+        return {"channel": {"id": self.dm_channel(users[0]), "is_im": True, "user": users[0]}}
+
+    def _chat_post_message(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        _check_content(p)
+        ts = self._next_ts()
+        message = {"type": "message", "user": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team": self.TEAM_ID,
+                   "ts": ts, **{k: p[k] for k in ("text", "blocks", "thread_ts", "metadata") if k in p}}
+        self._messages[ts] = _Message(channel, message)
+        return {"channel": channel, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, p: Params) -> dict[str, Any]:
+        self._channel(p)
+        if p.get("user") not in self._users:
+            raise SlackError("user_not_in_channel")
+        _check_content(p)
+        return {"message_ts": self._next_ts()}
+
+    def _chat_update(self, p: Params) -> dict[str, Any]:
+        message = self._find_message(p)
+        _check_content(p)
+        message.data |= {k: p[k] for k in ("text", "blocks") if k in p}
+        return {"channel": message.channel, "ts": p["ts"], "text": message.data.get("text", ""),
+                "message": message.data}
+
+    def _chat_delete(self, p: Params) -> dict[str, Any]:
+        message = self._find_message(p)
+        del self._messages[p["ts"]]
+        return {"channel": message.channel, "ts": p["ts"]}
+
+    def _views_open(self, p: Params) -> dict[str, Any]:
+        """``views.open`` and ``views.push``."""
+        if not p.get("trigger_id"):
+            raise SlackError("invalid_arguments", "missing required field: trigger_id")
+        view = self._store_view(p.get("view"), "modal")
+        return {"view": view}
+
+    def _views_update(self, p: Params) -> dict[str, Any]:
+        if p.get("view_id"):
+            old = self._views.get(p["view_id"])
+        elif p.get("external_id"):
+            old = next((v for v in self._views.values() if v.get("external_id") == p["external_id"]), None)
+        else:
+            raise SlackError("invalid_arguments", "view_id or external_id is required")
+        if old is None:
+            raise SlackError("not_found")
+        if p.get("hash") and p["hash"] != old["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._store_view(p.get("view"), old["type"], old["id"])}
+
+    def _views_publish(self, p: Params) -> dict[str, Any]:
+        user_id = p.get("user_id", "")
+        if user_id not in self._users:
+            raise SlackError("user_not_found")
+        old = self._views.get(self._home_views.get(user_id, ""))
+        if old is not None and p.get("hash") and p["hash"] != old["hash"]:
+            raise SlackError("hash_conflict")
+        view = self._store_view(p.get("view"), "home", old["id"] if old else None)
+        self._home_views[user_id] = view["id"]
+        return {"view": view}
+
+    def _apps_connections_open(self, p: Params) -> dict[str, Any]:
+        return {"url": self.socket_mode.url}
+
+    def _post_response_url(self, p: Params) -> dict[str, Any]:
+        if p["url_id"] not in self._response_urls:
+            raise SlackError("expired_url", status=404)
+        if "blocks" in p and (problem := _blocks_problem(p["blocks"], MESSAGE_MAX_BLOCKS)):
+            raise SlackError("invalid_blocks", problem, status=400)
+        return {}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _user_json(self, user: _User) -> dict[str, Any]:
+        zone = ZoneInfo(user.tz)
+        now = datetime.now(zone)
+        offset = now.utcoffset()
+        return {
+            "id": user.id, "team_id": self.TEAM_ID, "name": user.name, "real_name": user.real_name,
+            "deleted": False, "is_bot": user.is_bot, "tz": user.tz, "tz_label": now.tzname(),
+            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "profile": {"email": user.email, "real_name": user.real_name, "display_name": user.name},
+        }
+
+    def _conversation_key(self, channel: str) -> str:
+        """A user's id for their id or DM channel id; other channel ids as they are."""
+        if channel.startswith("D") and channel[1:] in self._users:
+            return channel[1:]
+        return channel
+
+    def _channel(self, p: Params) -> str:
+        """The channel a message goes to; a user id becomes their DM channel, like Slack does."""
+        channel = str(p.get("channel", ""))
+        if not channel or (channel[0] in "UW" and channel not in self._users):
+            raise SlackError("channel_not_found")
+        return self.dm_channel(channel) if channel in self._users else channel
+
+    def _find_message(self, p: Params) -> _Message:
+        message = self._messages.get(str(p.get("ts", "")))
+        if message is None or self._conversation_key(message.channel) != self._conversation_key(
+                str(p.get("channel", ""))):
+            raise SlackError("message_not_found")
+        return message
+
+    def _next_ts(self) -> str:
+        """A message timestamp, strictly increasing."""
+        self._last_ts_us = max(time.time_ns() // 1000, self._last_ts_us + 1)
+        return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
+
+    def _store_view(self, view: Any, kind: str, view_id: str | None = None) -> dict[str, Any]:
+        _check_view(view, kind)
+        if view_id is None:
+            self._view_seq += 1
+            view_id = f"V{self._view_seq:08d}"
+        stored = {"state": {"values": {}}, **view, "id": view_id, "team_id": self.TEAM_ID, "app_id": self.APP_ID,
+                  "bot_id": self.BOT_ID, "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+                  "root_view_id": view_id, "previous_view_id": None}
+        self._views[view_id] = stored
+        return stored
+
+
+# -- Block Kit checks --------------------------------------------------------------------------
+
+def _check_content(p: Params) -> None:
+    if not (p.get("text") or p.get("blocks") or p.get("attachments")):
+        raise SlackError("no_text")
+    if "blocks" in p and (problem := _blocks_problem(p["blocks"], MESSAGE_MAX_BLOCKS)):
+        raise SlackError("invalid_blocks", problem)
+
+
+def _check_view(view: Any, kind: str) -> None:
+    if not isinstance(view, dict) or view.get("type") != kind:
+        raise SlackError("invalid_arguments", f"view must be an object of type {kind}")
+    for key in ("title", "close", "submit"):
+        if (key in view or (key == "title" and kind == "modal")) and not _text_ok(view.get(key), 24, plain=True):
+            raise SlackError("invalid_arguments", f"view {key} must be plain_text of 1-24 characters")
+    if len(view.get("private_metadata", "")) > 3000 or len(view.get("callback_id", "")) > 255:
+        raise SlackError("invalid_arguments", "private_metadata over 3000 or callback_id over 255 characters")
+    if problem := _blocks_problem(view.get("blocks"), VIEW_MAX_BLOCKS):
+        raise SlackError("invalid_blocks", problem)
+
+
+def _blocks_problem(blocks: Any, limit: int) -> str | None:
+    """Why Slack would reject ``blocks`` (documented limits only), or None."""
+    if not isinstance(blocks, list):
+        return "blocks must be an array"
+    if len(blocks) > limit:
+        return f"no more than {limit} items allowed [json-pointer:/blocks]"
+    for i, block in enumerate(blocks):
+        if problem := _block_problem(block):
+            return f"{problem} [json-pointer:/blocks/{i}]"
+    return None
+
+
+def _block_problem(block: Any) -> str | None:
+    if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+        return "a block must be an object with a type"
+    if len(str(block.get("block_id", ""))) > 255:
+        return "block_id over 255 characters"
+    kind = block["type"]
+    if kind == "section":
+        fields = block.get("fields", [])
+        if "text" not in block and not fields:
+            return "section needs text or fields"
+        if "text" in block and not _text_ok(block["text"], 3000):
+            return "section text must be 1-3000 characters"
+        if not isinstance(fields, list) or len(fields) > 10 or not all(_text_ok(f, 2000) for f in fields):
+            return "section fields: at most 10, each 1-2000 characters"
+    elif kind == "header":
+        if not _text_ok(block.get("text"), 150, plain=True):
+            return "header text must be plain_text of 1-150 characters"
+    elif kind == "context":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
+            return "context needs 1-10 elements"
+        if not all(isinstance(e, dict) and (e.get("type") == "image" or _text_ok(e, 3000)) for e in elements):
+            return "context text elements must be 1-3000 characters"
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
+            return "actions needs 1-25 elements"
+    return None
+
+
+def _text_ok(obj: Any, limit: int, *, plain: bool = False) -> bool:
+    """Whether ``obj`` is a text object (plain_text only if ``plain``) of 1..``limit`` characters."""
+    kinds = ("plain_text",) if plain else ("plain_text", "mrkdwn")
+    return (isinstance(obj, dict) and obj.get("type") in kinds and isinstance(obj.get("text"), str)
+            and 1 <= len(obj["text"]) <= limit)
+
+
+# -- HTTP ----------------------------------------------------------------------------------------
+
+def _token(params: Params, headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[len("Bearer "):]
+    return params.get("token")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops bursts of connections, costing a 1 s SYN retry
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        if url.path.startswith("/api/"):
+            method, extra = url.path[len("/api/"):], {}
+        elif url.path.startswith("/response/"):
+            url_id = url.path[len("/response/"):]
+            method = "response_url"
+            extra = {"url_id": url_id, "response_url": f"http://127.0.0.1:{self.server.fake.port}{url.path}"}
+        else:
+            self.send_error(404)
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        params: Params = dict(parse_qsl(url.query, keep_blank_values=True))
+        error = None
+        try:
+            params |= self._body_params(headers.get("content-type", ""))
+        except ValueError:
+            error = SlackError("invalid_json")
+        status, body, extra_headers = self.server.fake._serve(method, params | extra, headers, error)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in extra_headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def _body_params(self, content_type: str) -> Params:
+        """Form or JSON body fields, with JSON-string fields (``blocks``, ``view``...) decoded."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if not raw:
+            return {}
+        if content_type.startswith("application/json"):
+            params = json.loads(raw)
+            if not isinstance(params, dict):
+                raise ValueError("JSON body is not an object")
+        else:
+            params = dict(parse_qsl(raw, keep_blank_values=True))
+        for key in JSON_FIELDS:
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    pass
+        return params
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
