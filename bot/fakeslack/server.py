@@ -7,13 +7,14 @@ documented Block Kit limits, records every call, and can inject rate limits and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -70,7 +71,7 @@ class _User:
 @dataclass
 class _Message:
     channel: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any]
 
 
 class SlackError(Exception):
@@ -226,17 +227,19 @@ class FakeSlack:
 
     def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 5.0) -> Call:
         """The first recorded call matching ``predicate``, waiting up to ``timeout`` for it to arrive."""
-        found: list[Call] = []
+        hit: Call | None = None
 
         def match() -> bool:
-            found.extend(c for c in self._calls if predicate(c))
-            return bool(found)
+            nonlocal hit
+            hit = next((c for c in self._calls if predicate(c)), None)
+            return hit is not None
 
         with self._cond:
             if not self._cond.wait_for(match, timeout):
                 seen = [f"{c.method}:{c.status}:{c.error or 'ok'}" for c in self._calls]
                 raise TimeoutError(f"no matching call within {timeout}s; calls so far: {seen}")
-        return found[0]
+        assert hit is not None
+        return hit
 
     # -- failure injection -------------------------------------------------------------------
 
@@ -328,7 +331,7 @@ class FakeSlack:
         ts = self._next_ts()
         message = {"type": "message", "user": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team": self.TEAM_ID,
                    "ts": ts, **{k: p[k] for k in ("text", "blocks", "thread_ts", "metadata") if k in p}}
-        self._messages[ts] = _Message(channel, message)
+        self._messages[ts] = _Message(channel, dict(message))  # a copy: chat.update must not rewrite this answer
         return {"channel": channel, "ts": ts, "message": message}
 
     def _chat_post_ephemeral(self, p: Params) -> dict[str, Any]:
@@ -572,10 +575,8 @@ class _Handler(BaseHTTPRequestHandler):
             params = dict(parse_qsl(raw, keep_blank_values=True))
         for key in JSON_FIELDS:
             if isinstance(params.get(key), str):
-                try:
+                with contextlib.suppress(ValueError):  # not JSON: keep the string, as Slack would reject it
                     params[key] = json.loads(params[key])
-                except ValueError:
-                    pass
         return params
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -340,13 +340,13 @@ def test_bolt_app_over_socket_mode_gets_a_slash_command_and_acks(fake: FakeSlack
     seen: list[dict[str, Any]] = []
 
     @app.command("/deal")
-    def deal(ack, command, respond) -> None:  # noqa: ANN001 - Bolt injects by name
+    def deal(ack, command, respond) -> None:  # Bolt passes arguments by name
         seen.append(command)
         ack(text="Looking up D-3")
         respond(text="D-3 is in Prospect")
 
     @app.event("app_home_opened")
-    def home(event) -> None:  # noqa: ANN001
+    def home(event) -> None:
         seen.append(event)
 
     handler = SocketModeHandler(app, APP_TOKEN)
