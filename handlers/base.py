@@ -14,6 +14,11 @@ from typing import Any
 import sqlalchemy.orm as so
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
@@ -26,6 +31,8 @@ from bot.services.people import Directory, SlackProfile, person_for_slack_user
 from bot.services.workspace import Actor, actor_for
 
 log = logging.getLogger("coach.handlers")
+RETRIES = [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=3),
+           ConnectionErrorRetryHandler(max_retry_count=3)]
 
 
 class SlackDirectory(Directory):
@@ -82,8 +89,10 @@ class Replier:
         text = fallback_text(blocks)
         url = self.body.get("response_url")
         if url:
-            WebhookClient(url).send(text=text, blocks=payload, response_type="ephemeral",
-                                    replace_original=replace or None)
+            hook = WebhookClient(url, timeout=15, retry_handlers=RETRIES)
+            resp = hook.send(text=text, blocks=payload, response_type="ephemeral", replace_original=replace or None)
+            if resp.status_code != 200:  # WebhookClient does not raise: say so in the log
+                log.error("response_url answered %s: %s", resp.status_code, resp.body)
             return
         user = user_id_of(self.body)
         channel = metadata_of(self.body).get("channel") or (self.body.get("channel") or {}).get("id")

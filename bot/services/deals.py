@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db import repo
@@ -110,9 +111,9 @@ def move_deal(
 
 def take_snapshots(session: so.Session, week: date, *, now: datetime) -> int:
     """Record every deal's key fields for ``week`` (its Monday); idempotent per week."""
-    existing = {s.deal_id: s for s in session.scalars(so.select(DealSnapshot).where(DealSnapshot.week == week))}
+    existing = {s.deal_id: s for s in session.scalars(sa.select(DealSnapshot).where(DealSnapshot.week == week))}
     count = 0
-    for deal in session.scalars(so.select(Deal)):
+    for deal in session.scalars(sa.select(Deal)):
         snap = existing.get(deal.id) or DealSnapshot(deal_id=deal.id, week=week)
         snap.stage, snap.amount, snap.currency = deal.stage, deal.amount, deal.currency
         snap.close_date, snap.forecast, snap.taken_at = deal.close_date, deal.forecast, now

@@ -145,4 +145,6 @@ def wait_call(fake: Any, method: str, predicate: Any = None, timeout: float = 5.
 
 def wait_reply(fake: Any, response_url: str, timeout: float = 5.0) -> dict[str, Any]:
     """What the app posted to ``response_url``."""
-    return fake.wait_for(lambda c: c.method == "response_url" and c.params.get("response_url") == response_url, timeout).params
+    return fake.wait_for(
+        lambda c: c.method == "response_url" and c.ok and c.params.get("response_url") == response_url, timeout
+    ).params

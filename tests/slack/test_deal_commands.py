@@ -224,3 +224,21 @@ def test_person_matched_by_email_gets_timezone_from_slack(coach):
         assert p is not None and p.timezone is None  # empty in the org file
     run(coach, "list", "jack.ryan@example.com")
     assert coach.person("jack.ryan@example.com").timezone == "Europe/Paris"
+
+
+def test_won_goes_through_the_gate(coach):
+    # D-6 is in negotiation; leaving it needs the schedule fixed and the contract reviewed.
+    owner = "radia.perlman@example.com"
+    text = run(coach, "won D-6", owner)
+    assert "can't move to *Won* yet" in text and "To leave Negotiation" in text
+    view = wait_call(coach.fake, "views.open").params["view"]
+    box = next(b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "checkboxes")
+    assert {o["value"] for o in box["element"]["options"]} == {"schedule_fixed", "contract_reviewed"}
+    answer = coach.slack.submit(view, {box["block_id"]: checks("schedule_fixed", "contract_reviewed")},
+                                user=coach.uid(owner))
+    assert answer.status == 200 and answer.body == ""
+    d = deal(coach, "D-6")
+    assert (d.stage, d.forecast) == ("won", "closed")
+    msg = wait_call(coach.fake, "chat.postEphemeral", lambda c: "Won!" in all_text(c.params.get("blocks")))
+    assert msg.params["channel"] == "C0GENERAL"
+    assert "D-6 is already in *Won*" in run(coach, "won D-6", owner)

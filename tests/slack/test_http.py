@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from bot.app import create_app
 from bot.db.engine import transaction
 from bot.db.models import Deal, Person
 from bot.services.deals import NewDeal, create_deal
@@ -105,3 +106,28 @@ def test_user_text_is_escaped(coach):
     text = all_text(wait_reply(coach.fake, url)["blocks"])
     assert "&lt;!channel&gt; &amp; &lt;@U0HACK&gt; deal" in text
     assert "<!channel>" not in text
+
+
+def test_reply_through_response_url_survives_a_5xx(coach):
+    coach.fake.fail_next("response_url", status=503)
+    _, url = coach.slack.command("/deal", "help", user=coach.uid(TOMMY))
+    reply = wait_reply(coach.fake, url, timeout=15)
+    assert "/deal new" in all_text(reply["blocks"])
+    assert [c.status for c in coach.fake.calls_to("response_url")] == [503, 200]
+
+
+def test_slack_id_looked_up_by_email_and_stored(coach):
+    from bot.services.people import slack_id_for
+    from handlers.base import SlackDirectory
+
+    client = create_app(coach.deps).client
+    with transaction(coach.deps.sessions) as s:
+        rep = s.scalar(sa.select(Person).where(Person.email == "jack.ryan@example.com"))
+        assert rep.slack_user_id is None and rep.timezone is None
+        assert slack_id_for(s, rep, SlackDirectory(client)) == coach.uid("jack.ryan@example.com")
+        ghost = Person(email="ghost@example.com", name="Ghost", created_at=rep.created_at, updated_at=rep.created_at)
+        s.add(ghost)
+        assert slack_id_for(s, ghost, SlackDirectory(client)) is None
+    assert coach.person("jack.ryan@example.com").slack_user_id == coach.uid("jack.ryan@example.com")
+    assert coach.person("jack.ryan@example.com").timezone == "Europe/Paris"
+    assert coach.fake.calls_to("users.lookupByEmail")[-1].params["email"] == "ghost@example.com"
