@@ -61,6 +61,8 @@ class Person(Base):
     manager_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     # Derived from the tree on every org change; stored so digests can select by tier.
     tier: so.Mapped[int] = so.mapped_column(default=0)
+    # Set by `/deal away until DATE`: no prompts or reminders through that day.
+    away_until: so.Mapped[date | None]
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 
@@ -193,3 +195,40 @@ class HandledEvent(Base):
 
     event_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     handled_at: so.Mapped[datetime]
+
+
+class CheckIn(Base):
+    """A rep's Monday check-in for one week: prompted, partly or fully answered, or away."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (sa.UniqueConstraint("person_id", "week", name="uq_check_in_person_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    week: so.Mapped[date] = so.mapped_column(index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))  # pending | partial | complete | away
+    prompted_at: so.Mapped[datetime | None]
+    started_at: so.Mapped[datetime | None]
+    completed_at: so.Mapped[datetime | None]
+    updated_at: so.Mapped[datetime]
+    # Where the prompt was posted, so it can be updated as deals are answered.
+    prompt_channel: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    prompt_ts: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+
+    person: so.Mapped[Person] = so.relationship()
+    reviews: so.Mapped[list[DealReview]] = so.relationship(cascade="all, delete-orphan", order_by="DealReview.id")
+
+
+class DealReview(Base):
+    """One deal answered in a check-in: unchanged, or updated (possibly after the digest: late)."""
+
+    __tablename__ = "deal_review"
+    __table_args__ = (sa.UniqueConstraint("check_in_id", "deal_id", name="uq_deal_review_check_in_deal"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    check_in_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("check_in.id", ondelete="CASCADE"))
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(12))  # no_change | updated
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    answered_at: so.Mapped[datetime]
+    late: so.Mapped[bool] = so.mapped_column(default=False)
