@@ -11,9 +11,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
+
+from bot.domain.cadence import Cadence, WeeklyTime
 
 APP_NAME = "pipeline-coach"
 
@@ -27,6 +30,11 @@ ENV = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
+    "checkin": "COACH_CHECKIN",
+    "reminders": "COACH_REMINDERS",
+    "digests": "COACH_DIGESTS",
+    "grace_hours": "COACH_GRACE_HOURS",
+    "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
 }
 
 
@@ -44,6 +52,7 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = "https://slack.com/api/"
+    cadence: Cadence = field(default_factory=Cadence)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -95,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     if not api_url.endswith("/"):
         api_url += "/"
     return Settings(
+        cadence=_cadence(values),
         data_dir=data_dir,
         database_url=database_url,
         playbook=str(values.get("playbook") or "default"),
@@ -104,3 +114,31 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         slack_app_token=str(values.get("slack_app_token") or ""),
         slack_api_url=api_url,
     )
+
+
+def _cadence(values: dict[str, object]) -> Cadence:
+    """The weekly rhythm: ``mon 09:00`` style times, tier digests as ``1=tue 09:00,2=wed 09:00``."""
+    default = Cadence()
+    try:
+        checkin = WeeklyTime.parse(str(values["checkin"])) if values.get("checkin") else default.checkin
+        reminders = default.reminders
+        if "reminders" in values:
+            raw = values["reminders"]
+            off = str(raw).strip().lower() in ("none", "off")
+            items = raw if isinstance(raw, list) else ([] if off else str(raw).split(","))
+            reminders = tuple(WeeklyTime.parse(str(r)) for r in items if str(r).strip())
+        digests = dict(default.digests)
+        if values.get("digests"):
+            raw = values["digests"]
+            pairs = raw.items() if isinstance(raw, dict) else (p.split("=", 1) for p in str(raw).split(","))
+            digests = {int(k): WeeklyTime.parse(str(v)) for k, v in pairs}
+            if not digests or min(digests) < 1:
+                raise ValueError("tiers start at 1 (first-line managers)")
+        grace = timedelta(hours=float(str(values.get("grace_hours") or 12)))
+        stale = int(str(values.get("bant_stale_weeks") or default.bant_stale_weeks))
+    except ValueError as e:
+        raise ConfigError(
+            f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
+            "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
+        ) from e
+    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale)

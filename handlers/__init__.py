@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands, events, views
+from handlers import actions, checkin, commands, events, views
 
 
 def register(app: App, deps: Deps) -> None:
@@ -14,3 +14,4 @@ def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     views.register(app, deps)
     events.register(app, deps)
+    checkin.register(app, deps)

@@ -164,6 +164,7 @@ class Work:
     deps: Deps
     client: WebClient
     outbox: list[tuple[list[Block], bool]] = field(default_factory=list)
+    updates: list[tuple[str, str, list[Block]]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -172,6 +173,11 @@ class Work:
     def reply(self, blocks: list[Block], *, replace: bool = False) -> None:
         """Answer the person privately, after the commit: a reply never claims a change that was rolled back."""
         self.outbox.append((blocks, replace))
+
+    def update_message(self, channel: str, ts: str, blocks: list[Block]) -> None:
+        """Redraw a message the bot posted, after the commit."""
+        if channel and ts:
+            self.updates.append((channel, ts, blocks))
 
 
 @contextmanager
@@ -190,3 +196,8 @@ def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Wo
     replier = Replier(client, body)
     for blocks, replace in work.outbox:
         replier.ephemeral(blocks, replace=replace)
+    for channel, ts, blocks in work.updates:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=fallback_text(blocks), blocks=as_dicts(blocks))
+        except SlackApiError as e:  # a redraw is a courtesy: the answer itself is stored
+            log.warning("could not update message %s in %s: %s", ts, channel, e.response.get("error"))

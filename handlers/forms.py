@@ -74,11 +74,12 @@ class Form:
 
 def read_deal_fields(form: Form, *, today: date, is_open: bool) -> DealEdits:
     """Fields shared by the new and update forms; errors land on ``form``."""
+    # Each form shows a subset of the fields: read (and require) only those it shows.
     edits = DealEdits(
-        name=form.required_text(Block.NAME),
-        account=form.required_text(Block.ACCOUNT),
-        amount=form.amount(Block.AMOUNT),
-        currency=form.currency(Block.CURRENCY),
+        name=form.required_text(Block.NAME) if form.has(Block.NAME) else None,
+        account=form.required_text(Block.ACCOUNT) if form.has(Block.ACCOUNT) else None,
+        amount=form.amount(Block.AMOUNT) if form.has(Block.AMOUNT) else None,
+        currency=form.currency(Block.CURRENCY) if form.has(Block.CURRENCY) else None,
         close_date=form.date(Block.CLOSE_DATE),
         next_step=form.text(Block.NEXT_STEP) if form.has(Block.NEXT_STEP) else None,
     )
@@ -91,6 +92,14 @@ def read_deal_fields(form: Form, *, today: date, is_open: bool) -> DealEdits:
         edits.clear_next_step_date = edits.next_step_date is None
     edits.clear_close_date = form.has(Block.CLOSE_DATE) and edits.close_date is None
     return edits
+
+
+def shown_options(view: dict[str, Any], block_id: str) -> set[str]:
+    """The option values a checkbox block offered (so unticked ones can be told apart from absent)."""
+    for b in view.get("blocks") or []:
+        if b.get("block_id") == block_id:
+            return {o["value"] for o in (b.get("element") or {}).get("options") or []}
+    return set()
 
 
 def read_answers(form: Form, playbook: Playbook) -> Answers:

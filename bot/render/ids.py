@@ -13,6 +13,7 @@ class View(StrEnum):
     UPDATE_DEAL = "deal_update"
     GATE = "deal_gate"  # asks for what an advance is missing
     REASON = "deal_reason"  # a reason for moving back / overriding
+    CHECKIN = "checkin_deal"  # the Monday questions for one deal
 
 
 class Action(StrEnum):
@@ -22,6 +23,10 @@ class Action(StrEnum):
     UPDATE = "deal_update"
     PAGE = "page"
     NEW_DEAL = "deal_new"
+    CHECKIN_NO_CHANGE = "checkin_no_change"
+    CHECKIN_UPDATE = "checkin_update"
+    CHECKIN_WALK = "checkin_walk"
+    CHECKIN_PAGE = "checkin_page"
 
 
 class Block(StrEnum):
@@ -36,6 +41,8 @@ class Block(StrEnum):
     FORECAST = "forecast"
     CHARACTERISTICS = "characteristics"
     REASON = "reason"
+    NOTE = "note"
+    NEXT_MARKER = "next_marker"
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key

@@ -9,8 +9,10 @@ from slack_sdk import WebClient
 
 from bot.db import repo
 from bot.deps import Deps
+from bot.imports.deals_csv import parse_date
 from bot.render import modals
 from bot.render.blocks import macro, section
+from bot.services import checkins
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal, person_for_mention
 from handlers import flows
@@ -109,7 +111,25 @@ def _lost(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     flows.mark_lost(work, deal, cmd.rest[len(cmd.words[0]):])
 
 
+def _away(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    words = [w for w in cmd.words if w.lower() != "until"]
+    until = parse_date(words[0]) if len(words) == 1 else None
+    if until is None:
+        raise UserError("usage", command="/deal away until YYYY-MM-DD", example="/deal away until 2026-12-04")
+    if until < work.now.date():
+        raise UserError("away_in_past", until=until.isoformat())
+    checkins.set_away(work.session, work.actor.person, until, work.playbook, now=work.now)
+    work.reply([section(macro("checkin.j2", "away_set", until=until))])
+
+
+def _back(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    checkins.set_away(work.session, work.actor.person, None, work.playbook, now=work.now)
+    work.reply([section(macro("checkin.j2", "back"))])
+
+
 SUBCOMMANDS = {
+    "away": _away,
+    "back": _back,
     "new": _new,
     "list": _list,
     "show": _show,

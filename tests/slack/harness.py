@@ -73,12 +73,14 @@ class SlackSender:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def click(self, action_id: str, value: str, *, user: str, channel: str = "C0GENERAL") -> tuple[Answer, str]:
+    def click(self, action_id: str, value: str, *, user: str, channel: str = "C0GENERAL",
+              message_ts: str | None = None) -> tuple[Answer, str]:
         response_url = self.fake.response_url()
+        container = {"type": "message", "channel_id": channel, "message_ts": message_ts or "0"}
         payload = {
             "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user}, "api_app_id": "A0APP",
             "trigger_id": self._trigger(), "channel": {"id": channel}, "response_url": response_url,
-            "container": {"type": "message"}, "actions": [
+            "container": container, "actions": [
                 {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1"}
             ],
         }

@@ -104,3 +104,25 @@ def test_stale_bant():
     now = utc(2026, 11, 23)
     confirmed = {"budget": now - timedelta(weeks=9), "need": now - timedelta(weeks=1), "authority": None}
     assert stale_bant(confirmed, ("budget", "authority", "need", "timeline"), now, 8) == ("budget", "authority", "timeline")
+
+
+def test_checkin_questions_ask_only_what_matters():
+    from bot.domain.checkin import Status, questions_for, status_of
+    from bot.domain.deal import BantAnswer, DealFacts
+    from bot.playbooks import load_playbook
+
+    pb = load_playbook("default")
+    now = utc(2026, 11, 23, 9)
+    fresh = BantAnswer("yes", now - timedelta(weeks=1))
+    old = BantAnswer("yes", now - timedelta(weeks=20))
+    d = DealFacts(ref="D-1", name="x", stage="project", bant={"budget": fresh, "need": old, "authority": BantAnswer(" ", now)},
+                  roles={"coach": ("Cleo",)})
+    q = questions_for(d, pb, now=now, stale_weeks=8)
+    assert q.stage.key == "project" and q.next_stage.key == "shortlisted"
+    assert [c.key for c in q.characteristics] == [c.key for c in pb.stage("project").characteristics]
+    assert q.bant == ("authority", "need", "timeline")  # budget is fresh; a blank answer counts as unanswered
+    assert q.roles == ("economic_buyer",)  # the coach is named; project's gate also needs the economic buyer
+    assert status_of(0, 3, away=False) is Status.PENDING
+    assert status_of(2, 3, away=False) is Status.PARTIAL
+    assert status_of(3, 3, away=False) is Status.COMPLETE
+    assert status_of(0, 0, away=True) is Status.AWAY

@@ -1,0 +1,126 @@
+"""The Monday check-in's messages and its per-deal question modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View as SlackView
+
+from bot.domain import money
+from bot.domain.checkin import Questions
+from bot.domain.deal import DealFacts
+from bot.domain.playbook import Playbook
+from bot.render.blocks import actions, button, context, header, macro, section
+from bot.render.deal_blocks import missing_labels
+from bot.render.ids import Action, View
+from bot.render.ids import Block as B
+from bot.render.modals import _currencies, checkbox_input, date_input, select_input, text_input
+from bot.render.text import clip
+
+PROMPT_PAGE = 8  # deals per prompt page: 2 blocks each keeps a page far below 50 blocks
+FORECASTS = (("pipeline", "Pipeline"), ("best_case", "Best case"), ("commit", "Commit"))
+
+
+def _c(name: str, /, **ctx: Any) -> str:
+    return macro("checkin.j2", name, **ctx)
+
+
+def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: Mapping[str, tuple[str, bool]],
+                  playbook: Playbook, *, page: int = 1, lang: str = "en") -> list[Block]:
+    """The check-in DM: deals with No change / Update buttons, paged; ``outcomes`` maps ref -> (outcome, late)."""
+    value = {"week": week.isoformat()}
+    if not deals:
+        return [header(_c("header", week=week)), section(_c("no_deals", name=name)),
+                actions(button("Add a deal", Action.NEW_DEAL, "checkin", style="primary"))]
+    total = money.total((d.currency, d.amount) for d in deals)
+    pages = (len(deals) + PROMPT_PAGE - 1) // PROMPT_PAGE
+    page = min(max(page, 1), pages)
+    chunk = deals[(page - 1) * PROMPT_PAGE: page * PROMPT_PAGE]
+    blocks: list[Block] = [
+        header(_c("header", week=week)),
+        section(_c("intro", name=name, count=len(deals), total=total, answered=len(outcomes))),
+        actions(button(_c("walk_button"), Action.CHECKIN_WALK, value, style="primary")),
+    ]
+    for d in chunk:
+        line = macro("deal.j2", "list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang)
+        outcome, late = outcomes.get(d.ref, ("", False))
+        blocks.append(section(_c("deal_line", line=line, outcome=outcome, late=late)))
+        ref_value = {**value, "ref": d.ref}
+        blocks.append(actions(button("No change", Action.CHECKIN_NO_CHANGE, ref_value),
+                              button("Update", Action.CHECKIN_UPDATE, ref_value)))
+    if pages > 1:
+        first = (page - 1) * PROMPT_PAGE + 1
+        blocks.append(context(_c("page_note", first=first, last=first + len(chunk) - 1, count=len(deals))))
+        nav = []
+        if page > 1:
+            nav.append(button("Previous", f"{Action.CHECKIN_PAGE}_prev", {**value, "page": page - 1}))
+        if page < pages:
+            nav.append(button("More deals", f"{Action.CHECKIN_PAGE}_next", {**value, "page": page + 1}))
+        blocks.append(actions(*nav))
+    return blocks
+
+
+def reminder_blocks(name: str, week: date, answered: int, count: int) -> list[Block]:
+    return [section(_c("reminder", name=name, answered=answered, count=count)),
+            actions(button(_c("walk_button"), Action.CHECKIN_WALK, {"week": week.isoformat()}, style="primary"))]
+
+
+def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: dict[str, Any],
+                  position: int = 0, count: int = 0, lang: str = "en") -> dict[str, Any]:
+    """The questions for one deal: the stage's checklist, the next marker, open BANT, missing roles, the numbers."""
+    blocks: list[Block] = [
+        section(_c("modal_intro", d=d, position=position, count=count)),
+        context(_c("coaching", stage=q.stage, lang=lang)),
+    ]
+    if q.characteristics:
+        blocks.append(checkbox_input(B.CHARACTERISTICS + "__now", _c("characteristics_label", stage=q.stage, lang=lang),
+                                     [(c.key, c.text.in_(lang)) for c in q.characteristics],
+                                     checked={c.key for c in q.characteristics if c.key in d.characteristics}))
+    if q.next_stage is not None:
+        blocks.append(checkbox_input(B.NEXT_MARKER, _c("marker_label", stage=q.next_stage, lang=lang),
+                                     [("yes", q.next_stage.marker.in_(lang))], checked=set()))
+    for key in q.bant:
+        bq = playbook.bant_question(key)
+        blocks.append(text_input(f"{B.BANT_PREFIX}{key}", f"{bq.name.in_(lang)}: {bq.question.in_(lang)}",
+                                 optional=True, max_length=500, initial=d.bant[key].answer if key in d.bant else None))
+    for key in q.roles:
+        role = playbook.role(key)
+        blocks.append(text_input(f"{B.ROLE_PREFIX}{key}", role.name.in_(lang), optional=True, multiline=role.multiple,
+                                 max_length=500, hint=role.description.in_(lang)))
+    blocks += [
+        text_input(B.AMOUNT, "Amount", initial=f"{d.amount:f}", max_length=30),
+        select_input(B.CURRENCY, "Currency", _currencies(d.currency), initial=d.currency),
+        date_input(B.CLOSE_DATE, "Expected close date", initial=d.close_date),
+        select_input(B.FORECAST, "Forecast category", FORECASTS, initial=d.forecast),
+        text_input(B.NEXT_STEP, "Next step", initial=d.next_step, max_length=500),
+        date_input(B.NEXT_STEP_DATE, "Next step by", initial=d.next_step_date),
+        text_input(B.NOTE, _c("note_label"), optional=True, multiline=True, max_length=1000),
+    ]
+    view = SlackView(type="modal", callback_id=View.CHECKIN, title=clip(_c("modal_title", ref=d.ref), 24),
+                     submit="Next deal" if metadata.get("walk") and position < count else "Save",
+                     close="Stop here", blocks=blocks, private_metadata=json.dumps(metadata, separators=(",", ":")))
+    return view.to_dict()
+
+
+def done_view(count: int) -> dict[str, Any]:
+    return SlackView(type="modal", callback_id=View.CHECKIN, title=_c("done_title"), close="Close",
+                     blocks=[section(_c("done", count=count))]).to_dict()
+
+
+def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+    return [section(_c("advance_offer", d=d, pb=playbook, to=to, lang=lang)),
+            actions(button(f"Advance to {playbook.stage_name(to, lang)}", Action.ADVANCE, {"ref": d.ref, "to": to},
+                           style="primary"))]
+
+
+def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+    missing = missing_labels(d, playbook, lang)
+    return [section(_c("marker_but_missing", d=d, pb=playbook, to=to, missing=missing, lang=lang)),
+            actions(button("Answer what's missing", Action.ADVANCE, {"ref": d.ref, "to": to}))]
+
+
+__all__ = ["advance_offer", "checkin_modal", "done_view", "prompt_blocks", "reminder_blocks"]

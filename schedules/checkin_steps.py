@@ -1,0 +1,106 @@
+"""Cadence steps for the Monday check-in: the prompt, and reminders to who hasn't finished.
+
+Each step is a plain function ``step(deps, session, *, now) -> list[Outgoing]``:
+it decides what is due at ``now`` for each person in their own timezone, and
+the ledger sends each message exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db.models import CheckIn, Person
+from bot.deps import Deps
+from bot.domain.cadence import in_window
+from bot.domain.checkin import Status
+from bot.render import checkin as render
+from bot.render.blocks import as_dicts, fallback_text
+from bot.services import checkins
+from bot.services.people import Directory, slack_id_for
+from schedules.outgoing import Outgoing, SendKey
+
+log = logging.getLogger("coach.checkin")
+PROMPT = "checkin_prompt"
+
+
+def reminder_step(n: int) -> str:
+    return f"checkin_reminder_{n}"
+
+
+def _directory(deps: Deps) -> Directory:
+    # Imported here: the Slack adapter is only needed when someone lacks a stored Slack id.
+    from bot.app import web_client
+    from handlers.base import SlackDirectory
+
+    return SlackDirectory(web_client(deps.settings))
+
+
+def _remember_prompt(person_id: int, week: date, now: datetime) -> Callable[[so.Session, str, str], None]:
+    def on_sent(session: so.Session, channel: str, ts: str) -> None:
+        person = session.get(Person, person_id)
+        assert person is not None
+        checkin = checkins.get_checkin(session, person, week, now=now)
+        checkin.prompt_channel, checkin.prompt_ts, checkin.prompted_at = channel, ts, now
+        checkin.updated_at = now
+
+    return on_sent
+
+
+def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime) -> list[Outgoing]:
+    """Each rep's Monday prompt, at the cadence time in their timezone (moved past public holidays)."""
+    cadence, playbook = deps.settings.cadence, deps.playbook
+    directory: Directory | None = None
+    out: list[Outgoing] = []
+    for person in checkins.people_to_prompt(session, playbook):
+        week = checkins.current_week(person, now)
+        pw = checkins.week_of(person, week, cadence)
+        if not in_window(pw.prompt_at, now, cadence.grace):
+            continue
+        if checkins.is_away(person, pw.prompt_at.astimezone(checkins.tz_of(person)).date()):
+            checkin = checkins.get_checkin(session, person, week, now=now)
+            if not checkin.reviews:
+                checkin.status = Status.AWAY
+            continue
+        if person.slack_user_id is None:
+            directory = directory or _directory(deps)
+        channel = slack_id_for(session, person, directory) if directory else person.slack_user_id
+        if not channel:
+            log.warning("no Slack account found for %s: cannot send their check-in", person.email)
+            continue
+        blocks = checkins.prompt_message(session, playbook, person, week)
+        out.append(Outgoing(SendKey(week, PROMPT, person.id), pw.prompt_at, channel, fallback_text(blocks),
+                            as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
+    return out
+
+
+def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime) -> list[Outgoing]:
+    """Reminders to whoever was prompted and has not finished, never after their manager's digest."""
+    cadence, playbook = deps.settings.cadence, deps.playbook
+    out: list[Outgoing] = []
+    prompted = session.scalars(
+        sa.select(CheckIn).where(CheckIn.prompted_at.is_not(None),
+                                 CheckIn.status.in_([Status.PENDING, Status.PARTIAL]))
+    )
+    for checkin in prompted:
+        person = checkin.person
+        if not person.slack_user_id or checkin.week != checkins.current_week(person, now):
+            continue
+        pw = checkins.week_of(person, checkin.week, cadence)
+        digest_at = checkins.manager_digest_at(person, checkin.week, cadence)
+        for n, at in enumerate(pw.reminders, start=1):
+            if not in_window(at, now, cadence.grace) or (digest_at is not None and at >= digest_at):
+                continue
+            if checkins.is_away(person, at.astimezone(checkins.tz_of(person)).date()):
+                continue
+            count = len(checkins.open_deals(session, person, playbook))
+            if count == 0:
+                continue
+            blocks = render.reminder_blocks(person.name.split()[0], checkin.week, len(checkin.reviews), count)
+            out.append(Outgoing(SendKey(checkin.week, reminder_step(n), person.id), at, person.slack_user_id,
+                                fallback_text(blocks), as_dicts(blocks)))
+    return out
