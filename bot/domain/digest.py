@@ -1,0 +1,173 @@
+"""Every manager's digest, computed in one pass over the deals.
+
+Each deal is looked at once (totals, waterfall, attention); per-person
+aggregates are then summed up the org tree in post-order, so the cost is
+O(deals + people), however many managers there are. Lists (movements,
+attention) keep only the most significant few per node, by amount.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from bot.domain import money
+from bot.domain.deal import DealFacts
+from bot.domain.playbook import Playbook
+from bot.domain.rollup import StageTotal, Totals, totals
+from bot.domain.waterfall import Attention, Concern, Movement, Snapshot, attention, waterfall
+
+TOP = 10  # movements and attention items kept per digest, largest first
+
+
+@dataclass
+class Item:
+    """A listed deal: a movement or an attention flag, with what ranks it."""
+
+    amount: Decimal
+    ref: str
+    owner: str
+    text: str  # e.g. "advanced: prospect → interested"
+
+    def __lt__(self, other: Item) -> bool:
+        return (self.amount, self.ref) < (other.amount, other.ref)
+
+
+@dataclass
+class Node:
+    """One person's aggregate: their own deals plus everyone beneath them."""
+
+    totals: Totals = field(default_factory=Totals)
+    last_week: Totals = field(default_factory=Totals)
+    movements: dict[str, int] = field(default_factory=dict)  # change kind -> count
+    movement_amounts: dict[str, money.Bag] = field(default_factory=dict)
+    concerns: dict[str, int] = field(default_factory=dict)
+    top_movements: list[Item] = field(default_factory=list)  # min-heaps of size TOP
+    top_attention: list[Item] = field(default_factory=list)
+    checkins: dict[str, int] = field(default_factory=dict)  # status -> number of people
+
+
+def _add_stage(a: StageTotal, b: StageTotal) -> None:
+    a.count += b.count
+    for c, v in b.amount.items():
+        money.add(a.amount, c, v)
+
+
+def add_totals(a: Totals, b: Totals) -> None:
+    """``a += b``."""
+    a.open_count += b.open_count
+    for bag_a, bag_b in ((a.open_amount, b.open_amount), (a.weighted, b.weighted)):
+        for c, v in bag_b.items():
+            money.add(bag_a, c, v)
+    for k, s in b.by_stage.items():
+        _add_stage(a.by_stage.setdefault(k, StageTotal()), s)
+    for k, s in b.by_forecast.items():
+        _add_stage(a.by_forecast.setdefault(k, StageTotal()), s)
+    _add_stage(a.won, b.won)
+    _add_stage(a.lost, b.lost)
+
+
+def _push(heap: list[Item], item: Item) -> None:
+    if len(heap) < TOP:
+        heapq.heappush(heap, item)
+    elif heap[0] < item:
+        heapq.heapreplace(heap, item)
+
+
+def _merge(into: Node, other: Node) -> None:
+    add_totals(into.totals, other.totals)
+    add_totals(into.last_week, other.last_week)
+    for k, n in other.movements.items():
+        into.movements[k] = into.movements.get(k, 0) + n
+    for k, bag in other.movement_amounts.items():
+        for c, v in bag.items():
+            money.add(into.movement_amounts.setdefault(k, {}), c, v)
+    for k, n in other.concerns.items():
+        into.concerns[k] = into.concerns.get(k, 0) + n
+    for item in other.top_movements:
+        _push(into.top_movements, item)
+    for item in other.top_attention:
+        _push(into.top_attention, item)
+    for k, n in other.checkins.items():
+        into.checkins[k] = into.checkins.get(k, 0) + n
+
+
+@dataclass(frozen=True)
+class OrgInput:
+    """What the digests are computed from: plain data, loaded in bulk by the caller."""
+
+    deals: Sequence[DealFacts]  # every deal (``owner`` is the owner's key)
+    last_week: Mapping[str, Snapshot]  # by ref
+    close_history: Mapping[str, Sequence]  # by ref: close dates in past snapshots, oldest first
+    reports: Mapping[str, Sequence[str]]  # manager key -> direct report keys
+    checkin_status: Mapping[str, str]  # person key -> pending / partial / complete / away
+
+
+def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
+            big_amount: Decimal | None = None) -> dict[str, Node]:
+    """A Node for every person under ``roots`` (themselves included)."""
+    own: dict[str, Node] = {}
+    by_owner: dict[str, list[DealFacts]] = {}
+    for d in org.deals:
+        by_owner.setdefault(d.owner, []).append(d)
+    snapshots = org.last_week
+    owner_of = {d.ref: d.owner for d in org.deals}
+    amount_of = {d.ref: d.amount for d in org.deals}
+    stage_keys = playbook.keys
+
+    for key, deals in by_owner.items():
+        node = own.setdefault(key, Node())
+        node.totals = totals(deals, playbook)
+        node.last_week = totals((_as_facts(snapshots[d.ref]) for d in deals if d.ref in snapshots), playbook)
+        for m in waterfall(snapshots, deals, playbook):
+            _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
+        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount):
+            _count_attention(node, a, amount_of[a.ref], owner_of[a.ref])
+    for key, status in org.checkin_status.items():
+        node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))
+        node.checkins[status] = node.checkins.get(status, 0) + 1
+
+    out: dict[str, Node] = {}
+    for root in roots:
+        # Iterative post-order: children are summed before their manager.
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            key, done = stack.pop()
+            if key in out:
+                continue
+            if not done:
+                stack.append((key, True))
+                stack.extend((r, False) for r in org.reports.get(key, ()) if r not in out)
+                continue
+            node = Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys}))
+            if key in own:
+                _merge(node, own[key])
+            for r in org.reports.get(key, ()):
+                _merge(node, out[r])
+            out[key] = node
+    return out
+
+
+def _as_facts(s: Snapshot) -> DealFacts:
+    return DealFacts(ref=s.ref, name="", stage=s.stage, amount=s.amount, currency=s.currency, forecast=s.forecast)
+
+
+def _count_movement(node: Node, m: Movement, amount: Decimal, owner: str) -> None:
+    node.movements[m.change] = node.movements.get(m.change, 0) + 1
+    _push(node.top_movements, Item(amount, m.ref, owner, f"{m.change.value}: {m.before} → {m.after}".strip()))
+
+
+def _count_attention(node: Node, a: Attention, amount: Decimal, owner: str) -> None:
+    node.concerns[a.concern] = node.concerns.get(a.concern, 0) + 1
+    _push(node.top_attention, Item(amount, a.ref, owner, f"{a.concern.value}: {a.detail}"))
+
+
+def ranked(items: list[Item]) -> list[Item]:
+    """A node's kept items, largest first."""
+    return sorted(items, reverse=True)
+
+
+__all__ = ["Concern", "Item", "Node", "OrgInput", "add_totals", "compute", "ranked"]
