@@ -1,0 +1,89 @@
+"""Loading what the digests need in a handful of bulk queries, then computing them all at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db import repo
+from bot.db.models import (
+    BantAnswer,
+    CheckIn,
+    ConfirmedCharacteristic,
+    Contact,
+    Deal,
+    DealSnapshot,
+    EvaluationAnswer,
+    Person,
+)
+from bot.domain import org
+from bot.domain.deal import BantAnswer as BantFact
+from bot.domain.deal import DealFacts
+from bot.domain.digest import Node, OrgInput, compute
+from bot.domain.playbook import Playbook
+from bot.domain.waterfall import Snapshot
+
+CLOSE_HISTORY_WEEKS = 8
+
+
+def load_deals(session: so.Session) -> list[DealFacts]:
+    """Every deal as DealFacts, owner keyed by person id, in five queries whatever the count."""
+    bant: dict[int, dict[str, BantFact]] = defaultdict(dict)
+    for deal_id, item, answer, at in session.execute(
+        sa.select(BantAnswer.deal_id, BantAnswer.item, BantAnswer.answer, BantAnswer.confirmed_at)
+    ):
+        bant[deal_id][item] = BantFact(answer, at)
+    roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for deal_id, role, name in session.execute(sa.select(Contact.deal_id, Contact.role, Contact.name)):
+        roles[deal_id][role].append(name)
+    chars: dict[int, set[str]] = defaultdict(set)
+    for deal_id, key in session.execute(sa.select(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key)):
+        chars[deal_id].add(key)
+    evals: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
+    for deal_id, ev, item, answer in session.execute(
+        sa.select(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation, EvaluationAnswer.item, EvaluationAnswer.answer)
+    ):
+        evals[deal_id][ev][item] = answer
+    cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
+            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at)
+    out = []
+    for (did, ref, name, stage, owner, account, amount, currency, close, forecast, step, step_date,
+         entered) in session.execute(sa.select(*cols)):
+        out.append(DealFacts(
+            ref=ref, name=name, stage=stage, owner=str(owner), account=account, amount=amount, currency=currency,
+            close_date=close, forecast=forecast, next_step=step, next_step_date=step_date,
+            characteristics=frozenset(chars.get(did, ())), bant=bant.get(did, {}),
+            roles={k: tuple(v) for k, v in roles.get(did, {}).items()},
+            evaluations={k: dict(v) for k, v in evals.get(did, {}).items()}, stage_entered_at=entered,
+        ))
+    return out
+
+
+def load_org_input(session: so.Session, week: date) -> OrgInput:
+    """Everything ``compute`` needs for the digests of ``week``."""
+    snaps: dict[str, Snapshot] = {}
+    history: dict[str, list] = defaultdict(list)
+    q = (sa.select(Deal.ref, DealSnapshot.week, DealSnapshot.stage, DealSnapshot.amount, DealSnapshot.currency,
+                   DealSnapshot.close_date, DealSnapshot.forecast)
+         .join(Deal, Deal.id == DealSnapshot.deal_id)
+         .where(DealSnapshot.week.between(week - timedelta(weeks=CLOSE_HISTORY_WEEKS), week))
+         .order_by(DealSnapshot.week))
+    for ref, wk, stage, amount, currency, close, forecast in session.execute(q):
+        if wk == week:
+            snaps[ref] = Snapshot(ref, stage, amount, currency, close, forecast)
+        else:
+            history[ref].append(close)
+    managers = {str(k): (str(v) if v is not None else None) for k, v in repo.manager_map(session).items()}
+    status = {str(pid): st for pid, st in session.execute(
+        sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+    return OrgInput(load_deals(session), snaps, history, org.reports_of(managers), status)
+
+
+def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime) -> dict[str, Node]:
+    """Every person's digest node for ``week`` (keys are person ids as strings)."""
+    data = load_org_input(session, week)
+    roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
+    return compute(data, roots, playbook, now=now)

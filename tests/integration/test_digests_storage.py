@@ -1,0 +1,49 @@
+"""Digests computed from the database: bulk loading, snapshots, subtree isolation."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.db.models import Deal, Person
+from bot.domain import money
+from bot.imports.deals_csv import import_deals
+from bot.imports.org_csv import import_org
+from bot.playbooks import load_playbook
+from bot.services.deals import move_deal, take_snapshots
+from bot.services.digests import all_digests
+
+EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
+PB = load_playbook("default")
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+WEEK = date(2026, 11, 23)
+
+
+def _id(session, email: str) -> str:
+    return str(session.scalar(sa.select(Person.id).where(Person.email == email)))
+
+
+def test_digests_cover_each_subtree_and_this_weeks_changes(session):
+    import_org(session, EXAMPLES / "org.csv", now=NOW)
+    import_deals(session, EXAMPLES / "deals.csv", PB, now=NOW)
+    take_snapshots(session, WEEK, now=NOW)
+    d3 = session.scalar(sa.select(Deal).where(Deal.ref == "D-3"))  # tommy (uk team), prospect
+    move_deal(session, d3, "interested", PB, now=NOW, by=None, reason="ok", override=True)
+    d3.amount = Decimal(70000)
+    session.flush()
+
+    nodes = all_digests(session, PB, WEEK, now=NOW)
+    tim, konrad, grace = (_id(session, e) for e in
+                          ("tim.bernerslee@example.com", "konrad.zuse@example.com", "grace.hopper@example.com"))
+    uk_refs = {ref for ref, in session.execute(
+        sa.select(Deal.ref).join(Person, Person.id == Deal.owner_id).where(Person.manager_id == int(tim)))}
+    assert nodes[tim].movements == {"advanced": 1, "amount_changed": 1}
+    assert {i.ref for i in nodes[tim].top_movements} == {"D-3"}
+    assert nodes[konrad].movements == {}  # a sibling team: nothing of D-3 leaks in
+    assert "D-3" not in {i.ref for i in nodes[konrad].top_attention}
+    assert {i.ref for i in nodes[tim].top_attention} <= uk_refs
+    # The whole company's open pipeline equals the sum over every open deal.
+    open_deals = session.execute(sa.select(Deal.currency, Deal.amount).where(Deal.stage.not_in(["won", "lost"]))).all()
+    assert nodes[grace].totals.open_amount == money.total(open_deals)
+    assert nodes[grace].totals.open_count == len(open_deals)
