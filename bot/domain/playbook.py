@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 LOST = "lost"
 
@@ -114,9 +115,14 @@ class Playbook:
     lost_reasons: tuple[Text, ...] = ()
     lost_name: Text = field(default_factory=lambda: Text("Lost", "丢单"))
 
-    @property
+    # Cached: gates and roll-ups ask these for every deal of a large org.
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.stages)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {s.key: i for i, s in enumerate(self.stages)}
 
     @property
     def won(self) -> Stage:
@@ -127,16 +133,16 @@ class Playbook:
         return self.stages[0]
 
     def stage(self, key: str) -> Stage:
-        for s in self.stages:
-            if s.key == key:
-                return s
-        raise KeyError(key)
+        return self.stages[self._positions[key]]
 
     def has_stage(self, key: str) -> bool:
-        return key == LOST or any(s.key == key for s in self.stages)
+        return key == LOST or key in self._positions
 
     def index(self, key: str) -> int:
-        return self.keys.index(key)
+        try:
+            return self._positions[key]
+        except KeyError:
+            raise ValueError(f"{key!r} is not a stage") from None
 
     def next_stage(self, key: str) -> Stage | None:
         i = self.index(key)
