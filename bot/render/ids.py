@@ -14,6 +14,7 @@ class View(StrEnum):
     GATE = "deal_gate"  # asks for what an advance is missing
     REASON = "deal_reason"  # a reason for moving back / overriding
     CHECKIN = "checkin_deal"  # the Monday questions for one deal
+    DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
 
 
 class Action(StrEnum):
@@ -27,6 +28,7 @@ class Action(StrEnum):
     CHECKIN_UPDATE = "checkin_update"
     CHECKIN_WALK = "checkin_walk"
     CHECKIN_PAGE = "checkin_page"
+    DIGEST_COMMENT = "digest_comment"
 
 
 class Block(StrEnum):

@@ -1,0 +1,88 @@
+"""The manager's weekly digest: totals, team, changes, attention, check-ins, comments from below."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from bot.domain import money
+from bot.domain.digest import Node, ranked
+from bot.domain.playbook import Playbook
+from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
+from bot.render.ids import Action
+
+MAX_REPORT_LINES = 25
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    name: str
+    is_manager: bool
+    status: str  # a rep's check-in status this week ("" for managers)
+    node: Node
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    name: str
+    text: str
+    commit: Decimal | None
+    best_case: Decimal | None
+    currency: str
+
+    @property
+    def commit_text(self) -> str:
+        return "–" if self.commit is None else f"{self.currency} {money.fmt_amount(self.commit)}"
+
+    @property
+    def best_case_text(self) -> str:
+        return "–" if self.best_case is None else f"{self.currency} {money.fmt_amount(self.best_case)}"
+
+
+def _g(name: str, /, **ctx: Any) -> str:
+    return macro("digest.j2", name, **ctx)
+
+
+def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
+    """``+USD 12,000`` / ``−EUR 3,000`` / ``no change``, currency by currency."""
+    parts = []
+    for c in sorted(set(now) | set(before)):
+        d = now.get(c, Decimal(0)) - before.get(c, Decimal(0))
+        if d:
+            parts.append(f"{'+' if d > 0 else '−'}{c} {money.fmt_amount(abs(d))}")
+    return ", ".join(parts) or "no change"
+
+
+def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
+                  comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
+                  names: Mapping[str, str], lang: str = "en") -> list[Block]:
+    """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
+    t, last = node.totals, node.last_week
+    items = lambda heap: [  # noqa: E731 - owner keys become names for display
+        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text) for i in ranked(heap)
+    ]
+    blocks: list[Block] = [
+        header(_g("header", week=week, name=name)),
+        section(_g("totals", t=t, last=last, delta_open=delta(t.open_amount, last.open_amount),
+                   delta_weighted=delta(t.weighted, last.weighted))),
+        section(_g("stages", t=t, pb=playbook, lang=lang)),
+    ]
+    if comments:
+        blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
+    if reports:
+        blocks += [divider(), *pack(_g("reports", rows=list(reports[:MAX_REPORT_LINES]),
+                                       more=max(len(reports) - MAX_REPORT_LINES, 0)).splitlines())]
+    blocks += [divider(), *pack(_g("changes", counts=sorted(node.movements.items()),
+                                   items=items(node.top_movements)).splitlines())]
+    blocks += [*pack(_g("attention", counts=sorted(node.concerns.items()),
+                        items=items(node.top_attention)).splitlines())]
+    blocks += [*pack(_g("checkins", counts=sorted(node.checkins.items()), late=list(not_finished[:30]),
+                        away=list(away[:30])).splitlines())]
+    blocks.append(actions(button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()},
+                                 style="primary")))
+    return blocks[:MAX_MESSAGE_BLOCKS]
