@@ -57,7 +57,7 @@ def mini_playbook() -> Playbook:
 
 
 def deal(stage: str = "a", **kw: object) -> DealFacts:
-    return DealFacts(ref=kw.pop("ref", "D-1"), name="Acme rollout", stage=stage, **kw)  # type: ignore[arg-type]
+    return DealFacts(ref=kw.pop("ref", "D-1"), name=kw.pop("name", "Acme rollout"), stage=stage, **kw)  # type: ignore[arg-type]
 
 
 def bant(*keys: str, answer: str = "yes") -> dict[str, BantAnswer]:
