@@ -35,6 +35,7 @@ ENV = {
     "digests": "COACH_DIGESTS",
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
+    "digest_channel": "COACH_DIGEST_CHANNEL",
 }
 
 
@@ -53,6 +54,7 @@ class Settings:
     slack_app_token: str = ""
     slack_api_url: str = "https://slack.com/api/"
     cadence: Cadence = field(default_factory=Cadence)
+    digest_channel: str = ""  # a channel id that also gets the top tier's digest
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -113,6 +115,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         slack_signing_secret=str(values.get("slack_signing_secret") or ""),
         slack_app_token=str(values.get("slack_app_token") or ""),
         slack_api_url=api_url,
+        digest_channel=str(values.get("digest_channel") or ""),
     )
 
 

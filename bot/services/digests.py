@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from slack_sdk.models.blocks import Block
 
 from bot.db import repo
 from bot.db.models import (
@@ -25,6 +27,8 @@ from bot.domain.deal import DealFacts
 from bot.domain.digest import Node, OrgInput, compute
 from bot.domain.playbook import Playbook
 from bot.domain.waterfall import Snapshot
+from bot.render.digest import CommentRow, ReportRow, digest_blocks
+from bot.services.deals import take_snapshots
 
 CLOSE_HISTORY_WEEKS = 8
 
@@ -87,3 +91,44 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
     data = load_org_input(session, week)
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     return compute(data, roots, playbook, now=now)
+
+
+@dataclass(frozen=True)
+class Team:
+    """The org, loaded once: names, reporting lines, who is a manager."""
+
+    names: dict[str, str]
+    managers: dict[str, str | None]
+    reports: dict[str, list[str]]
+    tiers: dict[str, int]
+
+
+def load_team(session: so.Session) -> Team:
+    rows = session.execute(sa.select(Person.id, Person.name, Person.manager_id, Person.tier)).all()
+    managers = {str(i): (str(m) if m is not None else None) for i, _, m, _ in rows}
+    names = {str(i): n for i, n, _, _ in rows}
+    return Team(names, managers, org.reports_of(managers), {str(i): t for i, _, _, t in rows})
+
+
+def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, playbook: Playbook,
+                   checkin_status: dict[str, str], comments: list[CommentRow]) -> list[Block]:
+    """One manager's digest blocks, from the computed nodes."""
+    rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
+                      nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
+    beneath = [p for p in org.subtree(team.managers, key) if p != key]
+    not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
+    away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
+    return digest_blocks(team.names[key], week, nodes[key], playbook, reports=rows, comments=comments,
+                         not_finished=not_finished, away=away, names=team.names)
+
+
+def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
+    """Record the deals as they stand at the start of ``week``, once: True if taken now."""
+    if session.scalar(sa.select(sa.func.count()).select_from(DealSnapshot).where(DealSnapshot.week == week)):
+        return False
+    try:
+        with session.begin_nested():
+            take_snapshots(session, week, now=now)
+    except sa.exc.IntegrityError:
+        return False  # another instance took them at the same moment
+    return True
