@@ -35,16 +35,14 @@ def history_of(work: Work, deal: Deal) -> list[HistoryLine]:
 def show(work: Work, query: str) -> None:
     deal = find_deal(work.session, work.actor, query)
     facts = repo.to_facts(deal)
-    work.reply(deal_blocks.deal_card(facts, work.playbook, owner=deal.owner.name,
-                                          history=history_of(work, deal), lang=work.lang))
+    work.reply(deal_blocks.deal_card(facts, work.playbook, owner=deal.owner.name, history=history_of(work, deal),
+                                     lang=work.lang))
 
 
 def list_deals(work: Work, owner: Person, page: int = 1, *, replace: bool = False) -> None:
     ids = [int(k) for k in _subtree_ids(work, owner)]
     facts = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, ids)]
-    whose = "you" if owner.id == work.actor.person.id else owner.name
-    if owner.id != work.actor.person.id or owner.tier > 0:
-        whose = f"{whose} and team" if owner.tier > 0 else whose
+    whose = ("you" if owner.id == work.actor.person.id else owner.name) + (" and team" if owner.tier > 0 else "")
     blocks = deal_blocks.deal_list_page(facts, work.playbook, whose=whose, page=page,
                                         page_value={"cmd": "list", "owner": owner.id}, lang=work.lang)
     work.reply(blocks, replace=replace)
