@@ -67,6 +67,15 @@ def user_id_of(body: dict[str, Any]) -> str:
     return body.get("user_id") or (body.get("user") or {}).get("id") or ""
 
 
+def button_value(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object a clicked button carries (empty if it is not one)."""
+    try:
+        value = json.loads(body["actions"][0].get("value") or "{}")
+    except (KeyError, IndexError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def metadata_of(body: dict[str, Any]) -> dict[str, Any]:
     raw = (body.get("view") or {}).get("private_metadata") or "{}"
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import Any
@@ -21,18 +20,11 @@ from bot.render.ids import Action, Block, View
 from bot.services import checkins
 from bot.services.errors import UserError
 from bot.services.workspace import apply_edits, record_answers
-from handlers.base import Work, guarded, metadata_of, work_for
+from handlers.base import Work, button_value, guarded, metadata_of, work_for
 from handlers.forms import Form, read_answers, read_deal_fields, shown_options
 
 MARKER_YES = "yes"
 
-
-def _value(body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(body["actions"][0].get("value") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _week(raw: object) -> date:
@@ -84,7 +76,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def no_change(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         week = _week(value.get("week"))
         with work_for(deps, client, body) as work:
             deal = _own_deal(work, str(value.get("ref", "")))
@@ -97,7 +89,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def update(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         week = _week(value.get("week"))
         with work_for(deps, client, body) as work:
             deal = _own_deal(work, str(value.get("ref", "")))
@@ -107,7 +99,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def walk(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        week = _week(_value(body).get("week"))
+        week = _week(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             deal, position, count = _next_unanswered(work, week)
             view = (render.done_view(count) if deal is None
@@ -118,7 +110,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def page(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         week = _week(value.get("week"))
         container = body.get("container") or {}
         with work_for(deps, client, body) as work:

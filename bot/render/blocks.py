@@ -59,6 +59,17 @@ def actions(*buttons: ButtonElement, block_id: str | None = None) -> ActionsBloc
     return ActionsBlock(elements=list(buttons), block_id=block_id)
 
 
+def page_nav(action_prefix: str, value: dict[str, Any], page: int, pages: int, *, next_label: str = "Next page"
+             ) -> ActionsBlock:
+    """Previous / next buttons; their action ids are ``<prefix>_prev`` and ``<prefix>_next``."""
+    nav = []
+    if page > 1:
+        nav.append(button("Previous", f"{action_prefix}_prev", {**value, "page": page - 1}))
+    if page < pages:
+        nav.append(button(next_label, f"{action_prefix}_next", {**value, "page": page + 1}))
+    return actions(*nav)
+
+
 def pack(lines: Iterable[str], limit: int = SECTION_TEXT - 100) -> list[SectionBlock]:
     """Lines joined into as few sections as fit Slack's text limit."""
     out: list[SectionBlock] = []

@@ -14,7 +14,7 @@ from bot.domain import money
 from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
-from bot.render.blocks import actions, button, context, header, macro, section
+from bot.render.blocks import actions, button, context, header, macro, page_nav, section
 from bot.render.deal_blocks import missing_labels
 from bot.render.ids import Action, View
 from bot.render.ids import Block as B
@@ -55,12 +55,7 @@ def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: M
     if pages > 1:
         first = (page - 1) * PROMPT_PAGE + 1
         blocks.append(context(_c("page_note", first=first, last=first + len(chunk) - 1, count=len(deals))))
-        nav = []
-        if page > 1:
-            nav.append(button("Previous", f"{Action.CHECKIN_PAGE}_prev", {**value, "page": page - 1}))
-        if page < pages:
-            nav.append(button("More deals", f"{Action.CHECKIN_PAGE}_next", {**value, "page": page + 1}))
-        blocks.append(actions(*nav))
+        blocks.append(page_nav(Action.CHECKIN_PAGE, value, page, pages, next_label="More deals"))
     return blocks
 
 

@@ -15,7 +15,7 @@ from bot.domain.deal import DealFacts
 from bot.domain.gates import GateResult, missing_for_next
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rollup import totals
-from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, context, divider, macro, pack, section
+from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, context, divider, macro, pack, page_nav, section
 from bot.render.ids import Action
 
 PAGE_SIZE = 25  # deals per list page: with stage headers this stays far below 50 blocks
@@ -99,12 +99,7 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
         blocks.extend(pack(lines))
     if pages > 1:
         blocks.append(context(_d("page_note", page=page, pages=pages)))
-        nav = []
-        if page > 1:
-            nav.append(button("Previous", f"{Action.PAGE}_prev", {**page_value, "page": page - 1}))
-        if page < pages:
-            nav.append(button("Next page", f"{Action.PAGE}_next", {**page_value, "page": page + 1}))
-        blocks.append(actions(*nav))
+        blocks.append(page_nav(Action.PAGE, page_value, page, pages))
     assert len(blocks) <= MAX_MESSAGE_BLOCKS
     return blocks
 

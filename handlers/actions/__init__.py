@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,15 +16,7 @@ from bot.render.ids import Action
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal
 from handlers import flows
-from handlers.base import guarded, work_for
-
-
-def _value(body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(body["actions"][0].get("value") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+from handlers.base import button_value, guarded, work_for
 
 
 def _channel(body: dict[str, Any]) -> str:
@@ -37,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def advance_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             to = value.get("to")
@@ -48,7 +39,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def override_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             if not work.actor.can_override(deal.owner):
@@ -64,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
     def update_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with work_for(deps, client, body) as work:
-            deal = find_deal(work.session, work.actor, _value(body).get("ref", ""))
+            deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
                 repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)}))
 
@@ -80,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def page_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _value(body)
+        value = button_value(body)
         with work_for(deps, client, body) as work:
             owner = work.session.get(Person, int(value.get("owner", 0) or 0))
             if owner is None or not work.actor.can_see(owner):
