@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -281,16 +282,20 @@ def deals_list(ctx: click.Context, owner: str | None, show_all: bool, lang: str)
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="HTTP worker threads.")
 @click.option("--socket-mode", is_flag=True, help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) "
               "instead of serving HTTP.")
+@click.option("--no-scheduler", is_flag=True, help="Don't run the weekly schedule in this process "
+              "(e.g. when cron runs `coach tick`, or another instance schedules).")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.pass_context
 @friendly
-def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: bool, log_level: str) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: bool, no_scheduler: bool,
+          log_level: str) -> None:
     """Run the Slack app: HTTP mode on a production server, or Socket Mode.
 
     HTTP mode answers Slack at POST /slack/events and health checks at
     GET /healthz. Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or
-    SLACK_APP_TOKEN (Socket Mode).
+    SLACK_APP_TOKEN (Socket Mode). The weekly schedule (prompts, reminders,
+    digests) runs in-process, checked every minute, unless --no-scheduler.
     """
     import logging
 
@@ -303,17 +308,112 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: b
     with ready_db(deps):
         pass
     app = create_app(deps)
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    scheduler = None
+    if not no_scheduler:
+        from schedules.runner import start_scheduler
 
-        click.echo("Connecting to Slack over Socket Mode…")
-        SocketModeHandler(app, deps.settings.slack_app_token).start()
-        return
-    from bot.server import make_server
+        scheduler = start_scheduler(deps, app.client)
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    server = make_server(app, deps, host=host, port=port, threads=threads)
-    click.echo(f"Pipeline Coach listening on http://{host}:{server.effective_port} (POST /slack/events, GET /healthz)")
-    server.run()
+            click.echo("Connecting to Slack over Socket Mode…")
+            SocketModeHandler(app, deps.settings.slack_app_token).start()
+            return
+        from bot.server import make_server
+
+        server = make_server(app, deps, host=host, port=port, threads=threads)
+        click.echo(f"Pipeline Coach listening on http://{host}:{server.effective_port} "
+                   "(POST /slack/events, GET /healthz)")
+        server.run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+# --- the weekly schedule -------------------------------------------------------
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--at {value!r} is not an ISO-8601 time; e.g. --at 2026-11-23T09:00+01:00 or --at 2026-11-23T08:00Z")
+    if at.tzinfo is None:
+        _fail(f"--at {value!r} has no timezone; add one, e.g. {value}Z or {value}+01:00")
+    return at.astimezone(UTC)
+
+
+@main.command()
+@click.option("--at", "at", metavar="ISO-8601", help="Act as if it were this moment (with a timezone), "
+              "to replay a week or catch up; default: now.")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.pass_context
+@friendly
+def tick(ctx: click.Context, at: str | None, log_level: str) -> None:
+    """Run every scheduled step that is due now (or --at a moment) once, and exit.
+
+    For cron-style deployments (e.g. every 5 minutes), for replaying a week and
+    for demos. Each message is recorded in the send ledger, so running tick
+    twice, or alongside `coach serve`, never sends anything twice.
+    """
+    import logging
+
+    from bot.app import web_client
+    from schedules.runner import tick as run_tick
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    deps = deps_from(ctx)
+    now = _instant(at) or deps.clock.now()
+    if not deps.settings.slack_bot_token:
+        _fail("tick sends to Slack, and SLACK_BOT_TOKEN is not set: set it (see the README's Slack app section)")
+    with ready_db(deps):
+        pass
+    report = run_tick(deps, web_client(deps.settings), now=now)
+    click.echo(f"{now.isoformat()}: {report.summary()}")
+    for key, error in report.failed:
+        click.echo(f"  failed {key}: {error}", err=True)
+    for step, error in report.step_errors:
+        click.echo(f"  step {step} failed: {error}", err=True)
+    if report.failed or report.step_errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366), help="How far back to look.")
+@click.option("--all", "show_all", is_flag=True, help="List every send, not only those not yet sent.")
+@click.pass_context
+@friendly
+def status(ctx: click.Context, days: int, show_all: bool) -> None:
+    """The send ledger: what the schedule sent, what is in flight, what failed and why."""
+    from collections import Counter
+
+    from schedules.runner import ledger_rows
+
+    deps = deps_from(ctx)
+    with ready_db(deps):
+        pass
+    now = deps.clock.now()
+    rows = ledger_rows(deps, since=now - timedelta(days=days))
+    counts = Counter(r.status for r in rows)
+    late = sum(1 for r in rows if r.late)
+    click.echo(f"last {days} days: {counts['sent']} sent ({late} late), {counts['sending']} in flight, "
+               f"{counts['failed']} failed")
+    for r in rows:
+        if not show_all and r.status == "sent":
+            continue
+        when = (r.sent_at or r.updated_at).strftime("%Y-%m-%d %H:%M UTC")
+        line = f"  {r.status:<7} {r.week} {r.step:<20} {r.recipient.email:<32} {when}"
+        if r.late:
+            line += " (late)"
+        if r.status == "failed":
+            line += f" · attempt {r.attempts}: {r.last_error}"
+        elif r.status == "sending":
+            line += f" · held by {r.claimed_by} until {r.lease_until.strftime('%H:%M UTC')}"
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, checkin, commands, events, views
+from handlers import actions, checkin, commands, digest, events, views
 
 
 def register(app: App, deps: Deps) -> None:
@@ -15,3 +15,4 @@ def register(app: App, deps: Deps) -> None:
     views.register(app, deps)
     events.register(app, deps)
     checkin.register(app, deps)
+    digest.register(app, deps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from bot.services.people import Directory, SlackProfile, person_for_slack_user
 from bot.services.workspace import Actor, actor_for
 
 log = logging.getLogger("coach.handlers")
+_REDRAW_LOCKS = [threading.Lock() for _ in range(32)]
 RETRIES = [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=3),
            ConnectionErrorRetryHandler(max_retry_count=3)]
 
@@ -173,7 +175,7 @@ class Work:
     deps: Deps
     client: WebClient
     outbox: list[tuple[list[Block], bool]] = field(default_factory=list)
-    updates: list[tuple[str, str, list[Block]]] = field(default_factory=list)
+    updates: list[tuple[str, str, Callable[[so.Session], list[Block]]]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -183,10 +185,11 @@ class Work:
         """Answer the person privately, after the commit: a reply never claims a change that was rolled back."""
         self.outbox.append((blocks, replace))
 
-    def update_message(self, channel: str, ts: str, blocks: list[Block]) -> None:
-        """Redraw a message the bot posted, after the commit."""
+    def update_message(self, channel: str, ts: str, render: Callable[[so.Session], list[Block]]) -> None:
+        """Redraw a message the bot posted, after the commit. ``render`` runs then, in a fresh
+        session, so two quick clicks on one message can't leave it showing only the first."""
         if channel and ts:
-            self.updates.append((channel, ts, blocks))
+            self.updates.append((channel, ts, render))
 
 
 @contextmanager
@@ -205,8 +208,12 @@ def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Wo
     replier = Replier(client, body)
     for blocks, replace in work.outbox:
         replier.ephemeral(blocks, replace=replace)
-    for channel, ts, blocks in work.updates:
-        try:
-            client.chat_update(channel=channel, ts=ts, text=fallback_text(blocks), blocks=as_dicts(blocks))
-        except SlackApiError as e:  # a redraw is a courtesy: the answer itself is stored
-            log.warning("could not update message %s in %s: %s", ts, channel, e.response.get("error"))
+    for channel, ts, render in work.updates:
+        # One redraw of a message at a time, each from committed state: the last one drawn is current.
+        with _REDRAW_LOCKS[hash((channel, ts)) % len(_REDRAW_LOCKS)]:
+            with transaction(deps.sessions) as session:
+                blocks = render(session)
+            try:
+                client.chat_update(channel=channel, ts=ts, text=fallback_text(blocks), blocks=as_dicts(blocks))
+            except SlackApiError as e:  # a redraw is a courtesy: the answer itself is stored
+                log.warning("could not update message %s in %s: %s", ts, channel, e.response.get("error"))

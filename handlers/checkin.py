@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block as SlackBlock
 
 from bot.db import repo
-from bot.db.models import CheckIn, Deal
+from bot.db.models import CheckIn, Deal, Person
 from bot.deps import Deps
 from bot.domain.checkin import questions_for
 from bot.domain.gates import check_gate
@@ -47,8 +50,18 @@ def _refresh_prompt(work: Work, week: date) -> None:
                                                            CheckIn.week == week))
     if checkin is None or not checkin.prompt_channel or not checkin.prompt_ts:
         return
-    blocks = checkins.prompt_message(work.session, work.playbook, work.actor.person, week, lang=work.lang)
-    work.update_message(checkin.prompt_channel, checkin.prompt_ts, blocks)
+    work.update_message(checkin.prompt_channel, checkin.prompt_ts, _prompt_renderer(work, week))
+
+
+def _prompt_renderer(work: Work, week: date, page: int = 1) -> Callable[[so.Session], list[SlackBlock]]:
+    person_id, playbook, lang = work.actor.person.id, work.playbook, work.lang
+
+    def render(session: so.Session) -> list[SlackBlock]:
+        person = session.get(Person, person_id)
+        assert person is not None
+        return checkins.prompt_message(session, playbook, person, week, page=page, lang=lang)
+
+    return render
 
 
 def _next_unanswered(work: Work, week: date, after: Deal | None = None) -> tuple[Deal | None, int, int]:
@@ -114,9 +127,8 @@ def register(app: App, deps: Deps) -> None:
         week = _week(value.get("week"))
         container = body.get("container") or {}
         with work_for(deps, client, body) as work:
-            blocks = checkins.prompt_message(work.session, work.playbook, work.actor.person, week,
-                                             page=int(value.get("page", 1) or 1), lang=work.lang)
-            work.update_message(container.get("channel_id", ""), container.get("message_ts", ""), blocks)
+            work.update_message(container.get("channel_id", ""), container.get("message_ts", ""),
+                                _prompt_renderer(work, week, int(value.get("page", 1) or 1)))
 
     @app.view(View.CHECKIN)
     @guarded

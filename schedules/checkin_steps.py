@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -51,7 +51,12 @@ def _remember_prompt(person_id: int, week: date, now: datetime) -> Callable[[so.
     return on_sent
 
 
-def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime) -> list[Outgoing]:
+def _nothing_done(key: SendKey) -> bool:
+    return False
+
+
+def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
+                    done: Callable[[SendKey], bool] = _nothing_done) -> list[Outgoing]:
     """Each rep's Monday prompt, at the cadence time in their timezone (moved past public holidays)."""
     cadence, playbook = deps.settings.cadence, deps.playbook
     directory: Directory | None = None
@@ -59,7 +64,8 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime) -> list[O
     for person in checkins.people_to_prompt(session, playbook):
         week = checkins.current_week(person, now)
         pw = checkins.week_of(person, week, cadence)
-        if not in_window(pw.prompt_at, now, cadence.grace):
+        key = SendKey(week, PROMPT, person.id)
+        if done(key) or not in_window(pw.prompt_at, now, cadence.grace):
             continue
         if checkins.is_away(person, pw.prompt_at.astimezone(checkins.tz_of(person)).date()):
             checkin = checkins.get_checkin(session, person, week, now=now)
@@ -73,17 +79,18 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime) -> list[O
             log.warning("no Slack account found for %s: cannot send their check-in", person.email)
             continue
         blocks = checkins.prompt_message(session, playbook, person, week)
-        out.append(Outgoing(SendKey(week, PROMPT, person.id), pw.prompt_at, channel, fallback_text(blocks),
+        out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),
                             as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
     return out
 
 
-def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime) -> list[Outgoing]:
+def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
+                      done: Callable[[SendKey], bool] = _nothing_done) -> list[Outgoing]:
     """Reminders to whoever was prompted and has not finished, never after their manager's digest."""
     cadence, playbook = deps.settings.cadence, deps.playbook
     out: list[Outgoing] = []
     prompted = session.scalars(
-        sa.select(CheckIn).where(CheckIn.prompted_at.is_not(None),
+        sa.select(CheckIn).where(CheckIn.prompted_at.is_not(None), CheckIn.week >= now.date() - timedelta(days=8),
                                  CheckIn.status.in_([Status.PENDING, Status.PARTIAL]))
     )
     for checkin in prompted:
@@ -92,15 +99,17 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime) -> list
             continue
         pw = checkins.week_of(person, checkin.week, cadence)
         digest_at = checkins.manager_digest_at(person, checkin.week, cadence)
-        for n, at in enumerate(pw.reminders, start=1):
-            if not in_window(at, now, cadence.grace) or (digest_at is not None and at >= digest_at):
-                continue
-            if checkins.is_away(person, at.astimezone(checkins.tz_of(person)).date()):
-                continue
-            count = len(checkins.open_deals(session, person, playbook))
-            if count == 0:
-                continue
-            blocks = render.reminder_blocks(person.name.split()[0], checkin.week, len(checkin.reviews), count)
-            out.append(Outgoing(SendKey(checkin.week, reminder_step(n), person.id), at, person.slack_user_id,
-                                fallback_text(blocks), as_dicts(blocks)))
+        due = [(n, at) for n, at in enumerate(pw.reminders, start=1)
+               if in_window(at, now, cadence.grace) and (digest_at is None or at < digest_at)]
+        if not due:
+            continue
+        n, at = due[-1]  # after downtime, only the latest reminder that is due, not a burst of them
+        key = SendKey(checkin.week, reminder_step(n), person.id)
+        if done(key) or checkins.is_away(person, at.astimezone(checkins.tz_of(person)).date()):
+            continue
+        count = len(checkins.open_deals(session, person, playbook))
+        if count == 0:
+            continue
+        blocks = render.reminder_blocks(person.name.split()[0], checkin.week, len(checkin.reviews), count)
+        out.append(Outgoing(key, at, person.slack_user_id, fallback_text(blocks), as_dicts(blocks)))
     return out

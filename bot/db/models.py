@@ -232,3 +232,54 @@ class DealReview(Base):
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     answered_at: so.Mapped[datetime]
     late: so.Mapped[bool] = so.mapped_column(default=False)
+
+
+class ScheduledSend(Base):
+    """The send ledger: one row per scheduled message (week, step, recipient), claimed
+    before it goes out and marked after, so no message is sent twice or skipped."""
+
+    __tablename__ = "scheduled_send"
+    __table_args__ = (
+        sa.UniqueConstraint("week", "step", "recipient_id", name="uq_scheduled_send_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    week: so.Mapped[date]
+    step: so.Mapped[str] = so.mapped_column(sa.String(40))
+    recipient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), index=True)  # sending | sent | failed
+    due_at: so.Mapped[datetime]
+    # Who holds the send and until when (scheduler time); a lapsed lease means the holder died.
+    claimed_by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    lease_until: so.Mapped[datetime]
+    # Wall-clock time of the last claim: Slack's message ts are wall-clock, so recovery searches from here.
+    claimed_wall: so.Mapped[datetime]
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    channel: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    ts: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    sent_at: so.Mapped[datetime | None]
+    late: so.Mapped[bool] = so.mapped_column(default=False)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    updated_at: so.Mapped[datetime]
+
+    recipient: so.Mapped[Person] = so.relationship()
+
+
+class ManagerComment(Base):
+    """A manager's word on their week's digest, carried into their own manager's digest."""
+
+    __tablename__ = "manager_comment"
+    __table_args__ = (sa.UniqueConstraint("author_id", "week", name="uq_manager_comment_author_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    week: so.Mapped[date] = so.mapped_column(index=True)
+    text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The manager's own forecast for their subtree, in place of the summed rep forecast.
+    commit_amount: so.Mapped[Decimal | None]
+    best_case_amount: so.Mapped[Decimal | None]
+    currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
+    created_at: so.Mapped[datetime]
+    updated_at: so.Mapped[datetime]
+
+    author: so.Mapped[Person] = so.relationship()

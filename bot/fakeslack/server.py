@@ -41,6 +41,7 @@ class Call:
     at: float
     status: int
     response: dict[str, Any]
+    dropped: bool = False  # done, but the connection was closed before the answer (the caller saw an error)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +57,7 @@ class _Failure:
     status: int
     error: str
     retry_after: int = 0
+    drop: bool = False  # do the work, then close the connection without answering
 
 
 @dataclass
@@ -105,6 +107,7 @@ class FakeSlack:
         self._cond = threading.Condition()
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._delays: dict[str, float] = {}
         self._users: dict[str, _User] = {}
         self._messages: dict[str, _Message] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -120,6 +123,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -252,6 +256,16 @@ class FakeSlack:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 and ``{"ok": false, "error": error}``."""
         self._inject(method, _Failure(200, error), times)
 
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """Carry out the next ``times`` calls to ``method`` but close the connection instead of
+        answering, as when Slack did the work and the network lost the reply."""
+        self._inject(method, _Failure(200, "", drop=True), times)
+
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Make every call to ``method`` take at least ``seconds`` (0 to stop)."""
+        with self._cond:
+            self._delays[method] = seconds
+
     def _inject(self, method: str, failure: _Failure, times: int) -> None:
         with self._cond:
             self._failures.setdefault(method, deque()).extend([failure] * times)
@@ -259,18 +273,27 @@ class FakeSlack:
     # -- request handling (called from server threads) ---------------------------------------
 
     def _serve(self, method: str, params: Params, headers: dict[str, str],
-               error: SlackError | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Answer one request and record it; returns (status, body, extra headers)."""
+               error: SlackError | None = None) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Answer one request and record it; returns (status, body, extra headers), or None
+        when the connection is to be dropped without an answer."""
         with self._cond:
+            delay = self._delays.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
+        with self._cond:
+            pending = self._failures.get(method)
+            drop = bool(pending) and pending[0].drop
+            if drop:
+                pending.popleft()
             status, body, extra = self._answer(method, params, headers, error)
-            self._calls.append(Call(method, params, headers, time.monotonic(), status, body))
+            self._calls.append(Call(method, params, headers, time.monotonic(), status, body, dropped=drop))
             self._cond.notify_all()
-        return status, body, extra
+        return None if drop else (status, body, extra)
 
     def _answer(self, method: str, params: Params, headers: dict[str, str],
                 error: SlackError | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         pending = self._failures.get(method)
-        if pending:
+        if pending and not pending[0].drop:
             failure = pending.popleft()
             extra = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             return failure.status, {"ok": False, "error": failure.error}, extra
@@ -324,6 +347,25 @@ class FakeSlack:
         if users[0] not in self._users:
             raise SlackError("user_not_found")
         return {"channel": {"id": self.dm_channel(users[0]), "is_im": True, "user": users[0]}}
+
+    def _conversations_history(self, p: Params) -> dict[str, Any]:
+        """Newest first; ``metadata`` only with ``include_all_metadata``; paged by ``cursor``."""
+        want = self._conversation_key(str(p.get("channel", "")))
+        if not want.startswith(("C", "G")) and want not in self._users:
+            raise SlackError("channel_not_found")
+        oldest, latest = float(p.get("oldest") or 0), float(p.get("latest") or "inf")
+        limit = max(1, min(int(p.get("limit") or 100), 999))
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (m.data for m in self._messages.values()
+             if self._conversation_key(m.channel) == want and oldest <= float(m.data["ts"]) <= latest),
+            key=lambda m: float(m["ts"]), reverse=True)
+        start = int(p.get("cursor") or 0)
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _chat_post_message(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
@@ -550,7 +592,11 @@ class _Handler(BaseHTTPRequestHandler):
             params |= self._body_params(headers.get("content-type", ""))
         except ValueError:
             error = SlackError("invalid_json")
-        status, body, extra_headers = self.server.fake._serve(method, params | extra, headers, error)
+        answer = self.server.fake._serve(method, params | extra, headers, error)
+        if answer is None:
+            self.close_connection = True
+            return
+        status, body, extra_headers = answer
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

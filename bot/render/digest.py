@@ -15,6 +15,9 @@ from bot.domain.digest import Node, ranked
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
 from bot.render.ids import Action
+from bot.render.ids import Block as B
+from bot.render.ids import View as V
+from bot.render.modals import _currencies, _view, select_input, text_input
 
 MAX_REPORT_LINES = 25
 
@@ -86,3 +89,22 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     blocks.append(actions(button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()},
                                  style="primary")))
     return blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
+                  best_case: Decimal | None, currency: str) -> dict[str, Any]:
+    """A manager's comment and forecast for the tier above, prefilled with what they said before."""
+    blocks: list[Block] = [
+        section(_g("comment_context", week=week, name=name)),
+        text_input(B.COMMENT, _g("comment_label"), initial=text, multiline=True, max_length=2000, optional=True),
+        text_input(B.COMMIT, _g("commit_label"), initial=f"{commit:f}" if commit is not None else None,
+                   optional=True, max_length=30, hint=_g("forecast_hint")),
+        text_input(B.BEST_CASE, _g("best_case_label"), initial=f"{best_case:f}" if best_case is not None else None,
+                   optional=True, max_length=30),
+        select_input(B.CURRENCY, _g("currency_label"), _currencies(currency), initial=currency),
+    ]
+    return _view(V.DIGEST_COMMENT, _g("comment_title"), blocks, {"week": week.isoformat()}, _g("comment_submit"))
+
+
+def comment_saved(week: date, row: CommentRow) -> list[Block]:
+    return [section(_g("comment_saved", week=week, c=row))]

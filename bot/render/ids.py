@@ -45,6 +45,9 @@ class Block(StrEnum):
     REASON = "reason"
     NOTE = "note"
     NEXT_MARKER = "next_marker"
+    COMMENT = "comment"
+    COMMIT = "commit"
+    BEST_CASE = "best_case"
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key

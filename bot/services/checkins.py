@@ -95,7 +95,9 @@ def get_checkin(session: so.Session, person: Person, week: date, *, now: datetim
 def refresh_status(session: so.Session, checkin: CheckIn, playbook: Playbook, *, now: datetime) -> None:
     person = checkin.person
     deals = {d.id for d in open_deals(session, person, playbook)}
-    answered = len({r.deal_id for r in checkin.reviews} & deals)
+    # Counted in the database, not from the loaded collection: another click may have just committed.
+    reviewed = set(session.scalars(sa.select(DealReview.deal_id).where(DealReview.check_in_id == checkin.id)))
+    answered = len(reviewed & deals)
     away = checkin.status == Status.AWAY and answered == 0
     new = status_of(answered, len(deals), away=away)
     if new is Status.COMPLETE and checkin.completed_at is None:
@@ -111,6 +113,10 @@ def record_review(session: so.Session, checkin: CheckIn, deal: Deal, outcome: st
     """Save one deal's answer; edits after the manager's digest went out are marked late."""
     digest_at = manager_digest_at(checkin.person, checkin.week, cadence)
     late = digest_at is not None and now > digest_at
+    # Two quick clicks are two transactions: the row lock (PostgreSQL; SQLite serialises writers)
+    # makes the second see the first's answer, so the status ends right.
+    session.execute(sa.select(CheckIn.id).where(CheckIn.id == checkin.id).with_for_update())
+    session.refresh(checkin, ["reviews"])
     review = next((r for r in checkin.reviews if r.deal_id == deal.id), None)
     if review is None:
         review = DealReview(deal_id=deal.id, outcome=outcome, answered_at=now)

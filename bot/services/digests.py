@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -19,6 +20,7 @@ from bot.db.models import (
     Deal,
     DealSnapshot,
     EvaluationAnswer,
+    ManagerComment,
     Person,
 )
 from bot.domain import org
@@ -132,3 +134,41 @@ def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
     except sa.exc.IntegrityError:
         return False  # another instance took them at the same moment
     return True
+
+
+def comments_for(session: so.Session, manager: Person, week: date) -> list[CommentRow]:
+    """What ``manager``'s direct reports said on their own digests of ``week``: the tier below speaks up."""
+    rows = session.execute(
+        sa.select(Person.name, ManagerComment.text, ManagerComment.commit_amount, ManagerComment.best_case_amount,
+                  ManagerComment.currency)
+        .join(Person, Person.id == ManagerComment.author_id)
+        .where(Person.manager_id == manager.id, ManagerComment.week == week)
+        .order_by(Person.name))
+    return [CommentRow(name, text, commit, best, currency or "") for name, text, commit, best, currency in rows]
+
+
+def comment_of(session: so.Session, author: Person, week: date) -> ManagerComment | None:
+    return session.scalar(sa.select(ManagerComment).where(ManagerComment.author_id == author.id,
+                                                          ManagerComment.week == week))
+
+
+def save_comment(session: so.Session, author: Person, week: date, *, text: str, commit: Decimal | None,
+                 best_case: Decimal | None, currency: str | None, now: datetime) -> ManagerComment:
+    """Create or replace ``author``'s comment and forecast for ``week``."""
+    comment = comment_of(session, author, week)
+    if comment is None:
+        comment = ManagerComment(author=author, week=week, created_at=now)
+        session.add(comment)
+    comment.text, comment.commit_amount, comment.best_case_amount = text, commit, best_case
+    comment.currency = currency if (commit is not None or best_case is not None) else None
+    comment.updated_at = now
+    return comment
+
+
+def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime) -> list[Block]:
+    """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
+    nodes = all_digests(session, playbook, week, now=now)
+    status = {str(pid): st for pid, st in session.execute(
+        sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+    return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
+                          comments_for(session, person, week))

@@ -1,13 +1,16 @@
-"""``/pipeline [@person]``: the live roll-up of someone's subtree."""
+"""``/pipeline [@person]``: the live roll-up of someone's subtree; ``/pipeline digest``: this week's digest now."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.db.models import Person
 from bot.deps import Deps
+from bot.services import checkins, digests
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
 from handlers import flows
@@ -21,9 +24,18 @@ def register(app: App, deps: Deps) -> None:
     def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         text = (body.get("text") or "").strip()
+        if text.lower() == "digest":
+            with work_for(deps, client, body) as work:
+                person = work.actor.person
+                if not work.session.scalar(sa.select(sa.func.count()).select_from(Person)
+                                           .where(Person.manager_id == person.id)):
+                    raise UserError("not_a_manager")
+                week = checkins.current_week(person, work.now)
+                work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now))
+            return
         user = mentioned_user(text)
         if text and not user:
-            raise UserError("usage", command="/pipeline [@person]", example="/pipeline @maria")
+            raise UserError("usage", command="/pipeline [@person] | /pipeline digest", example="/pipeline @maria")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:

@@ -1,0 +1,85 @@
+"""The digest's button: a manager's comment and forecast, carried into their manager's digest."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.db.models import Deal, Person
+from bot.deps import Deps
+from bot.render import digest as render
+from bot.render.blocks import macro
+from bot.render.ids import Action, Block, View
+from bot.services import digests
+from bot.services.errors import UserError
+from handlers.base import Work, button_value, guarded, metadata_of, work_for
+from handlers.forms import Form
+
+
+def _week(raw: object) -> date:
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError as e:
+        raise UserError("stale_view") from e
+
+
+def _require_manager(work: Work) -> Person:
+    person = work.actor.person
+    has_reports = work.session.scalar(sa.select(sa.func.count()).select_from(Person)
+                                      .where(Person.manager_id == person.id))
+    if not has_reports:
+        raise UserError("not_a_manager")
+    return person
+
+
+def _usual_currency(work: Work, person: Person) -> str:
+    """The currency most of the person's team's deals are in, for the forecast field."""
+    team = sa.select(Person.id).where(Person.manager_id == person.id)
+    found = work.session.scalar(sa.select(Deal.currency).where(Deal.owner_id.in_(team))
+                                .group_by(Deal.currency).order_by(sa.func.count().desc()).limit(1))
+    return found or "USD"
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(Action.DIGEST_COMMENT)
+    @guarded
+    def comment_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = _week(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            person = _require_manager(work)
+            old = digests.comment_of(work.session, person, week)
+            view = render.comment_modal(
+                week, name=person.name, text=old.text if old else "",
+                commit=old.commit_amount if old else None, best_case=old.best_case_amount if old else None,
+                currency=(old.currency if old and old.currency else _usual_currency(work, person)))
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(View.DIGEST_COMMENT)
+    @guarded
+    def comment_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        week = _week(metadata_of(body).get("week"))
+        form = Form(body["view"])
+        text = form.text(Block.COMMENT)
+        commit = form.amount(Block.COMMIT) if form.text(Block.COMMIT) else None
+        best = form.amount(Block.BEST_CASE) if form.text(Block.BEST_CASE) else None
+        currency = form.currency(Block.CURRENCY)
+        if not form.errors:
+            if not text and commit is None and best is None:
+                form.errors[Block.COMMENT] = macro("digest.j2", "comment_needs_something")
+            elif commit is not None and best is not None and best < commit:
+                form.errors[Block.BEST_CASE] = macro("digest.j2", "best_below_commit")
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        with work_for(deps, client, body) as work:
+            person = _require_manager(work)
+            saved = digests.save_comment(work.session, person, week, text=text, commit=commit, best_case=best,
+                                         currency=currency, now=work.now)
+            work.reply(render.comment_saved(week, render.CommentRow(
+                person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "")))
+        ack()

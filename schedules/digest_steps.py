@@ -1,0 +1,76 @@
+"""Cadence step for the weekly roll-up: each tier of managers gets its digest on its day,
+at the configured time in the manager's own timezone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db.models import CheckIn, Person
+from bot.deps import Deps
+from bot.domain.cadence import digest_instant, in_window, local_week
+from bot.render.blocks import as_dicts, fallback_text
+from bot.services import checkins, digests
+from bot.services.people import slack_id_for
+from schedules.checkin_steps import _directory
+from schedules.outgoing import Outgoing, SendKey
+
+log = logging.getLogger("coach.digest")
+DIGEST = "digest"
+CHANNEL_DIGEST = "digest_channel"
+
+
+def due_managers(session: so.Session, deps: Deps, *, now: datetime,
+                 done: Callable[[SendKey], bool]) -> list[tuple[Person, date, datetime]]:
+    """Managers whose digest time has come (within the grace window) and who have not had it,
+    with their week and due time."""
+    cadence = deps.settings.cadence
+    out = []
+    for m in session.scalars(sa.select(Person).where(Person.tier > 0).order_by(Person.id)):
+        tz = checkins.tz_of(m)
+        week = local_week(now, tz)
+        at = digest_instant(week, m.tier, cadence, tz)
+        pending = not done(SendKey(week, DIGEST, m.id)) or (
+            deps.settings.digest_channel and m.manager_id is None and not done(SendKey(week, CHANNEL_DIGEST, m.id)))
+        if pending and in_window(at, now, cadence.grace):
+            out.append((m, week, at))
+    return out
+
+
+def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
+                    done: Callable[[SendKey], bool] = lambda key: False) -> list[Outgoing]:
+    """Every due manager's digest; the digests are computed once per week in one pass."""
+    due = due_managers(session, deps, now=now, done=done)
+    if not due:
+        return []
+    team = digests.load_team(session)
+    computed: dict[date, tuple[dict, dict[str, str]]] = {}
+    directory = None
+    out: list[Outgoing] = []
+    top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
+    for manager, week, at in due:
+        if week not in computed:
+            status = {str(pid): st for pid, st in session.execute(
+                sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now), status)
+        nodes, status = computed[week]
+        key = str(manager.id)
+        blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
+                                        digests.comments_for(session, manager, week))
+        if manager.slack_user_id is None:
+            directory = directory or _directory(deps)
+        channel = slack_id_for(session, manager, directory) if directory else manager.slack_user_id
+        if not channel:
+            log.warning("no Slack account found for %s: cannot send their digest", manager.email)
+            continue
+        payload = as_dicts(blocks)
+        if not done(SendKey(week, DIGEST, manager.id)):
+            out.append(Outgoing(SendKey(week, DIGEST, manager.id), at, channel, fallback_text(blocks), payload))
+        if deps.settings.digest_channel and key in top_ids and not done(SendKey(week, CHANNEL_DIGEST, manager.id)):
+            out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
+                                fallback_text(blocks), payload))
+    return out
