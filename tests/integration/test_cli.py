@@ -92,7 +92,7 @@ def test_unknown_playbook_setting_is_a_clear_error(coach, monkeypatch):
 @pytest.mark.parametrize(
     "args",
     [[], ["init"], ["db", "upgrade"], ["playbook", "check"], ["playbook", "show"], ["org", "import"],
-     ["org", "show"], ["deals", "import"], ["deals", "export"], ["deals", "list"]],
+     ["org", "show"], ["deals", "import"], ["deals", "export"], ["deals", "list"], ["tick"], ["status"], ["serve"]],
 )
 def test_help_everywhere(args):
     r = CliRunner().invoke(main, [*args, "--help"])
@@ -108,3 +108,21 @@ def test_console_script_is_installed():
         pytest.skip("package not installed with pip (pip install -e .)")
     r = subprocess.run([str(exe), "--help"], capture_output=True, text=True, env={**os.environ}, check=False)
     assert r.returncode == 0 and "Pipeline Coach" in r.stdout
+
+
+def test_tick_explains_bad_times_and_missing_slack_settings(coach, monkeypatch):
+    assert coach("init").exit_code == 0
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    r = coach("tick", "--at", "2026-11-23T09:00Z")
+    assert r.exit_code == 1 and "SLACK_BOT_TOKEN is not set" in r.output
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    r = coach("tick", "--at", "next monday")
+    assert r.exit_code == 1 and "is not an ISO-8601 time" in r.output
+    r = coach("tick", "--at", "2026-11-23T09:00")
+    assert r.exit_code == 1 and "has no timezone" in r.output
+
+
+def test_status_on_an_empty_ledger(coach):
+    assert coach("init").exit_code == 0
+    r = coach("status")
+    assert r.exit_code == 0 and "0 sent (0 late), 0 in flight, 0 failed" in r.output
