@@ -157,12 +157,12 @@ def _as_facts(s: Snapshot) -> DealFacts:
 
 def _count_movement(node: Node, m: Movement, amount: Decimal, owner: str) -> None:
     node.movements[m.change] = node.movements.get(m.change, 0) + 1
-    _push(node.top_movements, Item(amount, m.ref, owner, f"{m.change.value}: {m.before} → {m.after}".strip()))
+    _push(node.top_movements, Item(amount, m.ref, owner, m.describe()))
 
 
 def _count_attention(node: Node, a: Attention, amount: Decimal, owner: str) -> None:
     node.concerns[a.concern] = node.concerns.get(a.concern, 0) + 1
-    _push(node.top_attention, Item(amount, a.ref, owner, f"{a.concern.value}: {a.detail}"))
+    _push(node.top_attention, Item(amount, a.ref, owner, a.detail))
 
 
 def ranked(items: list[Item]) -> list[Item]:

@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from bot.domain.deal import DealFacts
 from bot.domain.gates import Kind, missing_for_next
+from bot.domain.money import fmt_amount
 from bot.domain.playbook import LOST, Playbook
 
 
@@ -43,6 +44,24 @@ class Movement:
     before: str  # a short rendering of the old value ("" for new deals)
     after: str
 
+    def describe(self) -> str:
+        """One line for a manager: ``advanced Prospect → Interested``."""
+        match self.change:
+            case Change.NEW:
+                return f"new, in {self.after}"
+            case Change.WON:
+                return f"won (was in {self.before})"
+            case Change.LOST:
+                return f"lost in {self.before}"
+            case Change.SLIPPED:
+                return f"close date slipped {self.before} → {self.after}"
+            case Change.AMOUNT:
+                return f"amount {self.before} → {self.after}"
+            case Change.MOVED_BACK:
+                return f"moved back {self.before} → {self.after}"
+            case _:
+                return f"advanced {self.before} → {self.after}"
+
 
 def snapshot_of(d: DealFacts) -> Snapshot:
     return Snapshot(d.ref, d.stage, d.amount, d.currency, d.close_date, d.forecast)
@@ -56,26 +75,29 @@ def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[DealFacts], playb
     """
     out: list[Movement] = []
     order = {k: i for i, k in enumerate(playbook.keys)}
+    name = playbook.stage_name
     for d in now:
         before = last_week.get(d.ref)
         if before is None:
-            out.append(Movement(d.ref, Change.NEW, "", d.stage))
+            out.append(Movement(d.ref, Change.NEW, "", name(d.stage)))
             continue
         if playbook.is_closed(before.stage):
             continue
         if d.stage != before.stage:
             if d.stage == LOST:
-                out.append(Movement(d.ref, Change.LOST, before.stage, d.stage))
+                change = Change.LOST
             elif d.stage == playbook.won.key:
-                out.append(Movement(d.ref, Change.WON, before.stage, d.stage))
+                change = Change.WON
             elif order.get(d.stage, -1) > order.get(before.stage, -1):
-                out.append(Movement(d.ref, Change.ADVANCED, before.stage, d.stage))
+                change = Change.ADVANCED
             else:
-                out.append(Movement(d.ref, Change.MOVED_BACK, before.stage, d.stage))
+                change = Change.MOVED_BACK
+            out.append(Movement(d.ref, change, name(before.stage), name(d.stage)))
         if before.close_date and d.close_date and d.close_date > before.close_date:
             out.append(Movement(d.ref, Change.SLIPPED, before.close_date.isoformat(), d.close_date.isoformat()))
         if d.amount != before.amount or d.currency != before.currency:
-            out.append(Movement(d.ref, Change.AMOUNT, f"{before.currency} {before.amount}", f"{d.currency} {d.amount}"))
+            out.append(Movement(d.ref, Change.AMOUNT, f"{before.currency} {fmt_amount(before.amount)}",
+                                f"{d.currency} {fmt_amount(d.amount)}"))
     return out
 
 
@@ -128,7 +150,9 @@ def attention(
             out.append(Attention(d.ref, Concern.SLIPPING, f"close date pushed out {pushes} times"))
         gaps = [m for m in missing_for_next(d, playbook) if m.kind in (Kind.BANT, Kind.ROLE)]
         if gaps:
-            out.append(Attention(d.ref, Concern.GAPS, ", ".join(f"{m.kind.value}:{m.key}" for m in gaps)))
+            out.append(Attention(d.ref, Concern.GAPS, "missing " + ", ".join(
+                f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps)))
         if big_amount is not None and stage.probability >= late_probability and d.amount >= big_amount:
-            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.currency} {d.amount} in {stage.name.en}"))
+            out.append(Attention(d.ref, Concern.BIG_LATE,
+                                 f"{d.currency} {fmt_amount(d.amount)} in {stage.name.en}"))
     return out

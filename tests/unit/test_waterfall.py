@@ -31,6 +31,15 @@ def test_waterfall_lists_every_kind_of_change():
         ("D-1", Change.ADVANCED), ("D-2", Change.MOVED_BACK), ("D-3", Change.SLIPPED), ("D-3", Change.AMOUNT),
         ("D-4", Change.WON), ("D-5", Change.LOST), ("D-8", Change.NEW),
     }
+    text = {(m.ref, m.change): m.describe() for m in waterfall(last, now, PB)}
+    name = PB.stage_name
+    assert text[("D-1", Change.ADVANCED)] == f"advanced {name('a')} → {name('b')}"
+    assert text[("D-2", Change.MOVED_BACK)] == f"moved back {name('c')} → {name('a')}"
+    assert text[("D-3", Change.SLIPPED)].startswith("close date slipped ")
+    assert text[("D-3", Change.AMOUNT)].startswith("amount ") and text[("D-3", Change.AMOUNT)].endswith(" 150")
+    assert text[("D-4", Change.WON)] == f"won (was in {name('c')})"
+    assert text[("D-5", Change.LOST)] == f"lost in {name('b')}"
+    assert text[("D-8", Change.NEW)] == f"new, in {name('a')}"
 
 
 def test_attention_flags_stalled_slipping_gaps_and_big_late_deals():
@@ -52,5 +61,5 @@ def test_attention_flags_stalled_slipping_gaps_and_big_late_deals():
     detail = {a.concern: a.detail for a in attention(deals, PB, now=now, close_dates=close_dates, big_amount=Decimal(500))
               if a.ref == "D-1"}
     assert detail[Concern.STALLED] == "30 days in A (limit 14)"
-    assert detail[Concern.GAPS] == "bant:need"
+    assert detail[Concern.GAPS] == "missing BANT need"
     assert isinstance(now, datetime)
