@@ -331,3 +331,14 @@ def test_serve_runs_the_schedule_in_process(org):
     finally:
         scheduler.shutdown(wait=True)
     assert len(org.digests("berlin")) == 1 and len(org.digests("madrid")) == 1
+
+
+def test_top_tier_digest_also_goes_to_the_configured_channel(org):
+    org.deps.settings = org.deps.settings.with_(digest_channel="C0PIPELINE")
+    friday = expected_digest_time("top")
+    org.tick(friday)
+    org.tick(friday + timedelta(minutes=15), instance="b")
+    (posted,) = org.fake.messages("C0PIPELINE")
+    assert "Pipeline digest" in all_text(posted.params["blocks"]) and "Tara Top" in all_text(posted.params["blocks"])
+    assert len(org.digests("top")) == 1
+    assert org.fake.messages("C0PIPELINE") == [posted]  # not again on the next tick
