@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -76,6 +76,14 @@ def button_value(body: dict[str, Any]) -> dict[str, Any]:
     except (KeyError, IndexError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def week_value(raw: object) -> date:
+    """The week a button or form was made for; a mangled one means the form is stale."""
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError as e:
+        raise UserError("stale_view") from e
 
 
 def metadata_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -23,18 +23,10 @@ from bot.render.ids import Action, Block, View
 from bot.services import checkins
 from bot.services.errors import UserError
 from bot.services.workspace import apply_edits, record_answers
-from handlers.base import Work, button_value, guarded, metadata_of, work_for
+from handlers.base import Work, button_value, guarded, metadata_of, week_value, work_for
 from handlers.forms import Form, read_answers, read_deal_fields, shown_options
 
 MARKER_YES = "yes"
-
-
-
-def _week(raw: object) -> date:
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError as e:
-        raise UserError("stale_view") from e
 
 
 def _own_deal(work: Work, ref: str) -> Deal:
@@ -90,7 +82,7 @@ def register(app: App, deps: Deps) -> None:
     def no_change(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = button_value(body)
-        week = _week(value.get("week"))
+        week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
             deal = _own_deal(work, str(value.get("ref", "")))
             checkin = checkins.get_checkin(work.session, work.actor.person, week, now=work.now)
@@ -103,7 +95,7 @@ def register(app: App, deps: Deps) -> None:
     def update(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = button_value(body)
-        week = _week(value.get("week"))
+        week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
             deal = _own_deal(work, str(value.get("ref", "")))
             client.views_open(trigger_id=body["trigger_id"], view=_modal(work, deal, week, walk=False))
@@ -112,7 +104,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def walk(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        week = _week(button_value(body).get("week"))
+        week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             deal, position, count = _next_unanswered(work, week)
             view = (render.done_view(count) if deal is None
@@ -124,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
     def page(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = button_value(body)
-        week = _week(value.get("week"))
+        week = week_value(value.get("week"))
         container = body.get("container") or {}
         with work_for(deps, client, body) as work:
             work.update_message(container.get("channel_id", ""), container.get("message_ts", ""),
@@ -137,7 +129,7 @@ def register(app: App, deps: Deps) -> None:
         if not meta.get("ref"):  # the closing "done" view has nothing to save
             ack()
             return
-        week = _week(meta.get("week"))
+        week = week_value(meta.get("week"))
         view = body["view"]
         form = Form(view)
         response: dict[str, Any] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,22 +15,13 @@ from bot.render.blocks import macro
 from bot.render.ids import Action, Block, View
 from bot.services import digests
 from bot.services.errors import UserError
-from handlers.base import Work, button_value, guarded, metadata_of, work_for
+from handlers.base import Work, button_value, guarded, metadata_of, week_value, work_for
 from handlers.forms import Form
-
-
-def _week(raw: object) -> date:
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError as e:
-        raise UserError("stale_view") from e
 
 
 def _require_manager(work: Work) -> Person:
     person = work.actor.person
-    has_reports = work.session.scalar(sa.select(sa.func.count()).select_from(Person)
-                                      .where(Person.manager_id == person.id))
-    if not has_reports:
+    if not digests.is_manager(work.session, person):
         raise UserError("not_a_manager")
     return person
 
@@ -49,7 +39,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def comment_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        week = _week(button_value(body).get("week"))
+        week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             person = _require_manager(work)
             old = digests.comment_of(work.session, person, week)
@@ -62,7 +52,7 @@ def register(app: App, deps: Deps) -> None:
     @app.view(View.DIGEST_COMMENT)
     @guarded
     def comment_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        week = _week(metadata_of(body).get("week"))
+        week = week_value(metadata_of(body).get("week"))
         form = Form(body["view"])
         text = form.text(Block.COMMENT)
         commit = form.amount(Block.COMMIT) if form.text(Block.COMMIT) else None

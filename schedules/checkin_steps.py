@@ -21,8 +21,7 @@ from bot.domain.checkin import Status
 from bot.render import checkin as render
 from bot.render.blocks import as_dicts, fallback_text
 from bot.services import checkins
-from bot.services.people import Directory, slack_id_for
-from schedules.outgoing import Outgoing, SendKey
+from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.checkin")
 PROMPT = "checkin_prompt"
@@ -30,14 +29,6 @@ PROMPT = "checkin_prompt"
 
 def reminder_step(n: int) -> str:
     return f"checkin_reminder_{n}"
-
-
-def _directory(deps: Deps) -> Directory:
-    # Imported here: the Slack adapter is only needed when someone lacks a stored Slack id.
-    from bot.app import web_client
-    from handlers.base import SlackDirectory
-
-    return SlackDirectory(web_client(deps.settings))
 
 
 def _remember_prompt(person_id: int, week: date, now: datetime) -> Callable[[so.Session, str, str], None]:
@@ -59,7 +50,7 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
                     done: Callable[[SendKey], bool] = _nothing_done) -> list[Outgoing]:
     """Each rep's Monday prompt, at the cadence time in their timezone (moved past public holidays)."""
     cadence, playbook = deps.settings.cadence, deps.playbook
-    directory: Directory | None = None
+    slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     for person in checkins.people_to_prompt(session, playbook):
         week = checkins.current_week(person, now)
@@ -72,11 +63,8 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
             if not checkin.reviews:
                 checkin.status = Status.AWAY
             continue
-        if person.slack_user_id is None:
-            directory = directory or _directory(deps)
-        channel = slack_id_for(session, person, directory) if directory else person.slack_user_id
+        channel = slack_ids.of(session, person, "check-in")
         if not channel:
-            log.warning("no Slack account found for %s: cannot send their check-in", person.email)
             continue
         blocks = checkins.prompt_message(session, playbook, person, week)
         out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),

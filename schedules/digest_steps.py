@@ -15,9 +15,7 @@ from bot.deps import Deps
 from bot.domain.cadence import digest_instant, in_window, local_week
 from bot.render.blocks import as_dicts, fallback_text
 from bot.services import checkins, digests
-from bot.services.people import slack_id_for
-from schedules.checkin_steps import _directory
-from schedules.outgoing import Outgoing, SendKey
+from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.digest")
 DIGEST = "digest"
@@ -49,7 +47,7 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         return []
     team = digests.load_team(session)
     computed: dict[date, tuple[dict, dict[str, str]]] = {}
-    directory = None
+    slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
@@ -61,11 +59,8 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
                                         digests.comments_for(session, manager, week))
-        if manager.slack_user_id is None:
-            directory = directory or _directory(deps)
-        channel = slack_id_for(session, manager, directory) if directory else manager.slack_user_id
+        channel = slack_ids.of(session, manager, "digest")
         if not channel:
-            log.warning("no Slack account found for %s: cannot send their digest", manager.email)
             continue
         payload = as_dicts(blocks)
         if not done(SendKey(week, DIGEST, manager.id)):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy.orm as so
+
+from bot.db.models import Person
+from bot.deps import Deps
+from bot.services.people import Directory, slack_id_for
+
+log = logging.getLogger("coach.schedule")
 
 
 @dataclass(frozen=True, order=True)
@@ -38,3 +45,25 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]]
     on_sent: Callable[[so.Session, str, str], None] | None = field(default=None, compare=False)
+
+
+class SlackIds:
+    """Each recipient's Slack id: the stored one, else looked up by email once (and stored)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._directory: Directory | None = None
+
+    def of(self, session: so.Session, person: Person, what: str) -> str | None:
+        if person.slack_user_id is not None:
+            return person.slack_user_id
+        if self._directory is None:
+            # Imported here: the Slack adapter is only needed when someone lacks a stored Slack id.
+            from bot.app import web_client
+            from handlers.base import SlackDirectory
+
+            self._directory = SlackDirectory(web_client(self.deps.settings))
+        found = slack_id_for(session, person, self._directory)
+        if not found:
+            log.warning("no Slack account found for %s: cannot send their %s", person.email, what)
+        return found

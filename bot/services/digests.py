@@ -136,6 +136,10 @@ def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
     return True
 
 
+def is_manager(session: so.Session, person: Person) -> bool:
+    return bool(session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.manager_id == person.id)))
+
+
 def comments_for(session: so.Session, manager: Person, week: date) -> list[CommentRow]:
     """What ``manager``'s direct reports said on their own digests of ``week``: the tier below speaks up."""
     rows = session.execute(

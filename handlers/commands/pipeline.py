@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db.models import Person
 from bot.deps import Deps
 from bot.services import checkins, digests
 from bot.services.errors import UserError
@@ -27,8 +25,7 @@ def register(app: App, deps: Deps) -> None:
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
                 person = work.actor.person
-                if not work.session.scalar(sa.select(sa.func.count()).select_from(Person)
-                                           .where(Person.manager_id == person.id)):
+                if not digests.is_manager(work.session, person):
                     raise UserError("not_a_manager")
                 week = checkins.current_week(person, work.now)
                 work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now))
