@@ -4,6 +4,7 @@ Socket Mode, the tests and the demo — only the adapters differ."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,11 +56,14 @@ def check_slack_settings(settings: Settings, *, socket_mode: bool) -> None:
         raise ConfigError("cannot start:\n  " + "\n  ".join(problems))
 
 
-def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: bool = True) -> App:
+def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: bool = True,
+               listener_executor: Executor | None = None) -> App:
     """The Bolt app with every listener registered.
 
     ``verify_token`` asks Slack's ``auth.test`` at start-up, so a wrong token
     stops the app with a clear message instead of failing on first use.
+    ``listener_executor`` runs the work that follows each ack (the embedded
+    workspace passes one it can wait on; Bolt's default otherwise).
     """
     settings = deps.settings
     client = client or web_client(settings)
@@ -76,6 +80,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
         process_before_response=False,  # ack first; the listener's slow work continues after
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
+        **({"listener_executor": listener_executor} if listener_executor is not None else {}),
     )
     app.use(_once_per_event(deps))
     app.error(_on_error)

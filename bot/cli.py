@@ -416,5 +416,72 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
         click.echo(line)
 
 
+# --- without Slack: demo and shell -----------------------------------------------
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo's database and HTML preview (default: a new temporary folder).")
+@click.option("--seed", default=7, show_default=True, help="Chooses who answers, who updates, who stays silent.")
+@click.option("--org", "org_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Your own org CSV (with --deals); default: the bundled example org.")
+@click.option("--deals", "deals_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Your own deals CSV (with --org).")
+@click.option("--playbook", "playbook_name", help="A playbook name (default, industrial) or YAML file.")
+@click.option("--full", is_flag=True, help="Print every message whole, not its first lines.")
+@friendly
+def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, playbook_name: str | None,
+         full: bool) -> None:
+    """Replay a whole week, Monday to Friday, without Slack: prompts, coaching at a gate,
+    reminders, someone away, every tier's digests and a comment carried up.
+
+    Runs the real app, scheduler and templates against an embedded stand-in for Slack,
+    on a fresh SQLite database and a simulated clock. Prints a transcript and writes an
+    HTML preview of every message and form.
+    """
+    import tempfile
+
+    from bot.demo.week import run_demo
+
+    if (org_file is None) != (deals_file is None):
+        _fail("give both --org FILE and --deals FILE, or neither (for the bundled example)")
+    if playbook_name:
+        playbooks.load_playbook(playbook_name)  # a bad playbook is reported before anything starts
+    folder = out or Path(tempfile.mkdtemp(prefix="coach-demo-"))
+    run_demo(out=folder, seed=seed, org=org_file, deals=deals_file, playbook=playbook_name, echo=click.echo,
+             full=full, progress=sys.stderr.isatty())
+
+
+@main.command()
+@click.option("--as", "email", required=True, metavar="EMAIL", help="Who you are (someone in the org).")
+@click.option("--at", "at", metavar="ISO-8601", help="The shell's clock to start with (default: now).")
+@click.pass_context
+@friendly
+def shell(ctx: click.Context, email: str, at: str | None) -> None:
+    """Be anyone in the org, in the terminal: type /deal and /pipeline commands, click
+    buttons by number, fill in forms, and :tick the clock to run the schedule.
+
+    Uses the configured database (DATABASE_URL) and an embedded stand-in for Slack;
+    nothing is sent to a real Slack. Reads a script from standard input when it is
+    not a terminal, e.g. `coach shell --as ada@example.com < session.txt`. People
+    without a Slack id get a stand-in one, stored as Slack's would be: use a copy of
+    a production database.
+    """
+    import logging
+
+    from bot.demo.shell import run_shell
+    from bot.demo.workspace import EmbeddedWorkspace
+
+    logging.basicConfig(level=logging.ERROR)  # late sends after a :tick jump are expected here, not news
+    deps = deps_from(ctx)
+    start = _instant(at) or deps.clock.now()
+    with EmbeddedWorkspace(deps.settings.database_url, at=start, data_dir=deps.settings.data_dir,
+                           playbook=deps.settings.playbook) as ws:
+        ws.sync_people()
+        if email.lower() not in ws.users:
+            _fail(f"{email} is not in the org; `coach org show` lists who is (import one with `coach org import`)")
+        sys.exit(run_shell(ws, email))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -118,8 +118,14 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
     amount_of = {d.ref: d.amount for d in org.deals}
     stage_keys = playbook.keys
 
+    def closed_before(d: DealFacts) -> bool:
+        # Won or lost before this week began: history, not this week's news.
+        before = snapshots.get(d.ref)
+        return before is not None and playbook.is_closed(before.stage) and playbook.is_closed(d.stage)
+
     for key, deals in by_owner.items():
         node = own.setdefault(key, Node())
+        deals = [d for d in deals if not closed_before(d)]
         node.totals = totals(deals, playbook)
         node.last_week = totals((_as_facts(snapshots[d.ref]) for d in deals if d.ref in snapshots), playbook)
         for m in waterfall(snapshots, deals, playbook):

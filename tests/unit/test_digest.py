@@ -45,3 +45,22 @@ def test_lists_keep_only_the_largest_few():
     kept = ranked(nodes["top"].top_movements)
     assert [i.ref for i in kept] == [f"D-{i}" for i in range(100, 90, -1)]
     assert nodes["top"].movements == {"new": 100}
+
+
+def test_won_this_week_counts_only_deals_closed_since_the_snapshot():
+    from decimal import Decimal
+
+    from bot.domain.digest import OrgInput, compute
+    from bot.domain.waterfall import Snapshot
+    from tests.unit.factories import T0, deal, mini_playbook
+
+    pb = mini_playbook()
+    won = pb.won.key
+    deals = [deal(won, ref="D-1", owner="r", amount=Decimal(100)),  # won weeks ago
+             deal(won, ref="D-2", owner="r", amount=Decimal(40)),  # won this week
+             deal("b", ref="D-3", owner="r", amount=Decimal(7))]
+    last = {"D-1": Snapshot("D-1", won, Decimal(100), "USD", None, "closed"),
+            "D-2": Snapshot("D-2", "b", Decimal(40), "USD", None, "pipeline"),
+            "D-3": Snapshot("D-3", "b", Decimal(7), "USD", None, "pipeline")}
+    node = compute(OrgInput(deals, last, {}, {"m": ["r"]}, {}), ["m"], pb, now=T0)["m"]
+    assert node.totals.won.count == 1 and node.totals.won.amount == {"USD": Decimal(40)}

@@ -1,0 +1,1 @@
+"""Run the product without Slack: the embedded workspace, `coach demo` and `coach shell`."""

@@ -1,0 +1,140 @@
+"""`coach demo` and `coach shell`: the product without Slack, through the real app."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.render.blocks import section
+from handlers.commands import deal as deal_commands
+
+EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for var in ("DATABASE_URL", "COACH_CONFIG", "COACH_PLAYBOOK", "SLACK_BOT_TOKEN", "SLACK_API_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+
+
+def demo(tmp_path: Path, *args: str):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), *args], catch_exceptions=False)
+    return result, out
+
+
+def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
+    result, out = demo(tmp_path)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    # Monday: prompts in each rep's timezone, coaching at a gate, reminders, someone away.
+    assert text.count("## Monday check-in") >= 25
+    assert "(Mon 09:00 Australia/Sydney)" in text and "(Mon 09:00 America/Los_Angeles)" in text
+    assert "can't move to" in text and "I've opened a form asking for exactly these" in text
+    assert "isn't finished yet" in text
+    assert "you're away until Wednesday 2 December" in text
+    assert "moved from" in text  # one rep advances a deal
+    # Tuesday to Friday: every manager gets one digest; comments go up the chain.
+    with sqlite3.connect(out / "demo.db") as db:
+        managers = db.execute("select count(*) from person where tier > 0").fetchone()[0]
+        digests = db.execute("select p.tier, count(*) from scheduled_send s join person p on p.id = s.recipient_id "
+                             "where s.step = 'digest' and s.status = 'sent' group by p.tier").fetchall()
+        comments = db.execute("select count(*) from manager_comment").fetchone()[0]
+    assert sum(n for _, n in digests) == managers and {t for t, _ in digests} == {1, 2, 3, 4}
+    assert comments == 3 and text.count("*From your managers*") == 3
+    for day in ("Tuesday 1 December", "Wednesday 2 December", "Thursday 3 December", "Friday 4 December"):
+        assert day in text
+    assert "Pipeline digest · week of 30 Nov · Grace Hopper" in text  # the top, on Friday
+    # The HTML preview: an index and a page per message and form.
+    index = (out / "index.html").read_text()
+    pages = list((out / "messages").glob("*.html"))
+    assert "Pipeline digest" in index and "Monday check-in" in index and len(pages) > 60
+    assert "HTML preview of every message and form: " + str(out / "index.html") in text
+
+
+def test_the_demo_runs_the_real_handlers(clean_env, tmp_path, monkeypatch):
+    """A change to a handler shows up in the demo: it is the app, not a copy of it."""
+    original = deal_commands.SUBCOMMANDS["away"]
+
+    def away(work, cmd, body):
+        original(work, cmd, body)
+        work.reply([section("PATCHED AWAY HANDLER")])
+
+    monkeypatch.setitem(deal_commands.SUBCOMMANDS, "away", away)
+    result, _ = demo(tmp_path)
+    assert result.exit_code == 0 and "PATCHED AWAY HANDLER" in result.output
+
+
+def test_the_seed_decides_who_does_what(clean_env, tmp_path):
+    def actions(seed: str, folder: str) -> list[str]:
+        result = CliRunner().invoke(main, ["demo", "--seed", seed, "--out", str(tmp_path / folder)])
+        assert result.exit_code == 0, result.output
+        return [line for line in result.output.splitlines() if line.startswith("  » ")]
+
+    first, again, other = actions("3", "a"), actions("3", "b"), actions("4", "c")
+    assert first == again and first != other
+
+
+def test_the_demo_takes_your_own_files_and_refuses_bad_ones(clean_env, tmp_path):
+    r = CliRunner().invoke(main, ["demo", "--org", str(EXAMPLES / "org.csv")])
+    assert r.exit_code == 2 or "give both --org FILE and --deals FILE" in r.output
+    bad = tmp_path / "deals.csv"
+    bad.write_text("ref,name,account,owner_email,amount,currency,stage,close_date,next_step\n"
+                   ",Big deal,Acme,nobody@example.com,lots,USD,prospect,2027-01-01,\n")
+    r, _ = demo(tmp_path, "--org", str(EXAMPLES / "org.csv"), "--deals", str(bad))
+    assert r.exit_code == 1 and "nothing was imported" in r.output and "Traceback" not in r.output
+    r, _ = demo(tmp_path, "--playbook", "nope")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+
+
+@pytest.fixture
+def org_db(clean_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shell.db'}")
+    runner = CliRunner()
+    for args in (["init"], ["org", "import", str(EXAMPLES / "org.csv")], ["deals", "import", str(EXAMPLES / "deals.csv")]):
+        assert runner.invoke(main, args).exit_code == 0
+    return runner
+
+
+SCRIPT = """\
+/deal advance D-57
+1,2
+Their quotes take a week
+:tick 2026-11-30T09:00Z
+:click 4
+:click 99
+:bogus
+:as tim.bernerslee@example.com
+/pipeline digest
+:quit
+"""
+
+
+def test_the_shell_runs_a_scripted_session(org_db):
+    r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"], input=SCRIPT)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "can't move to *Interested* yet" in out  # the gate coaches...
+    assert "┌─ form: Advance D-57" in out and "Now true of the customer (Prospect)" in out  # ...and asks
+    assert "moved from Prospect to *Interested*" in out  # answered, the move completes
+    assert "## Monday check-in · week of 30 Nov" in out  # :tick ran the schedule: Tommy's prompt
+    assert ":white_check_mark: _no change_" in out  # :click 4 pressed "No change" on the second deal
+    assert "there is no button '99'" in out and "Type a slash command like /deal help" in out
+    assert "You are now Tim Berners-Lee." in out and "Pipeline digest · week of 30 Nov · Tim Berners-Lee" in out
+
+
+def test_the_shell_form_shows_errors_and_can_be_cancelled(org_db):
+    script = "/deal advance D-57\n\n\n:cancel\n:quit\n"
+    r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"], input=script)
+    assert r.exit_code == 0, r.output
+    assert "✗ bant__need: Still needed to leave Prospect." in r.output and "form closed without saving" in r.output
+
+
+def test_the_shell_refuses_someone_not_in_the_org(org_db):
+    r = org_db.invoke(main, ["shell", "--as", "nobody@example.com"])
+    assert r.exit_code == 1 and "nobody@example.com is not in the org" in r.output
