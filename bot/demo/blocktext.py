@@ -149,3 +149,11 @@ hr {{ border: 0; border-top: 1px solid #eee; }}
 
 def page(title: str, body: str) -> str:
     return PAGE.format(title=html.escape(title), body=body)
+
+
+def field_label(view: dict[str, Any] | None, block_id: str) -> str:
+    """What a person sees for a form field, for error messages keyed by block id."""
+    for b in (view or {}).get("blocks", []):
+        if b.get("block_id") == block_id and b.get("label"):
+            return _text_of(b["label"])
+    return block_id

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.demo.blocktext import to_text
+from bot.demo.blocktext import field_label, to_text
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.fakeslack.driver import checks, date_value, select, text_input
 
@@ -172,7 +172,7 @@ class Shell:
                 self.show(events)
                 return
             for field, message in errors.errors.items():
-                self.say(f"│ ✗ {field}: {message}")
+                self.say(f"│ ✗ {field_label(view, field)}: {message}")
             ask_only = set(errors.errors)
         self.say("└─ gave up after 5 tries; nothing more was saved")
 

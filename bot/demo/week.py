@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +28,8 @@ import sqlalchemy as sa
 
 from bot.db.engine import transaction
 from bot.db.models import ManagerComment, Person, ScheduledSend
-from bot.demo.blocktext import page, to_html, to_text
+from bot.demo.blocktext import field_label, page, to_html, to_text
+from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.imports.deals_csv import import_deals
@@ -65,6 +67,7 @@ class Transcript:
                  progress: bool) -> None:
         self.ws, self.out, self.echo, self.full, self.progress = ws, out, echo, full, progress
         self.cards: list[tuple[datetime, str, str]] = []  # (when, heading, html)
+        self.digests: list[Event] = []
         self._status = ""
 
     def status(self, text: str) -> None:
@@ -94,9 +97,11 @@ class Transcript:
             who = self.name(e.to)
             if e.kind == "update":
                 continue  # redraws of a message already shown: too chatty for the transcript
+            if e.kind == "dm" and _buttons([e], Action.DIGEST_COMMENT):
+                self.digests.append(e)
             if e.kind == "errors":
                 heading = f"{when} · the form tells {who} what to fix"
-                lines = [f"✗ {field}: {msg}" for field, msg in e.errors.items()]
+                lines = [f"✗ {field_label(e.view, field)}: {msg}" for field, msg in e.errors.items()]
             else:
                 title = ((e.view or {}).get("title") or {}).get("text", "")
                 heading = {
@@ -113,7 +118,8 @@ class Transcript:
             if len(shown) < len(lines):
                 self.say(f"    … {len(lines) - len(shown)} more lines (in the HTML preview)")
             body = (to_html(e.blocks) if e.kind != "errors"
-                    else "".join(f"<div>✗ <b>{f}</b>: {m}</div>" for f, m in e.errors.items()))
+                    else "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
+                                 for f, m in e.errors.items()))
             self.cards.append((e.at, heading, f'<div class="card {e.kind}"><div class="meta">{heading}</div>'
                                               f"{body}</div>"))
 
@@ -132,6 +138,10 @@ class Transcript:
                 day = at.date()
                 index.append(f"<h2>{at.strftime('%A %-d %B')} (UTC)</h2>")
             index.append(card)
+        if self.digests:  # a picture of the week's last digest: the top of the org, with the tiers' comments
+            last = self.digests[-1]
+            when = last.at.astimezone(ZoneInfo(self.ws.zones.get(last.to, "UTC"))).strftime("%a %H:%M")
+            (self.out / "digest.svg").write_text(message_svg(last.blocks, when=when), encoding="utf-8")
         path = self.out / "index.html"
         path.write_text(page("Pipeline Coach demo", "\n".join(index)), encoding="utf-8")
         return path
@@ -350,6 +360,8 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     echo(f"Done in {seconds:.1f} s: {sends['checkin_prompt']} check-in prompts, {sends['checkin_reminder']} reminders, "
          f"{sends['digest']} digests, {comments} manager comments carried up.")
     echo(f"HTML preview of every message and form: {html}")
+    if (out / "digest.svg").exists():
+        echo(f"A picture of the top-tier digest: {out / 'digest.svg'}")
     return DemoResult(out, seconds, sends, comments, len(t.cards), {k: v for k, v in cast.roles.items()})
 
 

@@ -132,7 +132,7 @@ def test_the_shell_form_shows_errors_and_can_be_cancelled(org_db):
     script = "/deal advance D-57\n\n\n:cancel\n:quit\n"
     r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"], input=script)
     assert r.exit_code == 0, r.output
-    assert "✗ bant__need: Still needed to leave Prospect." in r.output and "form closed without saving" in r.output
+    assert "✗ Need: What problem does the customer need solved, and what does it cost them today?: Still needed to leave Prospect." in r.output and "form closed without saving" in r.output
 
 
 def test_the_shell_refuses_someone_not_in_the_org(org_db):
