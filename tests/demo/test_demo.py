@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from xml.dom import minidom
 
 import pytest
 from click.testing import CliRunner
@@ -55,6 +56,9 @@ def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
     pages = list((out / "messages").glob("*.html"))
     assert "Pipeline digest" in index and "Monday check-in" in index and len(pages) > 60
     assert "HTML preview of every message and form: " + str(out / "index.html") in text
+    picture = (out / "digest.svg").read_text()
+    minidom.parseString(picture)  # well-formed SVG
+    assert "Pipeline digest · week of 30 Nov · Grace Hopper" in picture and "From your managers" in picture
 
 
 def test_the_demo_runs_the_real_handlers(clean_env, tmp_path, monkeypatch):
