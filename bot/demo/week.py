@@ -8,6 +8,7 @@ is the real app: the same handlers, steps, ledger and templates as ``coach serve
 
 from __future__ import annotations
 
+import csv
 import heapq
 import itertools
 import random
@@ -31,9 +32,11 @@ from bot.db.models import ManagerComment, Person, ScheduledSend
 from bot.demo.blocktext import field_label, page, to_html, to_text
 from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
+from bot.domain.playbook import Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
+from bot.playbooks import load_playbook
 from bot.render.ids import Action
 from bot.services import checkins
 
@@ -234,8 +237,8 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
         # A quarter's worth of history: the deals were last moved six weeks ago.
         with transaction(ws.deps.sessions) as s:
             people = import_org(s, org or EXAMPLES / "org.csv", now=friday - timedelta(weeks=6))
-            loaded = import_deals(s, deals or EXAMPLES / "deals.csv", ws.deps.playbook,
-                                  now=friday - timedelta(weeks=6))
+            loaded = import_deals(s, deals or _example_deals_for(ws.deps.playbook, out),
+                                  ws.deps.playbook, now=friday - timedelta(weeks=6))
         ws.sync_people()
         with transaction(ws.deps.sessions) as s:
             reps = sorted(p.email for p in s.scalars(sa.select(Person).where(Person.tier == 0))
@@ -363,6 +366,29 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     if (out / "digest.svg").exists():
         echo(f"A picture of the top-tier digest: {out / 'digest.svg'}")
     return DemoResult(out, seconds, sends, comments, len(t.cards), {k: v for k, v in cast.roles.items()})
+
+
+def _example_deals_for(playbook: Playbook, out: Path) -> Path:
+    """The bundled deals, their stages moved to the same place in another playbook's funnel."""
+    source = EXAMPLES / "deals.csv"
+    default = load_playbook("default").keys
+    if playbook.keys == default:
+        return source
+    last = len(playbook.keys) - 1
+
+    def stage(key: str) -> str:
+        if key not in default:
+            return key  # lost
+        return playbook.keys[round(default.index(key) * last / (len(default) - 1))]
+
+    with source.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    target = out / "deals.csv"
+    with target.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
+    return target
 
 
 def _ref(button: Button) -> str:

@@ -142,3 +142,11 @@ def test_the_shell_form_shows_errors_and_can_be_cancelled(org_db):
 def test_the_shell_refuses_someone_not_in_the_org(org_db):
     r = org_db.invoke(main, ["shell", "--as", "nobody@example.com"])
     assert r.exit_code == 1 and "nobody@example.com is not in the org" in r.output
+
+
+def test_the_demo_with_another_playbook(clean_env, tmp_path):
+    result, out = demo(tmp_path, "--playbook", "industrial")
+    assert result.exit_code == 0, result.output
+    assert "the industrial playbook" in result.output and "Pipeline digest" in result.output
+    index = (out / "index.html").read_text()
+    assert "Need cultivation" in index and "Solution evaluation" in index and "Project approved" not in index
