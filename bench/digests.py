@@ -32,7 +32,7 @@ from bot.config import load_settings
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import BantAnswer, Deal, DealSnapshot, Person
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 
 WEEK = date(2026, 11, 23)
 NOW = datetime(2026, 11, 24, 14, tzinfo=UTC)

@@ -17,11 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-import handlers
 from bot.config import ConfigError, Settings
 from bot.db.engine import transaction
 from bot.db.models import HandledEvent
 from bot.deps import Deps
+from handlers import checkin, digest, home, pipeline
+from handlers.deal import buttons, command, modals
 
 log = logging.getLogger("coach.app")
 
@@ -84,7 +85,8 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
     )
     app.use(_once_per_event(deps))
     app.error(_on_error)
-    handlers.register(app, deps)
+    for listeners in (command, pipeline, buttons, modals, home, checkin, digest):
+        listeners.register(app, deps)
     return app
 
 

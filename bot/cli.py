@@ -15,12 +15,12 @@ import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from bot import playbooks
 from bot.config import ConfigError, load_settings
 from bot.db import migrate
 from bot.db.engine import transaction
 from bot.deps import Deps, build_deps
 from bot.imports.csvfile import ImportRefused
+from bot.playbooks import loader as playbooks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -260,7 +260,7 @@ def deals_export(ctx: click.Context, file: Path | None) -> None:
 @friendly
 def deals_list(ctx: click.Context, owner: str | None, show_all: bool, lang: str) -> None:
     """List deals by stage, each with what it still needs for its next stage."""
-    from bot.services.review import pipeline_text
+    from bot.services.pipeline_text import pipeline_text
 
     deps = deps_from(ctx)
     pb = deps.playbook

@@ -12,7 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db.engine import make_engine, make_session_factory
 from bot.domain.playbook import Playbook
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 
 
 @dataclass

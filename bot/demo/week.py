@@ -36,7 +36,7 @@ from bot.domain.playbook import Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 from bot.render.ids import Action
 from bot.services import checkins
 

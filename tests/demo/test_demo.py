@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.render.blocks import section
-from handlers.commands import deal as deal_commands
+from handlers.deal import command as deal_commands
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
 

@@ -10,7 +10,7 @@ from bot.db.models import Deal, Person
 from bot.domain import money
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 from bot.services.deals import move_deal, take_snapshots
 from bot.services.digests import all_digests
 

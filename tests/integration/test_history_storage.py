@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from bot.db import repo
 from bot.db.models import DealSnapshot, Person
 from bot.domain.history import conversions, time_in_stage
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 from bot.services.deals import NewDeal, create_deal, move_deal, take_snapshots
 
 PB = load_playbook("default")

@@ -11,7 +11,7 @@ from bot.db.models import Deal, Person, StageChange
 from bot.imports.csvfile import ImportRefused
 from bot.imports.deals_csv import export_deals, import_deals
 from bot.imports.org_csv import import_org
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 PB = load_playbook("default")

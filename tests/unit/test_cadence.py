@@ -109,7 +109,7 @@ def test_stale_bant():
 def test_checkin_questions_ask_only_what_matters():
     from bot.domain.checkin import Status, questions_for, status_of
     from bot.domain.deal import BantAnswer, DealFacts
-    from bot.playbooks import load_playbook
+    from bot.playbooks.loader import load_playbook
 
     pb = load_playbook("default")
     now = utc(2026, 11, 23, 9)

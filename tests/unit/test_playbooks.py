@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.playbook import Forecast
-from bot.playbooks import PlaybookError, builtin_path, check_playbook, describe_playbook, load_playbook
+from bot.playbooks.loader import PlaybookError, builtin_path, check_playbook, describe_playbook, load_playbook
 
 
 def test_default_playbook_is_the_seven_stage_funnel():

@@ -6,7 +6,7 @@ from decimal import Decimal
 import jinja2
 import pytest
 
-from bot.playbooks import load_playbook
+from bot.playbooks.loader import load_playbook
 from bot.render.blocks import macro
 from bot.render.deal_blocks import HistoryLine
 from tests.unit.factories import deal

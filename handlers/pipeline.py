@@ -13,7 +13,7 @@ from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
 from handlers import flows
 from handlers.base import SlackDirectory, guarded, work_for
-from handlers.commands.parse import mentioned_user
+from handlers.parse import mentioned_user
 
 
 def register(app: App, deps: Deps) -> None:

@@ -17,7 +17,7 @@ from bot.services.errors import UserError
 from bot.services.workspace import find_deal, person_for_mention
 from handlers import flows
 from handlers.base import Replier, SlackDirectory, Work, guarded, work_for
-from handlers.commands.parse import Command, mentioned_user, parse, split_last
+from handlers.parse import Command, mentioned_user, parse, split_last
 
 
 def register(app: App, deps: Deps) -> None:

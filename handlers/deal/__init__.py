@@ -1,0 +1,1 @@
+"""Deals in Slack: the ``/deal`` command, its buttons and its forms."""
