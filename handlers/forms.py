@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from bot.domain.playbook import Playbook
-from bot.imports.deals_csv import parse_amount
+from bot.domain.values import is_currency, parse_amount
 from bot.render.blocks import macro
 from bot.render.ids import FIELD, Block
 from bot.services.workspace import Answers, DealEdits
-
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class Form:
@@ -66,7 +63,7 @@ class Form:
 
     def currency(self, block_id: str) -> str | None:
         value = (self.selected(block_id) or "").upper()
-        if not _CURRENCY.match(value):
+        if not is_currency(value):
             self.error(block_id, "bad_currency", value=value)
             return None
         return value

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -17,13 +17,12 @@ import sqlalchemy.orm as so
 from bot.db import repo
 from bot.db.models import Deal, Person
 from bot.domain.playbook import LOST, Playbook
+from bot.domain.values import is_currency, parse_amount, parse_date
 from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
 from bot.services.deals import NewDeal, create_deal, move_deal
 
 COLUMNS = ("ref", "name", "account", "owner_email", "amount", "currency", "stage", "close_date", "next_step")
 _REF = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-MAX_AMOUNT = Decimal("1e15")
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,6 @@ class DealRow:
 class DealImportResult:
     created: int
     updated: int
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """A non-negative amount with at most two decimals; thousands separators allowed."""
-    try:
-        value = Decimal(text.replace(",", "").replace("_", "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
-        return None
-    return value.quantize(Decimal("0.01"))
-
-
-def parse_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 def check_deals(
@@ -91,7 +72,7 @@ def check_deals(
         if amount is None:
             problems.append(Problem(row.line, f"amount '{row['amount']}' is not a non-negative number like 12000.50"))
         currency = (row["currency"] or default_currency).upper()
-        if not _CURRENCY.match(currency):
+        if not is_currency(currency):
             problems.append(Problem(row.line, f"currency '{row['currency']}' is not a three-letter code like EUR"))
         stage = row["stage"].lower() or playbook.first.key
         if not playbook.has_stage(stage):

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import sqlalchemy.orm as so
 
 from bot.db import repo
 from bot.db.models import Person
 from bot.domain.org import find_cycles
+from bot.domain.values import valid_timezone
 from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
 
 COLUMNS = ("email", "name", "manager_email", "slack_user_id", "timezone", "country")
@@ -36,14 +36,6 @@ class PersonRow:
 class OrgImportResult:
     created: int
     updated: int
-
-
-def valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return name in available_timezones() or name == "UTC"
 
 
 def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[PersonRow], list[Problem]]:

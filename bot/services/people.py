@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db.models import Person
-from bot.imports.org_csv import valid_timezone
+from bot.domain.values import valid_timezone
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.db import repo
 from bot.deps import Deps
-from bot.imports.deals_csv import parse_date
+from bot.domain.values import parse_date
 from bot.render import modals
 from bot.render.blocks import macro, section
 from bot.services import checkins
