@@ -11,34 +11,16 @@ import sqlalchemy as sa
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.config import ConfigError, Settings
 from bot.db.engine import transaction
 from bot.db.models import HandledEvent
 from bot.deps import Deps
+from bot.slack.client import web_client
 from handlers import checkin, digest, home, pipeline
 from handlers.deal import buttons, command, modals
 
 log = logging.getLogger("coach.app")
-
-
-def web_client(settings: Settings) -> WebClient:
-    """A Web API client at ``SLACK_API_URL`` that waits out 429s and retries 5xx and timeouts."""
-    return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=3),
-        ],
-    )
 
 
 def check_slack_settings(settings: Settings, *, socket_mode: bool) -> None:

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db.models import Deal, Person
 from bot.deps import Deps
 from bot.render import digest as render
 from bot.render.blocks import macro
 from bot.render.ids import Action, Block, View
-from bot.services import digests
-from bot.services.errors import UserError
-from handlers.base import Work, button_value, guarded, metadata_of, week_value, work_for
+from bot.services import deals, digests
+from bot.slack.payload import button_value, metadata_of, week_value
+from bot.slack.work import work_for
+from handlers.base import guarded
 from handlers.forms import Form
-
-
-def _require_manager(work: Work) -> Person:
-    person = work.actor.person
-    if not digests.is_manager(work.session, person):
-        raise UserError("not_a_manager")
-    return person
-
-
-def _usual_currency(work: Work, person: Person) -> str:
-    """The currency most of the person's team's deals are in, for the forecast field."""
-    team = sa.select(Person.id).where(Person.manager_id == person.id)
-    found = work.session.scalar(sa.select(Deal.currency).where(Deal.owner_id.in_(team))
-                                .group_by(Deal.currency).order_by(sa.func.count().desc()).limit(1))
-    return found or "USD"
 
 
 def register(app: App, deps: Deps) -> None:
@@ -41,12 +25,13 @@ def register(app: App, deps: Deps) -> None:
         ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
-            person = _require_manager(work)
+            person = work.actor.person
+            digests.require_manager(work.session, person)
             old = digests.comment_of(work.session, person, week)
             view = render.comment_modal(
                 week, name=person.name, text=old.text if old else "",
                 commit=old.commit_amount if old else None, best_case=old.best_case_amount if old else None,
-                currency=(old.currency if old and old.currency else _usual_currency(work, person)))
+                currency=(old.currency if old and old.currency else deals.default_currency(work.session, person)))
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.DIGEST_COMMENT)
@@ -67,7 +52,8 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=form.errors)
             return
         with work_for(deps, client, body) as work:
-            person = _require_manager(work)
+            person = work.actor.person
+            digests.require_manager(work.session, person)
             saved = digests.save_comment(work.session, person, week, text=text, commit=commit, best_case=best,
                                          currency=currency, now=work.now)
             work.reply(render.comment_saved(week, render.CommentRow(

@@ -10,7 +10,7 @@ from bot.domain.playbook import Playbook
 from bot.domain.values import is_currency, parse_amount
 from bot.render.blocks import macro
 from bot.render.ids import FIELD, Block
-from bot.services.workspace import Answers, DealEdits
+from bot.services.answers import Answers, DealEdits
 
 
 class Form:

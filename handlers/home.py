@@ -8,14 +8,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db import repo
 from bot.deps import Deps
 from bot.render.home import home_view, not_in_org_view
 from bot.render.pipeline_blocks import pipeline_blocks
+from bot.services.access import visible_facts
 from bot.services.errors import UserError
-from bot.services.workspace import visible_deals
-from handlers.base import work_for
-from handlers.flows import team_rollup_for
+from bot.services.pipeline import team_pipeline
+from bot.slack.work import work_for
 
 log = logging.getLogger("coach.home")
 
@@ -29,11 +28,11 @@ def register(app: App, deps: Deps) -> None:
         try:
             with work_for(deps, client, {"user": {"id": user_id}}) as work:
                 me = work.actor.person
-                mine = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, [me.id])]
+                mine = visible_facts(work.session, work.actor, [me.id])
                 team = []
                 if me.tier > 0:
-                    rollup, direct = team_rollup_for(work, me)
-                    team = pipeline_blocks(me.name, rollup, work.playbook, reports=direct)[1:]  # no header
+                    t = team_pipeline(work.session, work.actor, me, work.playbook)
+                    team = pipeline_blocks(me.name, t.rollup, work.playbook, reports=t.reports)[1:]  # no header
                 view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang)
         except UserError:
             view = not_in_org_view()

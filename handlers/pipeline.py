@@ -8,11 +8,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.services import checkins, digests
+from bot.render.digest import manager_digest_blocks
+from bot.render.pipeline_blocks import pipeline_blocks
+from bot.services import digests
+from bot.services.access import person_for_mention
 from bot.services.errors import UserError
-from bot.services.workspace import person_for_mention
-from handlers import flows
-from handlers.base import SlackDirectory, guarded, work_for
+from bot.services.pipeline import team_pipeline
+from bot.slack.work import work_for
+from handlers.base import guarded
 from handlers.parse import mentioned_user
 
 
@@ -24,11 +27,8 @@ def register(app: App, deps: Deps) -> None:
         text = (body.get("text") or "").strip()
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
-                person = work.actor.person
-                if not digests.is_manager(work.session, person):
-                    raise UserError("not_a_manager")
-                week = checkins.current_week(person, work.now)
-                work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now))
+                digest = digests.digest_for(work.session, work.playbook, work.actor.person, now=work.now)
+                work.reply(manager_digest_blocks(digest, work.playbook))
             return
         user = mentioned_user(text)
         if text and not user:
@@ -36,5 +36,7 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:
-                person = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
-            flows.pipeline(work, person)
+                person = person_for_mention(work.session, work.actor, user, work.directory)
+            t = team_pipeline(work.session, work.actor, person, work.playbook)
+            whose = person.name + (" and team" if t.reports else "")
+            work.reply(pipeline_blocks(whose, t.rollup, work.playbook, reports=t.reports, lang=work.lang))

@@ -20,7 +20,7 @@ from bot.domain.cadence import in_window
 from bot.domain.checkin import Status
 from bot.render import checkin as render
 from bot.render.blocks import as_dicts, fallback_text
-from bot.services import checkins
+from bot.services import checkins, local_time
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.checkin")
@@ -53,12 +53,12 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
     slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     for person in checkins.people_to_prompt(session, playbook):
-        week = checkins.current_week(person, now)
-        pw = checkins.week_of(person, week, cadence)
+        week = local_time.current_week(person, now)
+        pw = local_time.week_of(person, week, cadence)
         key = SendKey(week, PROMPT, person.id)
         if done(key) or not in_window(pw.prompt_at, now, cadence.grace):
             continue
-        if checkins.is_away(person, pw.prompt_at.astimezone(checkins.tz_of(person)).date()):
+        if local_time.is_away(person, pw.prompt_at.astimezone(local_time.tz_of(person)).date()):
             checkin = checkins.get_checkin(session, person, week, now=now)
             if not checkin.reviews:
                 checkin.status = Status.AWAY
@@ -66,7 +66,8 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
         channel = slack_ids.of(session, person, "check-in")
         if not channel:
             continue
-        blocks = checkins.prompt_message(session, playbook, person, week)
+        p = checkins.prompt_of(session, playbook, person, week)
+        blocks = render.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook)
         out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),
                             as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
     return out
@@ -83,9 +84,9 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
     )
     for checkin in prompted:
         person = checkin.person
-        if not person.slack_user_id or checkin.week != checkins.current_week(person, now):
+        if not person.slack_user_id or checkin.week != local_time.current_week(person, now):
             continue
-        pw = checkins.week_of(person, checkin.week, cadence)
+        pw = local_time.week_of(person, checkin.week, cadence)
         digest_at = checkins.manager_digest_at(person, checkin.week, cadence)
         due = [(n, at) for n, at in enumerate(pw.reminders, start=1)
                if in_window(at, now, cadence.grace) and (digest_at is None or at < digest_at)]
@@ -93,7 +94,7 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
             continue
         n, at = due[-1]  # after downtime, only the latest reminder that is due, not a burst of them
         key = SendKey(checkin.week, reminder_step(n), person.id)
-        if done(key) or checkins.is_away(person, at.astimezone(checkins.tz_of(person)).date()):
+        if done(key) or local_time.is_away(person, at.astimezone(local_time.tz_of(person)).date()):
             continue
         count = len(checkins.open_deals(session, person, playbook))
         if count == 0:

@@ -10,11 +10,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from bot.db.models import CheckIn, Person
+from bot.db import repo
+from bot.db.models import Person
 from bot.deps import Deps
 from bot.domain.cadence import digest_instant, in_window, local_week
 from bot.render.blocks import as_dicts, fallback_text
-from bot.services import checkins, digests
+from bot.render.digest import manager_digest_blocks
+from bot.services import digests, local_time
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.digest")
@@ -29,7 +31,7 @@ def due_managers(session: so.Session, deps: Deps, *, now: datetime,
     cadence = deps.settings.cadence
     out = []
     for m in session.scalars(sa.select(Person).where(Person.tier > 0).order_by(Person.id)):
-        tz = checkins.tz_of(m)
+        tz = local_time.tz_of(m)
         week = local_week(now, tz)
         at = digest_instant(week, m.tier, cadence, tz)
         pending = not done(SendKey(week, DIGEST, m.id)) or (
@@ -52,13 +54,12 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
         if week not in computed:
-            status = {str(pid): st for pid, st in session.execute(
-                sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+            status = repo.checkin_status(session, week)
             computed[week] = (digests.all_digests(session, deps.playbook, week, now=now), status)
         nodes, status = computed[week]
         key = str(manager.id)
-        blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
-                                        digests.comments_for(session, manager, week))
+        digest = digests.manager_digest(team, nodes, key, week, status, digests.comments_for(session, manager, week))
+        blocks = manager_digest_blocks(digest, deps.playbook)
         channel = slack_ids.of(session, manager, "digest")
         if not channel:
             continue

@@ -32,11 +32,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
+from bot.slack.client import ledger_client
 from schedules.outgoing import Outgoing, SendKey
 
 log = logging.getLogger("coach.ledger")
@@ -82,13 +82,6 @@ class RunReport:
 
 def instance_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def ledger_client(client: WebClient) -> WebClient:
-    """``client`` without blind retries: a retried post after a lost answer could be a
-    second message, so the ledger itself checks Slack before trying again."""
-    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)])
 
 
 def sent_keys(session: so.Session, weeks: Iterable[date]) -> set[SendKey]:

@@ -13,6 +13,8 @@ import sqlalchemy.orm as so
 from bot.db.models import Person
 from bot.deps import Deps
 from bot.services.people import Directory, slack_id_for
+from bot.slack.client import web_client
+from bot.slack.directory import SlackDirectory
 
 log = logging.getLogger("coach.schedule")
 
@@ -58,10 +60,6 @@ class SlackIds:
         if person.slack_user_id is not None:
             return person.slack_user_id
         if self._directory is None:
-            # Imported here: the Slack adapter is only needed when someone lacks a stored Slack id.
-            from bot.app import web_client
-            from handlers.base import SlackDirectory
-
             self._directory = SlackDirectory(web_client(self.deps.settings))
         found = slack_id_for(session, person, self._directory)
         if not found:

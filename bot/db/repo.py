@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from bot.db.models import Deal, Person, StageChange
+from bot.db.models import (
+    BantAnswer,
+    CheckIn,
+    ConfirmedCharacteristic,
+    Contact,
+    Deal,
+    EvaluationAnswer,
+    Person,
+    StageChange,
+)
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
-from bot.domain.deal import DealFacts
+from bot.domain.deal import DealFacts, HistoryLine
 from bot.domain.history import Transition
 
 REF_PREFIX = "D-"
@@ -26,14 +38,22 @@ def person_by_email(session: so.Session, email: str) -> Person | None:
     return session.scalar(sa.select(Person).where(Person.email == email.strip().lower()))
 
 
-def manager_map(session: so.Session) -> dict[int, int | None]:
-    return {pid: mid for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
+def manager_map(session: so.Session) -> dict[str, str | None]:
+    """Each person's manager, both as person ids in text: the form the domain's org functions take."""
+    return {str(pid): (str(mid) if mid is not None else None)
+            for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
+
+
+def checkin_status(session: so.Session, week: date) -> dict[str, str]:
+    """Each person's check-in status for ``week``, by person id in text; no row means not asked yet."""
+    return {str(pid): st for pid, st in session.execute(
+        sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
 
 
 def recompute_tiers(session: so.Session) -> None:
     """Store each person's tier; call after any change to reporting lines."""
     session.flush()
-    tiers = org.tiers({str(k): (str(v) if v is not None else None) for k, v in manager_map(session).items()})
+    tiers = org.tiers(manager_map(session))
     for person in session.scalars(sa.select(Person)):
         person.tier = tiers[str(person.id)]
 
@@ -54,18 +74,17 @@ def deal_by_ref(session: so.Session, ref: str) -> Deal | None:
     return session.scalar(sa.select(Deal).where(sa.func.upper(Deal.ref) == ref.strip().upper()))
 
 
-def to_facts(deal: Deal) -> DealFacts:
-    roles: dict[str, list[str]] = {}
-    for c in deal.contacts:
-        roles.setdefault(c.role, []).append(c.name)
-    evaluations: dict[str, dict[str, bool]] = {}
-    for a in deal.evaluation_answers:
-        evaluations.setdefault(a.evaluation, {})[a.item] = a.answer
+# -- the read model: deals as DealFacts ----------------------------------------------------------
+# One shape whoever reads: ``owner`` is the owner's person id in text (the key the org
+# functions use), for one loaded deal (``to_facts``) or for many in five queries (``load_facts``).
+
+def _facts(deal: Deal | sa.Row[Any], *, characteristics: Iterable[str], bant: dict[str, BantFact],
+           roles: dict[str, list[str]], evaluations: dict[str, dict[str, bool]]) -> DealFacts:
     return DealFacts(
         ref=deal.ref,
         name=deal.name,
         stage=deal.stage,
-        owner=deal.owner.email,
+        owner=str(deal.owner_id),
         account=deal.account,
         amount=deal.amount,
         currency=deal.currency,
@@ -73,13 +92,71 @@ def to_facts(deal: Deal) -> DealFacts:
         forecast=deal.forecast,
         next_step=deal.next_step,
         next_step_date=deal.next_step_date,
-        characteristics=frozenset(c.key for c in deal.characteristics),
-        bant={b.item: BantFact(b.answer, b.confirmed_at) for b in deal.bant},
+        characteristics=frozenset(characteristics),
+        bant=bant,
         roles={k: tuple(v) for k, v in roles.items()},
         evaluations=evaluations,
         stage_entered_at=deal.stage_entered_at,
         lost_reason=deal.lost_reason,
     )
+
+
+def to_facts(deal: Deal) -> DealFacts:
+    """One deal, from its loaded row and collections."""
+    roles: dict[str, list[str]] = {}
+    for c in deal.contacts:
+        roles.setdefault(c.role, []).append(c.name)
+    evaluations: dict[str, dict[str, bool]] = {}
+    for a in deal.evaluation_answers:
+        evaluations.setdefault(a.evaluation, {})[a.item] = a.answer
+    return _facts(deal, characteristics=(c.key for c in deal.characteristics),
+                  bant={b.item: BantFact(b.answer, b.confirmed_at) for b in deal.bant},
+                  roles=roles, evaluations=evaluations)
+
+
+def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None) -> list[DealFacts]:
+    """Every deal (or those of ``owner_ids``) in id order, in five queries whatever the count."""
+    ids = list(owner_ids) if owner_ids is not None else None
+    chosen = sa.select(Deal.id).where(Deal.owner_id.in_(ids)) if ids is not None else None
+
+    def of(*cols: Any) -> Any:
+        q = sa.select(*cols)
+        return session.execute(q if chosen is None else q.where(cols[0].class_.deal_id.in_(chosen)))
+
+    bant: dict[int, dict[str, BantFact]] = defaultdict(dict)
+    for deal_id, item, answer, at in of(BantAnswer.deal_id, BantAnswer.item, BantAnswer.answer,
+                                        BantAnswer.confirmed_at):
+        bant[deal_id][item] = BantFact(answer, at)
+    roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for deal_id, role, name in of(Contact.deal_id, Contact.role, Contact.name):
+        roles[deal_id][role].append(name)
+    chars: dict[int, set[str]] = defaultdict(set)
+    for deal_id, key in of(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key):
+        chars[deal_id].add(key)
+    evals: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
+    for deal_id, ev, item, answer in of(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation,
+                                        EvaluationAnswer.item, EvaluationAnswer.answer):
+        evals[deal_id][ev][item] = answer
+    cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
+            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at,
+            Deal.lost_reason)
+    q = sa.select(*cols) if ids is None else sa.select(*cols).where(Deal.owner_id.in_(ids))
+    rows = session.execute(q.order_by(Deal.id))
+    return [_facts(row, characteristics=chars.get(row.id, ()), bant=bant.get(row.id, {}),
+                   roles=roles.get(row.id, {}), evaluations={k: dict(v) for k, v in evals.get(row.id, {}).items()})
+            for row in rows]
+
+
+def history(session: so.Session, deal_id: int) -> list[HistoryLine]:
+    """A deal's stage changes, oldest first, with who made each."""
+    rows = session.execute(
+        sa.select(StageChange, Person.name)
+        .outerjoin(Person, Person.id == StageChange.changed_by_id)
+        .where(StageChange.deal_id == deal_id)
+        .order_by(StageChange.changed_at, StageChange.id)
+    ).all()
+    return [HistoryLine(c.changed_at, c.from_stage, c.to_stage, name or "", c.reason, c.gate_overridden)
+            for c, name in rows]
 
 
 def transitions(session: so.Session, deal_ids: Iterable[int] | None = None) -> list[Transition]:

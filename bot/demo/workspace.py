@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.app import create_app, web_client
+from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.db.engine import transaction
@@ -27,6 +27,7 @@ from bot.fakeslack import FakeSlack
 from bot.fakeslack.driver import SECRET, Answer, SlackSender
 from bot.fakeslack.server import Call
 from bot.server import ServerThread, make_server
+from bot.slack.client import web_client
 from schedules.ledger import RunReport
 from schedules.runner import tick
 

@@ -45,3 +45,15 @@ class DealFacts:
 
     def has_role(self, key: str) -> bool:
         return any(n.strip() for n in self.roles.get(key, ()))
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One stage change as people see it in a deal's history."""
+
+    at: datetime
+    from_stage: str | None
+    to_stage: str
+    by: str
+    reason: str
+    overridden: bool

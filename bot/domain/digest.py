@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain import money
@@ -177,3 +177,45 @@ def ranked(items: list[Item]) -> list[Item]:
 
 
 __all__ = ["Concern", "Item", "Node", "OrgInput", "add_totals", "compute", "ranked"]
+
+
+# -- one manager's digest, as a message shows it -----------------------------------------------
+
+@dataclass(frozen=True)
+class ReportRow:
+    name: str
+    is_manager: bool
+    status: str  # a rep's check-in status this week ("" for managers)
+    node: Node
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    name: str
+    text: str
+    commit: Decimal | None
+    best_case: Decimal | None
+    currency: str
+
+    @property
+    def commit_text(self) -> str:
+        return "–" if self.commit is None else f"{self.currency} {money.fmt_amount(self.commit)}"
+
+    @property
+    def best_case_text(self) -> str:
+        return "–" if self.best_case is None else f"{self.currency} {money.fmt_amount(self.best_case)}"
+
+
+@dataclass(frozen=True)
+class ManagerDigest:
+    """What one manager's digest says: their subtree's node, a line per direct report, the comments
+    from the tier below, and who has not finished their check-in or is away."""
+
+    name: str
+    week: date
+    node: Node
+    reports: list[ReportRow]
+    comments: list[CommentRow]
+    not_finished: list[str]
+    away: list[str]
+    names: Mapping[str, str]  # person id -> name, for the owners in the lists

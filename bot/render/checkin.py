@@ -18,7 +18,7 @@ from bot.render.blocks import actions, button, context, header, macro, page_nav,
 from bot.render.deal_blocks import missing_labels
 from bot.render.ids import Action, View
 from bot.render.ids import Block as B
-from bot.render.modals import _currencies, checkbox_input, date_input, select_input, text_input
+from bot.render.modals import checkbox_input, currency_options, date_input, select_input, text_input
 from bot.render.text import clip
 
 PROMPT_PAGE = 8  # deals per prompt page: 2 blocks each keeps a page far below 50 blocks
@@ -88,7 +88,7 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
                                  max_length=500, hint=role.description.in_(lang)))
     blocks += [
         text_input(B.AMOUNT, "Amount", initial=f"{d.amount:f}", max_length=30),
-        select_input(B.CURRENCY, "Currency", _currencies(d.currency), initial=d.currency),
+        select_input(B.CURRENCY, "Currency", currency_options(d.currency), initial=d.currency),
         date_input(B.CLOSE_DATE, "Expected close date", initial=d.close_date),
         select_input(B.FORECAST, "Forecast category", FORECASTS, initial=d.forecast),
         text_input(B.NEXT_STEP, "Next step", initial=d.next_step, max_length=500),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain import money
 from bot.domain.coaching import label
-from bot.domain.deal import DealFacts
+from bot.domain.deal import DealFacts, HistoryLine
 from bot.domain.gates import GateResult, missing_for_next
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rollup import totals
@@ -20,16 +19,6 @@ from bot.render.ids import Action
 
 PAGE_SIZE = 25  # deals per list page: with stage headers this stays far below 50 blocks
 HISTORY_LINES = 10
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    at: datetime
-    from_stage: str | None
-    to_stage: str
-    by: str
-    reason: str
-    overridden: bool
 
 
 def _d(name: str, /, **ctx: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,40 +10,15 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.domain import money
-from bot.domain.digest import Node, ranked
+from bot.domain.digest import CommentRow, ManagerDigest, Node, ReportRow, ranked
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
 from bot.render.ids import Action
 from bot.render.ids import Block as B
 from bot.render.ids import View as V
-from bot.render.modals import _currencies, _view, select_input, text_input
+from bot.render.modals import currency_options, modal_view, select_input, text_input
 
 MAX_REPORT_LINES = 25
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    name: str
-    is_manager: bool
-    status: str  # a rep's check-in status this week ("" for managers)
-    node: Node
-
-
-@dataclass(frozen=True)
-class CommentRow:
-    name: str
-    text: str
-    commit: Decimal | None
-    best_case: Decimal | None
-    currency: str
-
-    @property
-    def commit_text(self) -> str:
-        return "–" if self.commit is None else f"{self.currency} {money.fmt_amount(self.commit)}"
-
-    @property
-    def best_case_text(self) -> str:
-        return "–" if self.best_case is None else f"{self.currency} {money.fmt_amount(self.best_case)}"
 
 
 def _g(name: str, /, **ctx: Any) -> str:
@@ -91,6 +65,12 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
+def manager_digest_blocks(d: ManagerDigest, playbook: Playbook) -> list[Block]:
+    """One manager's digest message."""
+    return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
+                         not_finished=d.not_finished, away=d.away, names=d.names)
+
+
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
                   best_case: Decimal | None, currency: str) -> dict[str, Any]:
     """A manager's comment and forecast for the tier above, prefilled with what they said before."""
@@ -101,9 +81,9 @@ def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
                    optional=True, max_length=30, hint=_g("forecast_hint")),
         text_input(B.BEST_CASE, _g("best_case_label"), initial=f"{best_case:f}" if best_case is not None else None,
                    optional=True, max_length=30),
-        select_input(B.CURRENCY, _g("currency_label"), _currencies(currency), initial=currency),
+        select_input(B.CURRENCY, _g("currency_label"), currency_options(currency), initial=currency),
     ]
-    return _view(V.DIGEST_COMMENT, _g("comment_title"), blocks, {"week": week.isoformat()}, _g("comment_submit"))
+    return modal_view(V.DIGEST_COMMENT, _g("comment_title"), blocks, {"week": week.isoformat()}, _g("comment_submit"))
 
 
 def comment_saved(week: date, row: CommentRow) -> list[Block]:

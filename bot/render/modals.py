@@ -89,7 +89,8 @@ def checkbox_input(block_id: str, label: str, options: Sequence[tuple[str, str]]
     )
 
 
-def _view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str, Any], submit: str) -> dict[str, Any]:
+def modal_view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str, Any],
+               submit: str) -> dict[str, Any]:
     view = View(
         type="modal",
         callback_id=callback_id,
@@ -102,7 +103,7 @@ def _view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str,
     return view.to_dict()
 
 
-def _currencies(current: str) -> list[tuple[str, str]]:
+def currency_options(current: str) -> list[tuple[str, str]]:
     codes = list(CURRENCIES) if current in CURRENCIES else [current, *CURRENCIES]
     return [(c, c) for c in codes]
 
@@ -113,12 +114,12 @@ def new_deal_modal(playbook: Playbook, *, currency: str, metadata: dict[str, Any
         text_input(B.NAME, _m("name")),
         text_input(B.ACCOUNT, _m("account")),
         text_input(B.AMOUNT, _m("amount"), max_length=30),
-        select_input(B.CURRENCY, _m("currency"), _currencies(currency), initial=currency),
+        select_input(B.CURRENCY, _m("currency"), currency_options(currency), initial=currency),
         date_input(B.CLOSE_DATE, _m("close_date"), initial=None),
         select_input(B.STAGE, _m("stage"), open_stages, initial=playbook.first.key),
         text_input(B.NEXT_STEP, _m("next_step"), optional=True, max_length=500),
     ]
-    return _view(V.NEW_DEAL, _m("new_title"), blocks, metadata, _m("submit"))
+    return modal_view(V.NEW_DEAL, _m("new_title"), blocks, metadata, _m("submit"))
 
 
 def update_deal_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -127,13 +128,13 @@ def update_deal_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, A
         text_input(B.NAME, _m("name"), initial=d.name),
         text_input(B.ACCOUNT, _m("account"), initial=d.account),
         text_input(B.AMOUNT, _m("amount"), initial=f"{d.amount:f}", max_length=30),
-        select_input(B.CURRENCY, _m("currency"), _currencies(d.currency), initial=d.currency),
+        select_input(B.CURRENCY, _m("currency"), currency_options(d.currency), initial=d.currency),
         date_input(B.CLOSE_DATE, _m("close_date"), initial=d.close_date),
         select_input(B.FORECAST, _m("forecast"), forecasts, initial=d.forecast),
         text_input(B.NEXT_STEP, _m("next_step"), initial=d.next_step, optional=True, max_length=500),
         date_input(B.NEXT_STEP_DATE, _m("next_step_date"), initial=d.next_step_date),
     ]
-    return _view(V.UPDATE_DEAL, _m("update_title", ref=d.ref), blocks, metadata, _m("submit"))
+    return modal_view(V.UPDATE_DEAL, _m("update_title", ref=d.ref), blocks, metadata, _m("submit"))
 
 
 def gate_blocks(d: DealFacts, missing: Sequence[Missing], playbook: Playbook, lang: str = "en") -> list[Block]:
@@ -183,7 +184,7 @@ def gate_modal(d: DealFacts, to_stage: str, missing: Sequence[Missing], playbook
     inputs = gate_blocks(d, missing, playbook, lang)
     room = MAX_VIEW_BLOCKS - len(head) - len(inputs)
     blocks = head + list(coaching)[:max(room, 0)] + inputs
-    return _view(V.GATE, _m("gate_title", ref=d.ref), blocks, metadata, _m("submit_gate"))
+    return modal_view(V.GATE, _m("gate_title", ref=d.ref), blocks, metadata, _m("submit_gate"))
 
 
 def reason_modal(
@@ -193,4 +194,4 @@ def reason_modal(
         context(_m("reason_context", d=d, from_stage=from_stage, to_stage=to_stage)),
         text_input(B.REASON, _m("reason_label", kind=kind), multiline=True, max_length=1000),
     ]
-    return _view(V.REASON, _m("reason_title", ref=d.ref), blocks, metadata, _m("submit"))
+    return modal_view(V.REASON, _m("reason_title", ref=d.ref), blocks, metadata, _m("submit"))

@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
-from zoneinfo import ZoneInfo
 
-import holidays
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from slack_sdk.models.blocks import Block
 
 from bot.db import repo
 from bot.db.models import CheckIn, Deal, DealReview, Person
-from bot.domain.cadence import Cadence, PersonalWeek, digest_instant, local_week, personal_week
+from bot.domain.cadence import Cadence, digest_instant
 from bot.domain.checkin import Status, status_of
+from bot.domain.deal import DealFacts
+from bot.domain.gates import check_gate
 from bot.domain.playbook import LOST, Playbook
-from bot.render import checkin as render
+from bot.services.answers import Answers, DealEdits, apply_edits, record_answers
+from bot.services.errors import UserError
+from bot.services.local_time import current_week, tz_of
 
 log = logging.getLogger("coach.checkin")
-
-
-def tz_of(person: Person) -> ZoneInfo:
-    return ZoneInfo(person.timezone or "UTC")
-
-
-@cache
-def _holidays(country: str, year: int) -> frozenset[date]:
-    try:
-        return frozenset(holidays.country_holidays(country, years=year))
-    except NotImplementedError:
-        log.warning("no public holiday calendar for country %s", country)
-        return frozenset()
-
-
-def holiday_checker(country: str | None) -> Callable[[date], bool]:
-    if not country:
-        return lambda d: False
-    return lambda d: d in _holidays(country.upper(), d.year)
-
-
-def week_of(person: Person, week: date, cadence: Cadence) -> PersonalWeek:
-    return personal_week(week, cadence, tz_of(person), holiday_checker(person.country))
-
-
-def current_week(person: Person, now: datetime) -> date:
-    return local_week(now, tz_of(person))
-
-
-def is_away(person: Person, day: date) -> bool:
-    return person.away_until is not None and day <= person.away_until
 
 
 def open_deals(session: so.Session, person: Person, playbook: Playbook) -> list[Deal]:
@@ -148,13 +117,77 @@ def set_away(session: so.Session, person: Person, until: date | None, playbook: 
         refresh_status(session, checkin, playbook, now=now)
 
 
-def prompt_message(session: so.Session, playbook: Playbook, person: Person, week: date, *, page: int = 1,
-                   lang: str = "en") -> list[Block]:
-    """The check-in DM as it stands now: sent on Monday, redrawn after each answer."""
+@dataclass(frozen=True)
+class Prompt:
+    """The check-in DM's content as it stands now: sent on Monday, redrawn after each answer."""
+
+    first_name: str
+    week: date
+    deals: list[DealFacts]
+    outcomes: dict[str, tuple[str, bool]]  # ref -> (outcome, late)
+
+
+def prompt_of(session: so.Session, playbook: Playbook, person: Person, week: date) -> Prompt:
     deals = open_deals(session, person, playbook)
     checkin = session.scalar(sa.select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.week == week))
     refs = {d.id: d.ref for d in deals}
     reviews = checkin.reviews if checkin else []
     outcomes = {refs[r.deal_id]: (r.outcome, r.late) for r in reviews if r.deal_id in refs}
-    return render.prompt_blocks(person.name.split()[0], week, [repo.to_facts(d) for d in deals], outcomes,
-                                playbook, page=page, lang=lang)
+    return Prompt(person.name.split()[0], week, [repo.to_facts(d) for d in deals], outcomes)
+
+
+def prompt_for(session: so.Session, playbook: Playbook, person_id: int, week: date) -> Prompt:
+    person = session.get(Person, person_id)
+    assert person is not None
+    return prompt_of(session, playbook, person, week)
+
+
+def prompt_message_at(session: so.Session, person: Person, week: date) -> tuple[str, str] | None:
+    """Where the person's check-in DM for ``week`` is (channel, ts), to redraw it; None if not sent."""
+    checkin = session.scalar(sa.select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.week == week))
+    if checkin is None or not checkin.prompt_channel or not checkin.prompt_ts:
+        return None
+    return checkin.prompt_channel, checkin.prompt_ts
+
+
+def own_deal(session: so.Session, person: Person, ref: str) -> Deal:
+    """One of the person's own deals: the check-in is about what they own."""
+    deal = repo.deal_by_ref(session, ref)
+    if deal is None or deal.owner_id != person.id:
+        raise UserError("deal_not_found", query=ref)
+    return deal
+
+
+def next_unanswered(session: so.Session, person: Person, week: date, playbook: Playbook, *, now: datetime,
+                    after: Deal | None = None) -> tuple[Deal | None, int, int]:
+    """The next deal without an answer this week, its position and the number of open deals."""
+    deals = open_deals(session, person, playbook)
+    checkin = get_checkin(session, person, week, now=now)
+    done = {r.deal_id for r in checkin.reviews}
+    for i, d in enumerate(deals, start=1):
+        if d.id not in done and (after is None or d.id != after.id):
+            return d, i, len(deals)
+    return None, len(deals), len(deals)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A check-in answer, saved: the deal afterwards, and whether its gate to the next stage is open."""
+
+    deal: DealFacts
+    next_stage: str | None
+    gate_open: bool
+
+
+def save_answer(session: so.Session, person: Person, deal: Deal, week: date, answers: Answers, edits: DealEdits,
+                playbook: Playbook, cadence: Cadence, *, now: datetime, note: str) -> Saved:
+    """Store every answer and mark the deal reviewed this week."""
+    record_answers(deal, answers, playbook, now=now, by=person)
+    apply_edits(deal, edits, now=now)
+    checkin = get_checkin(session, person, week, now=now)
+    record_review(session, checkin, deal, "updated", playbook, cadence, now=now, note=note)
+    facts = repo.to_facts(deal)
+    nxt = playbook.next_stage(deal.stage)
+    if nxt is None:
+        return Saved(facts, None, False)
+    return Saved(facts, nxt.key, check_gate(facts, nxt.key, playbook).open)

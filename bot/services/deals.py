@@ -1,8 +1,8 @@
-"""Creating deals and moving them between stages, with history kept."""
+"""Creating deals and moving them between stages through their gates, with history kept."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -11,8 +11,12 @@ import sqlalchemy.orm as so
 
 from bot.db import repo
 from bot.db.models import Deal, DealSnapshot, Person, StageChange
-from bot.domain.gates import GateResult, check_gate
+from bot.domain.deal import DealFacts
+from bot.domain.gates import Direction, GateResult, check_gate
 from bot.domain.playbook import LOST, Playbook
+from bot.services.access import Actor
+from bot.services.answers import Answers, record_answers
+from bot.services.errors import UserError
 
 
 class MoveRefused(ValueError):
@@ -80,6 +84,14 @@ def move_deal(
     need a reason. Everything is recorded in the stage history.
     """
     gate = check_gate(repo.to_facts(deal), to_stage, playbook)
+    _record_move(deal, gate, playbook, now=now, by=by, reason=reason, override=override)
+    return gate
+
+
+def _record_move(deal: Deal, gate: GateResult, playbook: Playbook, *, now: datetime, by: Person | None,
+                 reason: str, override: bool) -> None:
+    """Make the move ``gate`` describes, if it may happen; the history keeps it."""
+    to_stage = gate.to_stage
     reason = reason.strip()
     if gate.direction.value == "same":
         raise MoveRefused(f"{deal.ref} is already in {playbook.stage_name(to_stage)}", gate)
@@ -106,7 +118,120 @@ def move_deal(
     else:
         deal.lost_reason = ""
         deal.forecast = "closed" if playbook.is_closed(to_stage) else playbook.stage(to_stage).forecast.value
-    return gate
+
+
+# -- moves asked for by a person: one conversion to facts, one gate check ----------------------
+
+@dataclass(frozen=True)
+class Move:
+    """What became of a move a person asked for.
+
+    ``deal`` is the deal as it stands afterwards. When ``moved`` is false the gate
+    stopped it: ``gate.needs_reason`` (backward, reopen) or ``gate.missing`` (forward
+    with exit criteria unmet; ``may_override`` says whether this person may override).
+    """
+
+    deal: DealFacts
+    gate: GateResult
+    moved: bool
+    may_override: bool = False
+    reason: str = ""
+    overridden: bool = False
+
+    @property
+    def from_stage(self) -> str:
+        return self.gate.from_stage
+
+    @property
+    def to_stage(self) -> str:
+        return self.gate.to_stage
+
+
+def stage_from_text(playbook: Playbook, word: str) -> str:
+    """A stage key from what a person typed: the key or the English name."""
+    w = word.strip().lower()
+    for s in playbook.stages:
+        if w in (s.key, s.name.en.lower()):
+            return s.key
+    if w == LOST:
+        return LOST
+    raise UserError("unknown_stage", stage=word, stages=[*playbook.keys, LOST])
+
+
+def advance_deal(session: so.Session, actor: Actor, deal: Deal, to_stage: str | None, playbook: Playbook, *,
+                 now: datetime) -> Move:
+    """``/deal advance`` and the Advance button: move on (to the next stage when ``to_stage`` is None)
+    if the gate is open; otherwise say what stops it."""
+    if to_stage is None:
+        if playbook.is_closed(deal.stage):
+            raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(deal.stage))
+        nxt = playbook.next_stage(deal.stage)
+        assert nxt is not None
+        to_stage = nxt.key
+    if to_stage == LOST:
+        raise UserError("lost_needs_reason", ref=deal.ref)
+    facts = repo.to_facts(deal)
+    gate = check_gate(facts, to_stage, playbook)
+    if gate.direction is Direction.SAME:
+        raise UserError("same_stage", ref=deal.ref, stage=playbook.stage_name(to_stage))
+    if gate.needs_reason:
+        return Move(facts, gate, moved=False)
+    if gate.missing:
+        return Move(facts, gate, moved=False, may_override=actor.can_override(deal.owner))
+    return _moved(deal, facts, gate, playbook, now=now, by=actor.person, reason="", override=False)
+
+
+def move_with_reason(session: so.Session, actor: Actor, deal: Deal, to_stage: str, playbook: Playbook, *,
+                     now: datetime, reason: str, override: bool = False) -> Move:
+    """A move that carries a reason: backward, lost, reopened, or a gate override."""
+    facts = repo.to_facts(deal)
+    return _moved(deal, facts, check_gate(facts, to_stage, playbook), playbook, now=now, by=actor.person,
+                  reason=reason, override=override)
+
+
+def mark_lost(session: so.Session, actor: Actor, deal: Deal, reason: str, playbook: Playbook, *,
+              now: datetime) -> Move:
+    """``/deal lost REF REASON``."""
+    if deal.stage == LOST:
+        raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(LOST))
+    if not reason.strip():
+        raise UserError("lost_needs_reason", ref=deal.ref)
+    return move_with_reason(session, actor, deal, LOST, playbook, now=now, reason=reason.strip())
+
+
+def answer_gate(session: so.Session, actor: Actor, deal: Deal, to_stage: str, answers: Answers, playbook: Playbook,
+                *, now: datetime) -> Move:
+    """Store a gate form's answers (kept even when the gate stays closed: nothing typed is lost),
+    then move the deal if they open the gate."""
+    if not playbook.has_stage(to_stage) or to_stage == LOST:
+        raise UserError("stale_view")
+    record_answers(deal, answers, playbook, now=now, by=actor.person)
+    session.flush()
+    facts = repo.to_facts(deal)
+    gate = check_gate(facts, to_stage, playbook)
+    if gate.missing or deal.stage == to_stage:
+        return Move(facts, gate, moved=False)
+    return _moved(deal, facts, gate, playbook, now=now, by=actor.person, reason="", override=False)
+
+
+def _moved(deal: Deal, facts: DealFacts, gate: GateResult, playbook: Playbook, *, now: datetime,
+           by: Person | None, reason: str, override: bool) -> Move:
+    _record_move(deal, gate, playbook, now=now, by=by, reason=reason, override=override)
+    after = replace(facts, stage=deal.stage, stage_entered_at=deal.stage_entered_at, forecast=deal.forecast,
+                    lost_reason=deal.lost_reason)
+    return Move(after, gate, moved=True, reason=reason, overridden=override)
+
+
+def default_currency(session: so.Session, person: Person) -> str:
+    """The currency a new deal or a forecast starts in: that of the person's latest deal, else the one
+    most of their direct reports' deals are in, else USD."""
+    own = session.scalar(sa.select(Deal.currency).where(Deal.owner_id == person.id).order_by(Deal.id.desc()).limit(1))
+    if own:
+        return own
+    team = sa.select(Person.id).where(Person.manager_id == person.id)
+    found = session.scalar(sa.select(Deal.currency).where(Deal.owner_id.in_(team))
+                           .group_by(Deal.currency).order_by(sa.func.count().desc()).limit(1))
+    return found or "USD"
 
 
 def take_snapshots(session: so.Session, week: date, *, now: datetime) -> int:
@@ -120,3 +245,13 @@ def take_snapshots(session: so.Session, week: date, *, now: datetime) -> int:
         session.add(snap)
         count += 1
     return count
+
+
+def facts_of(deal: Deal) -> DealFacts:
+    """``deal`` as the forms show it."""
+    return repo.to_facts(deal)
+
+
+def exists(session: so.Session, ref: str) -> bool:
+    """Whether a deal has this ref (whoever may see it)."""
+    return repo.deal_by_ref(session, ref) is not None

@@ -9,63 +9,23 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from slack_sdk.models.blocks import Block
 
 from bot.db import repo
 from bot.db.models import (
-    BantAnswer,
-    CheckIn,
-    ConfirmedCharacteristic,
-    Contact,
     Deal,
     DealSnapshot,
-    EvaluationAnswer,
     ManagerComment,
     Person,
 )
 from bot.domain import org
-from bot.domain.deal import BantAnswer as BantFact
-from bot.domain.deal import DealFacts
-from bot.domain.digest import Node, OrgInput, compute
+from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow, compute
 from bot.domain.playbook import Playbook
 from bot.domain.waterfall import Snapshot
-from bot.render.digest import CommentRow, ReportRow, digest_blocks
 from bot.services.deals import take_snapshots
+from bot.services.errors import UserError
+from bot.services.local_time import current_week
 
 CLOSE_HISTORY_WEEKS = 8
-
-
-def load_deals(session: so.Session) -> list[DealFacts]:
-    """Every deal as DealFacts, owner keyed by person id, in five queries whatever the count."""
-    bant: dict[int, dict[str, BantFact]] = defaultdict(dict)
-    for deal_id, item, answer, at in session.execute(
-        sa.select(BantAnswer.deal_id, BantAnswer.item, BantAnswer.answer, BantAnswer.confirmed_at)
-    ):
-        bant[deal_id][item] = BantFact(answer, at)
-    roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for deal_id, role, name in session.execute(sa.select(Contact.deal_id, Contact.role, Contact.name)):
-        roles[deal_id][role].append(name)
-    chars: dict[int, set[str]] = defaultdict(set)
-    for deal_id, key in session.execute(sa.select(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key)):
-        chars[deal_id].add(key)
-    evals: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
-    for deal_id, ev, item, answer in session.execute(
-        sa.select(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation, EvaluationAnswer.item, EvaluationAnswer.answer)
-    ):
-        evals[deal_id][ev][item] = answer
-    cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
-            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at)
-    out = []
-    for (did, ref, name, stage, owner, account, amount, currency, close, forecast, step, step_date,
-         entered) in session.execute(sa.select(*cols)):
-        out.append(DealFacts(
-            ref=ref, name=name, stage=stage, owner=str(owner), account=account, amount=amount, currency=currency,
-            close_date=close, forecast=forecast, next_step=step, next_step_date=step_date,
-            characteristics=frozenset(chars.get(did, ())), bant=bant.get(did, {}),
-            roles={k: tuple(v) for k, v in roles.get(did, {}).items()},
-            evaluations={k: dict(v) for k, v in evals.get(did, {}).items()}, stage_entered_at=entered,
-        ))
-    return out
 
 
 def load_org_input(session: so.Session, week: date) -> OrgInput:
@@ -82,10 +42,8 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
             snaps[ref] = Snapshot(ref, stage, amount, currency, close, forecast)
         else:
             history[ref].append(close)
-    managers = {str(k): (str(v) if v is not None else None) for k, v in repo.manager_map(session).items()}
-    status = {str(pid): st for pid, st in session.execute(
-        sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-    return OrgInput(load_deals(session), snaps, history, org.reports_of(managers), status)
+    return OrgInput(repo.load_facts(session), snaps, history, org.reports_of(repo.manager_map(session)),
+                    repo.checkin_status(session, week))
 
 
 def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime) -> dict[str, Node]:
@@ -106,22 +64,21 @@ class Team:
 
 
 def load_team(session: so.Session) -> Team:
-    rows = session.execute(sa.select(Person.id, Person.name, Person.manager_id, Person.tier)).all()
-    managers = {str(i): (str(m) if m is not None else None) for i, _, m, _ in rows}
-    names = {str(i): n for i, n, _, _ in rows}
-    return Team(names, managers, org.reports_of(managers), {str(i): t for i, _, _, t in rows})
+    rows = session.execute(sa.select(Person.id, Person.name, Person.tier)).all()
+    managers = repo.manager_map(session)
+    names = {str(i): n for i, n, _ in rows}
+    return Team(names, managers, org.reports_of(managers), {str(i): t for i, _, t in rows})
 
 
-def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, playbook: Playbook,
-                   checkin_status: dict[str, str], comments: list[CommentRow]) -> list[Block]:
-    """One manager's digest blocks, from the computed nodes."""
+def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, checkin_status: dict[str, str],
+                   comments: list[CommentRow]) -> ManagerDigest:
+    """One manager's digest, from the computed nodes."""
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
                       nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
     beneath = [p for p in org.subtree(team.managers, key) if p != key]
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
-    return digest_blocks(team.names[key], week, nodes[key], playbook, reports=rows, comments=comments,
-                         not_finished=not_finished, away=away, names=team.names)
+    return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names)
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -138,6 +95,12 @@ def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
 
 def is_manager(session: so.Session, person: Person) -> bool:
     return bool(session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.manager_id == person.id)))
+
+
+def require_manager(session: so.Session, person: Person) -> None:
+    """Digests, comments and forecasts are for managers: say so to anyone else."""
+    if not is_manager(session, person):
+        raise UserError("not_a_manager")
 
 
 def comments_for(session: so.Session, manager: Person, week: date) -> list[CommentRow]:
@@ -169,10 +132,10 @@ def save_comment(session: so.Session, author: Person, week: date, *, text: str, 
     return comment
 
 
-def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime) -> list[Block]:
-    """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
+def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: datetime) -> ManagerDigest:
+    """One manager's digest of this week on demand (``/pipeline digest``), computed like the scheduled ones."""
+    require_manager(session, person)
+    week = current_week(person, now)
     nodes = all_digests(session, playbook, week, now=now)
-    status = {str(pid): st for pid, st in session.execute(
-        sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-    return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
+    return manager_digest(load_team(session), nodes, str(person.id), week, repo.checkin_status(session, week),
                           comments_for(session, person, week))

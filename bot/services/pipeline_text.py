@@ -1,4 +1,4 @@
-"""Read-only views of the pipeline for the terminal."""
+"""The terminal's deal list (``coach deals list``): deals by stage, each with what its next stage needs."""
 
 from __future__ import annotations
 
@@ -8,34 +8,30 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db import repo
-from bot.db.models import Deal, Person
+from bot.db.models import Person
 from bot.domain import money, org
 from bot.domain.coaching import label
+from bot.domain.deal import DealFacts
 from bot.domain.gates import missing_for_next
 from bot.domain.rollup import totals
 
 
-def deals_beneath(session: so.Session, email: str | None) -> list[Deal]:
+def deals_beneath(session: so.Session, email: str | None) -> list[DealFacts]:
     """Every deal, or those owned by ``email`` and anyone beneath them."""
-    q = sa.select(Deal).options(
-        so.selectinload(Deal.owner), so.selectinload(Deal.bant), so.selectinload(Deal.contacts),
-        so.selectinload(Deal.characteristics), so.selectinload(Deal.evaluation_answers),
-    )
-    if email:
-        person = repo.person_by_email(session, email)
-        if person is None:
-            raise LookupError(f"no one with email {email} in the org")
-        managers = {str(k): (str(v) if v else None) for k, v in repo.manager_map(session).items()}
-        ids = [int(k) for k in org.subtree(managers, str(person.id))]
-        q = q.where(Deal.owner_id.in_(ids))
-    return list(session.scalars(q.order_by(Deal.id)))
+    if not email:
+        return repo.load_facts(session)
+    person = repo.person_by_email(session, email)
+    if person is None:
+        raise LookupError(f"no one with email {email} in the org")
+    ids = [int(k) for k in org.subtree(repo.manager_map(session), str(person.id))]
+    return repo.load_facts(session, owner_ids=ids)
 
 
 def pipeline_text(
     session: so.Session, playbook, *, owner: str | None, include_closed: bool, lang: str, now: datetime
 ) -> str:
-    deals = deals_beneath(session, owner)
-    facts = [repo.to_facts(d) for d in deals]
+    facts = deals_beneath(session, owner)
+    emails = {str(i): e for i, e in session.execute(sa.select(Person.id, Person.email))}
     t = totals(facts, playbook)
     who = session.scalar(sa.select(Person.name).where(Person.email == owner)) if owner else "everyone"
     lines = [
@@ -54,7 +50,7 @@ def pipeline_text(
         for f in in_stage:
             close = f" close {f.close_date.isoformat()}" if f.close_date else ""
             lines.append(f"  {f.ref:<7} {f.name} · {f.account} · {f.currency} {money.fmt_amount(f.amount)}{close}"
-                         f" · {f.owner}")
+                         f" · {emails.get(f.owner, f.owner)}")
             missing = missing_for_next(f, playbook)
             if missing:
                 nxt = playbook.next_stage(f.stage)

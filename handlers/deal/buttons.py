@@ -1,4 +1,4 @@
-"""Buttons: advance, override, update, paging."""
+"""Buttons: advance, override, update, new deal, paging."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db import repo
-from bot.db.models import Person
 from bot.deps import Deps
 from bot.render import modals
 from bot.render.ids import Action
+from bot.services import deals
+from bot.services.access import find_deal, person_by_id
 from bot.services.errors import UserError
-from bot.services.workspace import find_deal
-from handlers import flows
-from handlers.base import button_value, guarded, work_for
-
-
-def _channel(body: dict[str, Any]) -> str:
-    return (body.get("channel") or {}).get("id") or ""
+from bot.services.pipeline import deal_list
+from bot.slack.payload import button_value, channel_of
+from bot.slack.work import work_for
+from handlers.base import guarded
+from handlers.deal.replies import show_list, show_move
 
 
 def register(app: App, deps: Deps) -> None:
@@ -32,8 +30,9 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             to = value.get("to")
-            flows.advance(work, deal, to if isinstance(to, str) else None,
-                          trigger_id=body.get("trigger_id"), channel=_channel(body))
+            move = deals.advance_deal(work.session, work.actor, deal, to if isinstance(to, str) else None,
+                                      work.playbook, now=work.now)
+            show_move(work, move, trigger_id=body.get("trigger_id"), channel=channel_of(body))
 
     @app.action(Action.OVERRIDE)
     @guarded
@@ -44,11 +43,11 @@ def register(app: App, deps: Deps) -> None:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
             if not work.actor.can_override(deal.owner):
                 raise UserError("cannot_override", ref=deal.ref)
-            to = flows.resolve_stage(work, str(value.get("to", "")))
+            to = deals.stage_from_text(work.playbook, str(value.get("to", "")))
             pb = work.playbook
-            meta = {"ref": deal.ref, "to": to, "kind": "override", "channel": _channel(body)}
+            meta = {"ref": deal.ref, "to": to, "kind": "override", "channel": channel_of(body)}
             client.views_open(trigger_id=body["trigger_id"], view=modals.reason_modal(
-                repo.to_facts(deal), pb.stage_name(deal.stage), pb.stage_name(to), "override", metadata=meta))
+                deals.facts_of(deal), pb.stage_name(deal.stage), pb.stage_name(to), "override", metadata=meta))
 
     @app.action(Action.UPDATE)
     @guarded
@@ -57,15 +56,16 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
-                repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)}))
+                deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": channel_of(body)}))
 
     @app.action(Action.NEW_DEAL)
     @guarded
     def new_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with work_for(deps, client, body) as work:
+            currency = deals.default_currency(work.session, work.actor.person)
             client.views_open(trigger_id=body["trigger_id"], view=modals.new_deal_modal(
-                work.playbook, currency="USD", metadata={"channel": _channel(body)}, lang=work.lang))
+                work.playbook, currency=currency, metadata={"channel": channel_of(body)}, lang=work.lang))
 
     @app.action(re.compile(f"^{Action.PAGE}_"))
     @guarded
@@ -73,7 +73,6 @@ def register(app: App, deps: Deps) -> None:
         ack()
         value = button_value(body)
         with work_for(deps, client, body) as work:
-            owner = work.session.get(Person, int(value.get("owner", 0) or 0))
-            if owner is None or not work.actor.can_see(owner):
-                raise UserError("list_not_manager")
-            flows.list_deals(work, owner, int(value.get("page", 1) or 1), replace=True)
+            owner = person_by_id(work.session, work.actor, int(value.get("owner", 0) or 0))
+            show_list(work, deal_list(work.session, work.actor, owner), owner.id, int(value.get("page", 1) or 1),
+                      replace=True)

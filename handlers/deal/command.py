@@ -1,4 +1,4 @@
-"""``/deal``: help, new, list, show, update, advance, won, lost."""
+"""``/deal``: help, new, list, show, update, advance, won, lost, away, back."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db import repo
 from bot.deps import Deps
 from bot.domain.values import parse_date
-from bot.render import modals
+from bot.render import deal_blocks, modals
 from bot.render.blocks import macro, section
-from bot.services import checkins
+from bot.services import checkins, deals
+from bot.services.access import find_deal, person_for_mention
 from bot.services.errors import UserError
-from bot.services.workspace import find_deal, person_for_mention
-from handlers import flows
-from handlers.base import Replier, SlackDirectory, Work, guarded, work_for
+from bot.services.pipeline import deal_card, deal_list
+from bot.slack.reply import Replier
+from bot.slack.work import Work, work_for
+from handlers.base import guarded
+from handlers.deal.replies import show_list, show_move
 from handlers.parse import Command, mentioned_user, parse, split_last
 
 
@@ -37,19 +39,9 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _new(work: Work, cmd: Command, body: dict[str, Any]) -> None:
-    currency = _usual_currency(work)
+    currency = deals.default_currency(work.session, work.actor.person)
     work.client.views_open(trigger_id=body["trigger_id"], view=modals.new_deal_modal(
         work.playbook, currency=currency, metadata={"channel": body.get("channel_id", "")}, lang=work.lang))
-
-
-def _usual_currency(work: Work) -> str:
-    from sqlalchemy import select
-
-    from bot.db.models import Deal
-
-    last = work.session.scalar(select(Deal.currency).where(Deal.owner_id == work.actor.person.id)
-                               .order_by(Deal.id.desc()).limit(1))
-    return last or "USD"
 
 
 def _list(work: Work, cmd: Command, body: dict[str, Any]) -> None:
@@ -58,18 +50,20 @@ def _list(work: Work, cmd: Command, body: dict[str, Any]) -> None:
         raise UserError("usage", command="/deal list [@person]", example="/deal list @maria")
     owner = work.actor.person
     if user is not None:
-        owner = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
-    flows.list_deals(work, owner)
+        owner = person_for_mention(work.session, work.actor, user, work.directory)
+    show_list(work, deal_list(work.session, work.actor, owner), owner.id)
 
 
 def _show(work: Work, cmd: Command, body: dict[str, Any]) -> None:
-    flows.show(work, cmd.rest)
+    card = deal_card(work.session, work.actor, cmd.rest)
+    work.reply(deal_blocks.deal_card(card.deal, work.playbook, owner=card.owner, history=card.history,
+                                     lang=work.lang))
 
 
 def _update(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     deal = find_deal(work.session, work.actor, cmd.rest)
     work.client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
-        repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")}))
+        deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")}))
 
 
 def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
@@ -83,32 +77,35 @@ def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
         deal = find_deal(work.session, work.actor, query)
     except UserError:
         # "/deal advance D-17 closng": a known deal and a mistyped stage says so.
-        if last is not None and to_stage is None and repo.deal_by_ref(work.session, cmd.words[0]):
-            flows.resolve_stage(work, last)
+        if last is not None and to_stage is None and deals.exists(work.session, cmd.words[0]):
+            deals.stage_from_text(work.playbook, last)
         raise
-    flows.advance(work, deal, to_stage, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
+    move = deals.advance_deal(work.session, work.actor, deal, to_stage, work.playbook, now=work.now)
+    show_move(work, move, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
 
 
 def _stage_or_none(work: Work, word: str | None) -> str | None:
     if word is None:
         return None
     try:
-        return flows.resolve_stage(work, word)
+        return deals.stage_from_text(work.playbook, word)
     except UserError:
         return None
 
 
 def _won(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     deal = find_deal(work.session, work.actor, cmd.rest)
-    flows.advance(work, deal, work.playbook.won.key, trigger_id=body.get("trigger_id"),
-                  channel=body.get("channel_id"))
+    move = deals.advance_deal(work.session, work.actor, deal, work.playbook.won.key, work.playbook, now=work.now)
+    show_move(work, move, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
 
 
 def _lost(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     if not cmd.words:
         raise UserError("usage", command="/deal lost REF REASON", example="/deal lost D-17 chose a competitor")
     deal = find_deal(work.session, work.actor, cmd.words[0])
-    flows.mark_lost(work, deal, cmd.rest[len(cmd.words[0]):])
+    move = deals.mark_lost(work.session, work.actor, deal, cmd.rest[len(cmd.words[0]):], work.playbook,
+                           now=work.now)
+    show_move(work, move, trigger_id=None, channel=None)
 
 
 def _away(work: Work, cmd: Command, body: dict[str, Any]) -> None:

@@ -7,17 +7,19 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db import repo
 from bot.deps import Deps
-from bot.domain.gates import Kind, Missing, check_gate
-from bot.domain.playbook import LOST
+from bot.domain.gates import Kind, Missing
+from bot.domain.playbook import Playbook
 from bot.render.blocks import macro, section
 from bot.render.ids import Block, View
-from bot.services.deals import NewDeal, create_deal
+from bot.services import deals
+from bot.services.access import find_deal
+from bot.services.answers import apply_edits
 from bot.services.errors import UserError
-from bot.services.workspace import apply_edits, find_deal, record_answers
-from handlers import flows
-from handlers.base import guarded, metadata_of, work_for
+from bot.slack.payload import metadata_of
+from bot.slack.work import work_for
+from handlers.base import guarded
+from handlers.deal.replies import show_moved
 from handlers.forms import Form, read_answers, read_deal_fields
 
 
@@ -36,11 +38,11 @@ def register(app: App, deps: Deps) -> None:
             return
         with work_for(deps, client, body) as work:
             assert fields.amount is not None and fields.currency is not None
-            new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
-                          stage, fields.close_date, fields.next_step or "")
-            deal = create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
+            new = deals.NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount,
+                                fields.currency, stage, fields.close_date, fields.next_step or "")
+            deal = deals.create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
             work.session.flush()
-            work.reply([section(macro("deal.j2", "created", d=repo.to_facts(deal), pb=work.playbook,
+            work.reply([section(macro("deal.j2", "created", d=deals.facts_of(deal), pb=work.playbook,
                                       lang=work.lang))])
         ack()
 
@@ -53,7 +55,8 @@ def register(app: App, deps: Deps) -> None:
             edits = read_deal_fields(form, today=work.now.date(), is_open=not work.playbook.is_closed(deal.stage))
             if not form.errors:
                 changed = apply_edits(deal, edits, now=work.now)
-                work.reply([section(macro("deal.j2", "updated" if changed else "unchanged", d=repo.to_facts(deal)))])
+                work.reply([section(macro("deal.j2", "updated" if changed else "unchanged",
+                                          d=deals.facts_of(deal)))])
         _ack_form(ack, form.errors)
 
     @app.view(View.GATE)
@@ -64,18 +67,12 @@ def register(app: App, deps: Deps) -> None:
         errors: dict[str, str] = {}
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, meta.get("ref", ""))
-            to_stage = meta.get("to") or ""
-            if not work.playbook.has_stage(to_stage) or to_stage == LOST:
-                raise UserError("stale_view")
-            # Answers are kept even when the gate is still closed: nothing typed is lost.
-            record_answers(deal, read_answers(form, work.playbook), work.playbook, now=work.now,
-                           by=work.actor.person)
-            work.session.flush()
-            gate = check_gate(repo.to_facts(deal), to_stage, work.playbook)
-            if gate.missing:
-                errors = _errors_for(form, gate.missing, work.playbook)
-            elif deal.stage != to_stage:
-                flows.moved(work, deal, to_stage, reason="", override=False)
+            move = deals.answer_gate(work.session, work.actor, deal, meta.get("to") or "",
+                                     read_answers(form, work.playbook), work.playbook, now=work.now)
+            if move.gate.missing:
+                errors = _errors_for(form, move.gate.missing, work.playbook)
+            elif move.moved:
+                show_moved(work, move)
         _ack_form(ack, errors)
 
     @app.view(View.REASON)
@@ -95,7 +92,8 @@ def register(app: App, deps: Deps) -> None:
             override = meta.get("kind") == "override"
             if override and not work.actor.can_override(deal.owner):
                 raise UserError("cannot_override", ref=deal.ref)
-            flows.moved(work, deal, to_stage, reason=reason, override=override)
+            show_moved(work, deals.move_with_reason(work.session, work.actor, deal, to_stage, work.playbook,
+                                                    now=work.now, reason=reason, override=override))
         ack()
 
 
@@ -106,7 +104,7 @@ def _ack_form(ack: Any, errors: dict[str, str]) -> None:
         ack()
 
 
-def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Any) -> dict[str, str]:
+def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Playbook) -> dict[str, str]:
     """Put each still-missing item's message on the field that asks for it."""
     errors: dict[str, str] = {}
     char_blocks = form.blocks_starting(f"{Block.CHARACTERISTICS}__")

@@ -118,7 +118,7 @@ def test_reply_through_response_url_survives_a_5xx(coach):
 
 def test_slack_id_looked_up_by_email_and_stored(coach):
     from bot.services.people import slack_id_for
-    from handlers.base import SlackDirectory
+    from bot.slack.directory import SlackDirectory
 
     client = create_app(coach.deps).client
     with transaction(coach.deps.sessions) as s:
