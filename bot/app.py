@@ -56,6 +56,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
         except SlackApiError as e:
             raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}): "
                               "copy the Bot User OAuth Token again from the app's OAuth & Permissions page") from e
+    extra: dict[str, Any] = {"listener_executor": listener_executor} if listener_executor is not None else {}
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
@@ -63,7 +64,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
         process_before_response=False,  # ack first; the listener's slow work continues after
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
-        **({"listener_executor": listener_executor} if listener_executor is not None else {}),
+        **extra,
     )
     app.use(_once_per_event(deps))
     app.error(_on_error)

@@ -130,10 +130,10 @@ def _where(key: SendKey) -> sa.ColumnElement[bool]:
 
 def _insert(dialect: str) -> Any:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects import postgresql
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+    return sqlite.insert
 
 
 def _claim(deps: Deps, message: Outgoing, *, now: datetime, instance: str) -> _Claim | None:
@@ -193,7 +193,7 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
             if e.response.status_code < 500:  # Slack said no (429s were waited out by the client)
                 _fail(deps, message, _describe(e), now, report)
                 return
-            error = e
+            error: BaseException = e
         except _AMBIGUOUS as e:
             error = e
         log.warning("send %s: %s (attempt %d)", message.key, _describe(error), attempt + 1)
@@ -220,7 +220,8 @@ def find_sent(client: WebClient, channel: str, key: SendKey, *, since: datetime)
     while True:
         page = client.conversations_history(channel=channel, oldest=oldest, include_all_metadata=True,
                                             limit=200, cursor=cursor)
-        for m in page.get("messages", []):
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for m in messages:
             meta = m.get("metadata") or {}
             if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == str(key):
                 return channel, m["ts"]

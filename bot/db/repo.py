@@ -78,7 +78,7 @@ def deal_by_ref(session: so.Session, ref: str) -> Deal | None:
 # One shape whoever reads: ``owner`` is the owner's person id in text (the key the org
 # functions use), for one loaded deal (``to_facts``) or for many in five queries (``load_facts``).
 
-def _facts(deal: Deal | sa.Row[Any], *, characteristics: Iterable[str], bant: dict[str, BantFact],
+def _facts(deal: Any, *, characteristics: Iterable[str], bant: dict[str, BantFact],
            roles: dict[str, list[str]], evaluations: dict[str, dict[str, bool]]) -> DealFacts:
     return DealFacts(
         ref=deal.ref,

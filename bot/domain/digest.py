@@ -101,7 +101,7 @@ class OrgInput:
 
     deals: Sequence[DealFacts]  # every deal (``owner`` is the owner's key)
     last_week: Mapping[str, Snapshot]  # by ref
-    close_history: Mapping[str, Sequence]  # by ref: close dates in past snapshots, oldest first
+    close_history: Mapping[str, Sequence[date | None]]  # by ref: close dates in past snapshots, oldest first
     reports: Mapping[str, Sequence[str]]  # manager key -> direct report keys
     checkin_status: Mapping[str, str]  # person key -> pending / partial / complete / away
 

@@ -80,10 +80,10 @@ def record_answers(deal: Deal, answers: Answers, playbook: Playbook, *, now: dat
         deal.contacts[:] = keep + [Contact(role=role, name=n) for n in names]
     current = {(a.evaluation, a.item): a for a in deal.evaluation_answers}
     for ev_key, yes in answers.evaluations.items():
-        for item in playbook.evaluation(ev_key).items:
-            row = current.get((ev_key, item.key))
-            if row is None:
-                row = EvaluationAnswer(evaluation=ev_key, item=item.key)
-                deal.evaluation_answers.append(row)
-            row.answer, row.answered_at = item.key in yes, now
+        for question in playbook.evaluation(ev_key).items:
+            answer = current.get((ev_key, question.key))
+            if answer is None:
+                answer = EvaluationAnswer(evaluation=ev_key, item=question.key)
+                deal.evaluation_answers.append(answer)
+            answer.answer, answer.answered_at = question.key in yes, now
     deal.updated_at = now

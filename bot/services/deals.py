@@ -66,6 +66,14 @@ def create_deal(
     return deal
 
 
+def add_deal(session: so.Session, new: NewDeal, playbook: Playbook, *, now: datetime,
+             by: Person | None = None) -> DealFacts:
+    """A deal a person created from the form, stored (its ref taken) and returned as facts."""
+    deal = create_deal(session, new, playbook, now=now, by=by)
+    session.flush()
+    return repo.to_facts(deal)
+
+
 def move_deal(
     session: so.Session,
     deal: Deal,

@@ -40,10 +40,8 @@ def register(app: App, deps: Deps) -> None:
             assert fields.amount is not None and fields.currency is not None
             new = deals.NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount,
                                 fields.currency, stage, fields.close_date, fields.next_step or "")
-            deal = deals.create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
-            work.session.flush()
-            work.reply([section(macro("deal.j2", "created", d=deals.facts_of(deal), pb=work.playbook,
-                                      lang=work.lang))])
+            created = deals.add_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
+            work.reply([section(macro("deal.j2", "created", d=created, pb=work.playbook, lang=work.lang))])
         ack()
 
     @app.view(View.UPDATE_DEAL)
