@@ -94,13 +94,20 @@ class Event:
 
 
 class EmbeddedWorkspace:
-    """Start with ``with EmbeddedWorkspace(database_url, at=...) as ws:``."""
+    """Start with ``with EmbeddedWorkspace(database_url, at=...) as ws:``.
 
-    def __init__(self, database_url: str, *, at: datetime, data_dir: Path, playbook: str | None = None) -> None:
-        self.fake = FakeSlack(expected_token=TOKEN)
-        self.fake.start()
+    ``fake`` is a running fake Slack to use (the caller starts and stops it; by default the
+    workspace has its own), and ``settings`` adds to the ``COACH_*`` environment.
+    """
+
+    def __init__(self, database_url: str, *, at: datetime, data_dir: Path, playbook: str | None = None,
+                 fake: FakeSlack | None = None, settings: dict[str, str] | None = None) -> None:
+        self._owns_fake = fake is None
+        self.fake = fake or FakeSlack(expected_token=TOKEN).start()
+        token = self.fake.expected_token or TOKEN
         env = {**{k: v for k, v in os.environ.items() if k.startswith("COACH_") and k != "COACH_CONFIG"},
-               "DATABASE_URL": database_url, "COACH_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": TOKEN,
+               **(settings or {}),
+               "DATABASE_URL": database_url, "COACH_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": token,
                "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": self.fake.base_url}
         if playbook:
             env["COACH_PLAYBOOK"] = playbook
@@ -129,7 +136,8 @@ class EmbeddedWorkspace:
         self.executor.wait_idle(5)
         self.server.stop()
         self.executor.shutdown(wait=False)
-        self.fake.stop()
+        if self._owns_fake:
+            self.fake.stop()
         self.deps.engine.dispose()
 
     # -- people ------------------------------------------------------------------------------

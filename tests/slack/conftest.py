@@ -10,18 +10,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.app import create_app
 from bot.clock import FixedClock
-from bot.config import load_settings
 from bot.db.engine import transaction
-from bot.db.migrate import upgrade
 from bot.db.models import Person
-from bot.deps import Deps, build_deps
+from bot.demo.workspace import EmbeddedWorkspace
+from bot.deps import Deps
 from bot.fakeslack import FakeSlack
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
-from bot.server import ServerThread, make_server
-from tests.slack.harness import SECRET, SlackSender
+from tests.slack.harness import SlackSender
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -60,36 +57,28 @@ def fake_slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def coach(db_url: str, fake_slack: FakeSlack, tmp_path) -> Iterator[Coach]:
     """The example org and deals; people are known to Slack by email but the
-    org file has no Slack ids, so the first request of each matches by email."""
-    env = {
-        "DATABASE_URL": db_url, "COACH_DATA_DIR": str(tmp_path), "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_slack.base_url,
-        "COACH_ADMINS": "admin@example.com",
-    }
-    clock = FixedClock(NOW)
-    deps = build_deps(load_settings(env), clock=clock)
-    upgrade(deps.engine)
+    org file has no Slack ids, so the first request of each matches by email.
+    The app runs in the same embedded workspace as ``coach demo``."""
+    ws = EmbeddedWorkspace(db_url, at=NOW, data_dir=tmp_path, fake=fake_slack,
+                           settings={"COACH_ADMINS": "admin@example.com"})
+    deps, clock = ws.deps, ws.clock
     ids: dict[str, str] = {}
-    with transaction(deps.sessions) as s:
-        import_org(s, EXAMPLES / "org.csv", now=NOW)
-        import_deals(s, EXAMPLES / "deals.csv", deps.playbook, now=NOW)
-        for n, p in enumerate(s.scalars(sa.select(Person).order_by(Person.id)), start=1):
-            ids[p.email] = slack_id(n)
-            fake_slack.add_user(ids[p.email], email=p.email, name=p.email.split("@")[0], real_name=p.name,
-                                tz=p.timezone or "Europe/Paris")
-        admin = Person(email="admin@example.com", name="Ada Admin", created_at=NOW, updated_at=NOW)
-        s.add(admin)
-    ids["admin@example.com"] = slack_id(999)
-    fake_slack.add_user(ids["admin@example.com"], email="admin@example.com", name="admin", real_name="Ada Admin")
-    ids["stranger@example.com"] = slack_id(998)
-    fake_slack.add_user(ids["stranger@example.com"], email="stranger@example.com", name="stranger")
-
-    app = create_app(deps)
-    fake_slack.clear()  # forget the start-up auth.test: tests count what requests cause
-    server = ServerThread(make_server(app, deps, host="127.0.0.1", port=0, threads=4)).start()
-    url = f"http://127.0.0.1:{server.port}/slack/events"
     try:
+        with transaction(deps.sessions) as s:
+            import_org(s, EXAMPLES / "org.csv", now=NOW)
+            import_deals(s, EXAMPLES / "deals.csv", deps.playbook, now=NOW)
+            for n, p in enumerate(s.scalars(sa.select(Person).order_by(Person.id)), start=1):
+                ids[p.email] = slack_id(n)
+                fake_slack.add_user(ids[p.email], email=p.email, name=p.email.split("@")[0], real_name=p.name,
+                                    tz=p.timezone or "Europe/Paris")
+            admin = Person(email="admin@example.com", name="Ada Admin", created_at=NOW, updated_at=NOW)
+            s.add(admin)
+        ids["admin@example.com"] = slack_id(999)
+        fake_slack.add_user(ids["admin@example.com"], email="admin@example.com", name="admin", real_name="Ada Admin")
+        ids["stranger@example.com"] = slack_id(998)
+        fake_slack.add_user(ids["stranger@example.com"], email="stranger@example.com", name="stranger")
+        fake_slack.clear()  # forget the start-up auth.test: tests count what requests cause
+        url = f"http://127.0.0.1:{ws.server.port}/slack/events"
         yield Coach(deps, fake_slack, SlackSender(url, fake_slack), url, ids, clock)
     finally:
-        server.stop()
-        deps.engine.dispose()
+        ws.close()
