@@ -29,10 +29,3 @@ def mentioned_user(text: str) -> str | None:
     m = MENTION.search(text or "")
     return m.group(1) if m else None
 
-
-def split_last(rest: str) -> tuple[str, str | None]:
-    """``"acme rollout negotiation"`` -> ``("acme rollout", "negotiation")``; one word -> (word, None)."""
-    words = rest.split()
-    if len(words) < 2:
-        return rest.strip(), None
-    return " ".join(words[:-1]), words[-1]

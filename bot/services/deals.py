@@ -14,7 +14,7 @@ from bot.db.models import Deal, DealSnapshot, Person, StageChange
 from bot.domain.deal import DealFacts
 from bot.domain.gates import Direction, GateResult, check_gate
 from bot.domain.playbook import LOST, Playbook
-from bot.services.access import Actor
+from bot.services.access import Actor, find_deal
 from bot.services.answers import Answers, record_answers
 from bot.services.errors import UserError
 
@@ -166,6 +166,32 @@ def stage_from_text(playbook: Playbook, word: str) -> str:
     raise UserError("unknown_stage", stage=word, stages=[*playbook.keys, LOST])
 
 
+def advance_named(session: so.Session, actor: Actor, text: str, playbook: Playbook, *, now: datetime) -> Move:
+    """``/deal advance REF [STAGE]``: the deal ``text`` names, to the stage its last word names, if it
+    names one (else to the next stage)."""
+    words = text.split()
+    last = words[-1] if len(words) > 1 else None
+    to_stage = _stage_or_none(playbook, last)
+    query = " ".join(words[:-1]) if to_stage is not None else text  # no stage given: every word names the deal
+    try:
+        deal = find_deal(session, actor, query)
+    except UserError:
+        # "/deal advance D-17 closng": a known deal and a mistyped stage says so.
+        if last is not None and to_stage is None and repo.deal_by_ref(session, words[0]) is not None:
+            stage_from_text(playbook, last)
+        raise
+    return advance_deal(session, actor, deal, to_stage, playbook, now=now)
+
+
+def _stage_or_none(playbook: Playbook, word: str | None) -> str | None:
+    if word is None:
+        return None
+    try:
+        return stage_from_text(playbook, word)
+    except UserError:
+        return None
+
+
 def advance_deal(session: so.Session, actor: Actor, deal: Deal, to_stage: str | None, playbook: Playbook, *,
                  now: datetime) -> Move:
     """``/deal advance`` and the Advance button: move on (to the next stage when ``to_stage`` is None)
@@ -259,7 +285,3 @@ def facts_of(deal: Deal) -> DealFacts:
     """``deal`` as the forms show it."""
     return repo.to_facts(deal)
 
-
-def exists(session: so.Session, ref: str) -> bool:
-    """Whether a deal has this ref (whoever may see it)."""
-    return repo.deal_by_ref(session, ref) is not None

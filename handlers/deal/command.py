@@ -19,7 +19,7 @@ from bot.slack.reply import Replier
 from bot.slack.work import Work, work_for
 from handlers.base import guarded
 from handlers.deal.replies import show_list, show_move
-from handlers.parse import Command, mentioned_user, parse, split_last
+from handlers.parse import Command, mentioned_user, parse
 
 
 def register(app: App, deps: Deps) -> None:
@@ -69,28 +69,8 @@ def _update(work: Work, cmd: Command, body: dict[str, Any]) -> None:
 def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     if not cmd.rest:
         raise UserError("usage", command="/deal advance REF [STAGE]", example="/deal advance D-17 negotiation")
-    query, last = split_last(cmd.rest)
-    to_stage = _stage_or_none(work, last)
-    if to_stage is None:
-        query = cmd.rest  # no stage given: every word names the deal
-    try:
-        deal = find_deal(work.session, work.actor, query)
-    except UserError:
-        # "/deal advance D-17 closng": a known deal and a mistyped stage says so.
-        if last is not None and to_stage is None and deals.exists(work.session, cmd.words[0]):
-            deals.stage_from_text(work.playbook, last)
-        raise
-    move = deals.advance_deal(work.session, work.actor, deal, to_stage, work.playbook, now=work.now)
+    move = deals.advance_named(work.session, work.actor, cmd.rest, work.playbook, now=work.now)
     show_move(work, move, trigger_id=body.get("trigger_id"), channel=body.get("channel_id"))
-
-
-def _stage_or_none(work: Work, word: str | None) -> str | None:
-    if word is None:
-        return None
-    try:
-        return deals.stage_from_text(work.playbook, word)
-    except UserError:
-        return None
 
 
 def _won(work: Work, cmd: Command, body: dict[str, Any]) -> None:
