@@ -58,10 +58,8 @@ def register(app: App, deps: Deps) -> None:
         value = button_value(body)
         week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
-            deal = checkins.own_deal(work.session, work.actor.person, str(value.get("ref", "")))
-            checkin = checkins.get_checkin(work.session, work.actor.person, week, now=work.now)
-            checkins.record_review(work.session, checkin, deal, "no_change", work.playbook, deps.settings.cadence,
-                                   now=work.now)
+            checkins.no_change(work.session, work.actor.person, str(value.get("ref", "")), week, work.playbook,
+                               deps.settings.cadence, now=work.now)
             _refresh_prompt(work, week)
 
     @app.action(Action.CHECKIN_UPDATE)

@@ -170,6 +170,13 @@ def next_unanswered(session: so.Session, person: Person, week: date, playbook: P
     return None, len(deals), len(deals)
 
 
+def no_change(session: so.Session, person: Person, ref: str, week: date, playbook: Playbook, cadence: Cadence, *,
+              now: datetime) -> None:
+    """*No change* on one of the person's deals in their check-in for ``week``."""
+    deal = own_deal(session, person, ref)
+    record_review(session, get_checkin(session, person, week, now=now), deal, "no_change", playbook, cadence, now=now)
+
+
 @dataclass(frozen=True)
 class Saved:
     """A check-in answer, saved: the deal afterwards, and whether its gate to the next stage is open."""
