@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -56,6 +56,20 @@ def check_slack_settings(settings: Settings, *, socket_mode: bool) -> None:
         raise ConfigError("cannot start:\n  " + "\n  ".join(problems))
 
 
+def verify_slack(client: WebClient) -> None:
+    """Ask Slack who the token belongs to (``auth.test``); a wrong token or an unreachable
+    Slack becomes a ConfigError saying what was tried and what to check."""
+    try:
+        client.auth_test()
+    except SlackApiError as e:
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}): "
+                          "copy the Bot User OAuth Token again from the app's OAuth & Permissions page") from e
+    except (OSError, ValueError, SlackClientError) as e:  # URLError, timeouts, refused connections, a bad URL
+        reason = getattr(e, "reason", None) or e
+        raise ConfigError(f"cannot reach Slack's Web API at {client.base_url} ({reason}): check SLACK_API_URL "
+                          "(default https://slack.com/api/) and this machine's network connection") from e
+
+
 def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: bool = True,
                listener_executor: Executor | None = None) -> App:
     """The Bolt app with every listener registered.
@@ -68,11 +82,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
     settings = deps.settings
     client = client or web_client(settings)
     if verify_token:
-        try:
-            client.auth_test()
-        except SlackApiError as e:
-            raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}): "
-                              "copy the Bot User OAuth Token again from the app's OAuth & Permissions page") from e
+        verify_slack(client)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

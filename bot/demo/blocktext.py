@@ -58,8 +58,8 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
             if acc.get("type") == "button":
                 lines.append(f"  [{n}: {_text_of(acc.get('text'))}]")
                 n += 1
-        elif kind == "context":
-            lines.append("  " + "  ".join(_text_of(e) for e in b.get("elements", [])))
+        elif kind == "context":  # smaller grey text in Slack: indented here, every line of it
+            lines.extend("  " + line for line in "  ".join(_text_of(e) for e in b.get("elements", [])).splitlines())
         elif kind == "divider":
             lines.append("")
         elif kind == "actions":

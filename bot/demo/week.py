@@ -119,7 +119,8 @@ class Transcript:
             for line in shown:
                 self.say("    " + line)
             if len(shown) < len(lines):
-                self.say(f"    … {len(lines) - len(shown)} more lines (in the HTML preview)")
+                more = len(lines) - len(shown)
+                self.say(f"    … {more} more {'line' if more == 1 else 'lines'} (in the HTML preview)")
             body = (to_html(e.blocks) if e.kind != "errors"
                     else "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
                                  for f, m in e.errors.items()))
@@ -314,7 +315,7 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
                         t.show(ws.click(email, advance[0]))
                 no_change = no_change[1:]
             if no_change:
-                t.note(f"{name} marks {len(no_change)} deal(s) “No change”")
+                t.note(f"{name} marks {_deals(len(no_change))} “No change”")
                 for button in no_change:
                     t.show(ws.click(email, button))
 
@@ -389,6 +390,10 @@ def _example_deals_for(playbook: Playbook, out: Path) -> Path:
         writer.writeheader()
         writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
     return target
+
+
+def _deals(n: int) -> str:
+    return f"{n} deal" if n == 1 else f"{n} deals"
 
 
 def _ref(button: Button) -> str:

@@ -15,7 +15,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 class ImportRefused(ValueError):
@@ -24,10 +24,13 @@ class ImportRefused(ValueError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = sorted(problems)
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported")
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"{source}: {count}, nothing was imported")
 
     def report(self) -> str:
-        lines = [str(self)] + [f"  {self.source}:{p.line}: {p.message}" for p in self.problems]
+        """Every problem, each with ``file:line:`` (just ``file:`` when it is about the whole file)."""
+        lines = [str(self)] + [f"  {self.source}:{p.line}: {p.message}" if p.line else f"  {self.source}: {p.message}"
+                               for p in self.problems]
         return "\n".join(lines)
 
 
@@ -48,7 +51,11 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        return [], [Problem(0, f"no such file: {path}")]
+        return [], [Problem(0, "file not found (check the path)")]
+    except IsADirectoryError:
+        return [], [Problem(0, "is a folder, not a CSV file")]
+    except OSError as e:
+        return [], [Problem(0, f"cannot be read: {e.strerror}")]
     except UnicodeDecodeError as e:
         return [], [Problem(0, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV")]
     return parse_rows(text, columns)
