@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.db.models import Deal, Person
+from bot.db.models import Person
 from bot.deps import Deps
 from bot.render import digest as render
 from bot.render.blocks import macro
@@ -26,14 +25,6 @@ def _require_manager(work: Work) -> Person:
     return person
 
 
-def _usual_currency(work: Work, person: Person) -> str:
-    """The currency most of the person's team's deals are in, for the forecast field."""
-    team = sa.select(Person.id).where(Person.manager_id == person.id)
-    found = work.session.scalar(sa.select(Deal.currency).where(Deal.owner_id.in_(team))
-                                .group_by(Deal.currency).order_by(sa.func.count().desc()).limit(1))
-    return found or "USD"
-
-
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.DIGEST_COMMENT)
     @guarded
@@ -46,7 +37,7 @@ def register(app: App, deps: Deps) -> None:
             view = render.comment_modal(
                 week, name=person.name, text=old.text if old else "",
                 commit=old.commit_amount if old else None, best_case=old.best_case_amount if old else None,
-                currency=(old.currency if old and old.currency else _usual_currency(work, person)))
+                currency=(old.currency if old and old.currency else digests.usual_currency(work.session, person)))
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.DIGEST_COMMENT)

@@ -176,3 +176,15 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, week: da
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
     return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
                           comments_for(session, person, week))
+
+
+def usual_currency(session: so.Session, manager: Person) -> str:
+    """The currency most of the manager's pipeline is in, across their whole subtree (a second-line
+    manager's direct reports own no deals), for the forecast field's default."""
+    managers = {str(pid): (str(mid) if mid is not None else None)
+                for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
+    team = [int(k) for k in org.subtree(managers, str(manager.id))]
+    found = session.execute(sa.select(Deal.currency, sa.func.sum(Deal.amount)).where(Deal.owner_id.in_(team))
+                            .group_by(Deal.currency).order_by(sa.func.sum(Deal.amount).desc(), Deal.currency)
+                            .limit(1)).first()
+    return found[0] if found else "USD"
