@@ -59,8 +59,11 @@ def check_slack_settings(settings: Settings, *, socket_mode: bool) -> None:
 def verify_slack(client: WebClient) -> None:
     """Ask Slack who the token belongs to (``auth.test``); a wrong token or an unreachable
     Slack becomes a ConfigError saying what was tried and what to check."""
+    # A start-up check fails fast: one try, no retries with back-off on a connection error.
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
     try:
-        client.auth_test()
+        probe.auth_test()
     except SlackApiError as e:
         raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}): "
                           "copy the Bot User OAuth Token again from the app's OAuth & Permissions page") from e

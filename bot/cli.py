@@ -11,6 +11,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+import alembic.util
 import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -45,6 +46,10 @@ def friendly(fn: F) -> F:
             _fail(e.report())
         except sa.exc.OperationalError as e:
             _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
+        except alembic.util.CommandError as e:
+            _fail(f"{e} (`coach db current` shows the newest revision; `coach db upgrade` goes there)")
+        except OSError as e:  # a file or folder named on the command line
+            _fail(f"cannot use {e.filename or 'the file'}: {e.strerror or e}")
 
     return wrapper  # type: ignore[return-value]
 

@@ -73,11 +73,11 @@ def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
     if missing or extra or dupes:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
+            parts.append(f"missing {_columns(missing)}")
         if extra:
-            parts.append(f"unknown column(s) {', '.join(extra)}")
+            parts.append(f"unknown {_columns(extra)}")
         if dupes:
-            parts.append(f"repeated column(s) {', '.join(dupes)}")
+            parts.append(f"repeated {_columns(dupes)}")
         return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)})")]
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -89,6 +89,10 @@ def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
             continue
         rows.append(Row(line, {h: v.strip() for h, v in zip(header, record, strict=True)}))
     return rows, problems
+
+
+def _columns(names: list[str]) -> str:
+    return ("column " if len(names) == 1 else "columns ") + ", ".join(names)
 
 
 def _records(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:

@@ -101,8 +101,8 @@ def test_bad_header_is_reported_on_line_one(session, tmp_path):
     with pytest.raises(ImportRefused) as err:
         import_org(session, bad, now=NOW)
     assert err.value.problems[0].line == 1
-    assert "missing column(s) manager_email, slack_user_id, timezone, country" in err.value.problems[0].message
-    assert "unknown column(s) boss" in err.value.problems[0].message
+    assert "missing columns manager_email, slack_user_id, timezone, country" in err.value.problems[0].message
+    assert "unknown column boss" in err.value.problems[0].message
 
 
 def test_example_deals_import_with_history_and_export_round_trip(session, tmp_path):
