@@ -60,7 +60,10 @@ def verify_slack(client: WebClient) -> None:
     """Ask Slack who the token belongs to (``auth.test``); a wrong token or an unreachable
     Slack becomes a ConfigError saying what was tried and what to check."""
     # A start-up check fails fast: one try, no retries with back-off on a connection error.
-    probe = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+    # Its failure is reported once, below, rather than also logged by slack_sdk.
+    quiet = logging.getLogger("coach.app.slack_check")
+    quiet.setLevel(logging.CRITICAL)
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, logger=quiet,
                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
     try:
         probe.auth_test()
