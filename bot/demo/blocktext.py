@@ -150,6 +150,7 @@ body {{ font: 15px/1.45 -apple-system, "Segoe UI", Roboto, sans-serif; backgroun
 .modal {{ border-left: 4px solid #1264a3; }} .errors {{ border-left: 4px solid #e01e5a; }}
 h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 2rem; }} h3 {{ margin: .2rem 0 .6rem; }}
 .context {{ color: #616061; font-size: 13px; }}
+.section, .context {{ white-space: pre-wrap; }}  /* Slack keeps every space a message has */
 .btn {{ display: inline-block; border: 1px solid #bbb; border-radius: 4px; padding: 2px 10px; margin: 4px 6px 0 0;
         font-size: 13px; font-weight: 600; }}
 .btn.primary {{ background: #007a5a; color: #fff; border-color: #007a5a; }}
