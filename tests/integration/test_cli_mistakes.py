@@ -4,7 +4,6 @@ non-zero exit, never a traceback."""
 from __future__ import annotations
 
 import shutil
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,14 +18,8 @@ SETTINGS = ("DATABASE_URL", "COACH_CONFIG", "COACH_PLAYBOOK", "COACH_ADMINS", "C
             "SLACK_APP_TOKEN", "SLACK_API_URL")
 
 
-def _refused_port() -> int:
-    """A local port nothing listens on: connecting to it is refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-NOWHERE = f"http://127.0.0.1:{_refused_port()}/api/"
+REFUSED = 1  # tcpmux: nothing listens there (and no test binds it), so a connection is refused at once
+NOWHERE = f"http://127.0.0.1:{REFUSED}/api/"
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-1-2", "SLACK_SIGNING_SECRET": "secret"}
 
 
@@ -51,7 +44,7 @@ MISTAKES = {
     "unsupported DATABASE_URL": M("init", "DATABASE_URL mysql://root:***@db/coach is not supported",
                                   "postgresql://USER", env={"DATABASE_URL": "mysql://root:secret@db/coach"}),
     "PostgreSQL not running": M("org show", "cannot use the database", "Connection refused", "check DATABASE_URL",
-                                env={"DATABASE_URL": f"postgresql://coach@127.0.0.1:{_refused_port()}/coach"}),
+                                env={"DATABASE_URL": f"postgresql://coach@127.0.0.1:{REFUSED}/coach"}),
     "SQLite file where no folder can be made": M("init", "cannot use /proc/nope", "No such file or directory",
                                                  env={"DATABASE_URL": "sqlite:////proc/nope/coach.db"}),
     "config file that is not TOML": M(f"--config {EXAMPLES / 'org.csv'} org show", "is not valid TOML"),
