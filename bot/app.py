@@ -10,13 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
 from bot.db.engine import transaction
 from bot.db.models import HandledEvent
 from bot.deps import Deps
-from bot.slack.client import web_client
+from bot.slack.client import verify_slack, web_client
 from handlers import checkin, digest, home, pipeline
 from handlers.deal import buttons, command, modals
 
@@ -51,12 +50,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
     settings = deps.settings
     client = client or web_client(settings)
     if verify_token:
-        try:
-            client.auth_test()
-        except SlackApiError as e:
-            raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}): "
-                              "copy the Bot User OAuth Token again from the app's OAuth & Permissions page") from e
-    extra: dict[str, Any] = {"listener_executor": listener_executor} if listener_executor is not None else {}
+        verify_slack(client)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

@@ -11,6 +11,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+import alembic.util
 import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -45,6 +46,10 @@ def friendly(fn: F) -> F:
             _fail(e.report())
         except sa.exc.OperationalError as e:
             _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
+        except alembic.util.CommandError as e:
+            _fail(f"{e} (`coach db current` shows the newest revision; `coach db upgrade` goes there)")
+        except OSError as e:  # a file or folder named on the command line
+            _fail(f"cannot use {e.filename or 'the file'}: {e.strerror or e}")
 
     return wrapper  # type: ignore[return-value]
 
@@ -140,7 +145,7 @@ def playbook_check(file: Path) -> None:
     if problems:
         for p in problems:
             click.echo(str(p), err=True)
-        _fail(f"{len(problems)} problem(s) in {file}")
+        _fail(f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} in {file}")
     pb = playbooks.load_playbook(file)
     click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)})")
 
@@ -362,7 +367,7 @@ def tick(ctx: click.Context, at: str | None, log_level: str) -> None:
     """
     import logging
 
-    from bot.app import web_client
+    from bot.slack.client import verify_slack, web_client
     from schedules.runner import tick as run_tick
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -372,7 +377,9 @@ def tick(ctx: click.Context, at: str | None, log_level: str) -> None:
         _fail("tick sends to Slack, and SLACK_BOT_TOKEN is not set: set it (see the README's Slack app section)")
     with ready_db(deps):
         pass
-    report = run_tick(deps, web_client(deps.settings), now=now)
+    client = web_client(deps.settings)
+    verify_slack(client)  # an unreachable Slack or a wrong token: one clear line, not a failed send per person
+    report = run_tick(deps, client, now=now)
     click.echo(f"{now.isoformat()}: {report.summary()}")
     for key, error in report.failed:
         click.echo(f"  failed {key}: {error}", err=True)
@@ -475,9 +482,13 @@ def shell(ctx: click.Context, email: str, at: str | None) -> None:
     logging.basicConfig(level=logging.ERROR)  # late sends after a :tick jump are expected here, not news
     deps = deps_from(ctx)
     start = _instant(at) or deps.clock.now()
+    with ready_db(deps):  # an uninitialised database is reported as such, not created behind the person's back
+        pass
     with EmbeddedWorkspace(deps.settings.database_url, at=start, data_dir=deps.settings.data_dir,
                            playbook=deps.settings.playbook) as ws:
         ws.sync_people()
+        if not ws.users:
+            _fail("the org is empty: import it with `coach org import FILE.csv` (then `coach deals import FILE.csv`)")
         if email.lower() not in ws.users:
             _fail(f"{email} is not in the org; `coach org show` lists who is (import one with `coach org import`)")
         sys.exit(run_shell(ws, email))

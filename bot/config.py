@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
+import sqlalchemy as sa
 
 from bot.domain.cadence import Cadence, WeeklyTime
 
@@ -99,6 +100,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         database_url = "postgresql://" + database_url.removeprefix("postgres://")
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    _check_database_url(database_url)
 
     admins_raw = values.get("admins") or ""
     admins = admins_raw if isinstance(admins_raw, list) else str(admins_raw).split(",")
@@ -117,6 +119,24 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         slack_api_url=api_url,
         digest_channel=str(values.get("digest_channel") or ""),
     )
+
+
+SUPPORTED_DATABASES = ("sqlite:///PATH (e.g. sqlite:////var/lib/coach/coach.db; four slashes for an absolute path)"
+                       " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse a DATABASE_URL that is not one of the two supported forms, before anything connects."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(f"DATABASE_URL {url!r} is not a database URL; use {SUPPORTED_DATABASES}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    supported = (backend == "sqlite" and driver == "pysqlite") or (backend == "postgresql" and driver == "psycopg")
+    if not supported:
+        shown = parsed.render_as_string(hide_password=True)
+        raise ConfigError(f"DATABASE_URL {shown} is not supported (Pipeline Coach runs on SQLite and PostgreSQL "
+                          f"with psycopg 3); use {SUPPORTED_DATABASES}")
 
 
 def _cadence(values: dict[str, object]) -> Cadence:

@@ -31,7 +31,7 @@ def register(app: App, deps: Deps) -> None:
             view = render.comment_modal(
                 week, name=person.name, text=old.text if old else "",
                 commit=old.commit_amount if old else None, best_case=old.best_case_amount if old else None,
-                currency=(old.currency if old and old.currency else deals.default_currency(work.session, person)))
+                currency=(old.currency if old and old.currency else digests.usual_currency(work.session, person)))
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.DIGEST_COMMENT)

@@ -7,13 +7,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import emoji
+
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])")
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
     """Slack's escaping (&lt; &gt; &amp;) and links, back to what a person reads."""
     text = _LINK.sub(r"\2", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -21,7 +23,7 @@ def _unescape(text: str) -> str:
 
 def _text_of(obj: Any) -> str:
     if isinstance(obj, dict):
-        return _unescape(str(obj.get("text", "")))
+        return unescape(str(obj.get("text", "")))
     return ""
 
 
@@ -58,8 +60,8 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
             if acc.get("type") == "button":
                 lines.append(f"  [{n}: {_text_of(acc.get('text'))}]")
                 n += 1
-        elif kind == "context":
-            lines.append("  " + "  ".join(_text_of(e) for e in b.get("elements", [])))
+        elif kind == "context":  # smaller grey text in Slack: indented here, every line of it
+            lines.extend("  " + line for line in "  ".join(_text_of(e) for e in b.get("elements", [])).splitlines())
         elif kind == "divider":
             lines.append("")
         elif kind == "actions":
@@ -77,12 +79,17 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
 
 # -- HTML --------------------------------------------------------------------------------------
 
+def emojize(text: str) -> str:
+    """Slack's emoji codes (``:rocket:``) as the emoji Slack shows; a code Slack doesn't know stays as typed."""
+    return emoji.emojize(text, language="alias")
+
+
 def _mrkdwn_html(text: str) -> str:
-    out = html.escape(_unescape(text))
+    out = html.escape(unescape(text))
     out = _CODE.sub(r"<code>\1</code>", out)
     out = _BOLD.sub(r"<b>\1</b>", out)
     out = _ITALIC.sub(r"<i>\1</i>", out)
-    return out.replace("\n", "<br>")
+    return emojize(out).replace("\n", "<br>")
 
 
 def _element_html(e: dict[str, Any]) -> str:
@@ -123,6 +130,16 @@ def to_html(blocks: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def view_html(view: dict[str, Any]) -> str:
+    """A form as Slack draws it: its title on top, its fields, then Cancel and Submit."""
+    title = html.escape(_text_of(view.get("title")))
+    close = html.escape(_text_of(view.get("close")) or "Cancel")
+    submit = html.escape(_text_of(view.get("submit")) or "Submit")
+    return (f'<div class="modal-title">{emojize(title)}</div>{to_html(view.get("blocks") or [])}'
+            f'<div class="modal-foot"><span class="btn">{close}</span>'
+            f'<span class="btn primary">{submit}</span></div>')
+
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -133,6 +150,7 @@ body {{ font: 15px/1.45 -apple-system, "Segoe UI", Roboto, sans-serif; backgroun
 .modal {{ border-left: 4px solid #1264a3; }} .errors {{ border-left: 4px solid #e01e5a; }}
 h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 2rem; }} h3 {{ margin: .2rem 0 .6rem; }}
 .context {{ color: #616061; font-size: 13px; }}
+.section, .context {{ white-space: pre-wrap; }}  /* Slack keeps every space a message has */
 .btn {{ display: inline-block; border: 1px solid #bbb; border-radius: 4px; padding: 2px 10px; margin: 4px 6px 0 0;
         font-size: 13px; font-weight: 600; }}
 .btn.primary {{ background: #007a5a; color: #fff; border-color: #007a5a; }}
@@ -141,6 +159,10 @@ h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 2rem; }} h3 {{ marg
           color: #616061; }}
 .cb {{ display: block; font-size: 14px; }} code {{ background: #f0f0f0; padding: 0 3px; }}
 hr {{ border: 0; border-top: 1px solid #eee; }}
+.modal-title {{ font-size: 18px; font-weight: 700; padding-bottom: .6rem; margin-bottom: .6rem;
+               border-bottom: 1px solid #eee; }}
+.modal-foot {{ text-align: right; border-top: 1px solid #eee; margin-top: .8rem; padding-top: .6rem; }}
+.meta a {{ color: inherit; }}
 </style></head><body>
 {body}
 </body></html>

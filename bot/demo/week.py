@@ -20,19 +20,23 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from bot.db.engine import transaction
-from bot.db.models import ManagerComment, Person, ScheduledSend
-from bot.demo.blocktext import field_label, page, to_html, to_text
+from bot.db.models import Deal, ManagerComment, Person, ScheduledSend
+from bot.demo.blocktext import field_label, page, to_html, to_text, view_html
 from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
-from bot.domain.playbook import Playbook
+from bot.domain.money import fmt_amount
+from bot.domain.org import subtree
+from bot.domain.playbook import Forecast, Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
@@ -69,7 +73,7 @@ class Transcript:
     def __init__(self, ws: EmbeddedWorkspace, out: Path, echo: Callable[[str], None], *, full: bool,
                  progress: bool) -> None:
         self.ws, self.out, self.echo, self.full, self.progress = ws, out, echo, full, progress
-        self.cards: list[tuple[datetime, str, str]] = []  # (when, heading, html)
+        self.cards: list[tuple[datetime, str, str, str]] = []  # (when, heading, html body, kind)
         self.digests: list[Event] = []
         self._status = ""
 
@@ -119,12 +123,16 @@ class Transcript:
             for line in shown:
                 self.say("    " + line)
             if len(shown) < len(lines):
-                self.say(f"    … {len(lines) - len(shown)} more lines (in the HTML preview)")
-            body = (to_html(e.blocks) if e.kind != "errors"
-                    else "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
-                                 for f, m in e.errors.items()))
-            self.cards.append((e.at, heading, f'<div class="card {e.kind}"><div class="meta">{heading}</div>'
-                                              f"{body}</div>"))
+                more = len(lines) - len(shown)
+                self.say(f"    … {more} more {'line' if more == 1 else 'lines'} (in the HTML preview)")
+            if e.kind == "errors":
+                body = "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
+                               for f, m in e.errors.items())
+            elif e.kind == "modal" and e.view:
+                body = view_html(e.view)
+            else:
+                body = to_html(e.blocks)
+            self.cards.append((e.at, heading, body, e.kind))
 
     def note(self, line: str) -> None:
         self.say(f"  » {line}")
@@ -134,13 +142,14 @@ class Transcript:
         messages.mkdir(parents=True, exist_ok=True)
         index: list[str] = ["<h1>Pipeline Coach · the week of " + WEEK.strftime("%-d %B %Y") + "</h1>"]
         day = None
-        for n, (at, heading, card) in enumerate(self.cards, start=1):
+        for n, (at, heading, body, kind) in enumerate(self.cards, start=1):
             slug = re.sub(r"[^a-z0-9]+", "-", heading.lower())[:60].strip("-")
-            (messages / f"{n:04d}-{slug}.html").write_text(page(heading, card), encoding="utf-8")
+            name = f"{n:04d}-{slug}.html"
+            (messages / name).write_text(page(heading, _card(kind, escape(heading), body)), encoding="utf-8")
             if at.date() != day:
                 day = at.date()
                 index.append(f"<h2>{at.strftime('%A %-d %B')} (UTC)</h2>")
-            index.append(card)
+            index.append(_card(kind, f'<a href="messages/{name}">{escape(heading)}</a>', body))
         if self.digests:  # a picture of the week's last digest: the top of the org, with the tiers' comments
             last = self.digests[-1]
             when = last.at.astimezone(ZoneInfo(self.ws.zones.get(last.to, "UTC"))).strftime("%a %H:%M")
@@ -148,6 +157,10 @@ class Transcript:
         path = self.out / "index.html"
         path.write_text(page("Pipeline Coach demo", "\n".join(index)), encoding="utf-8")
         return path
+
+
+def _card(kind: str, heading_html: str, body: str) -> str:
+    return f'<div class="card {kind}"><div class="meta">{heading_html}</div>{body}</div>'
 
 
 def _preview(lines: list[str]) -> list[str]:
@@ -314,7 +327,7 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
                         t.show(ws.click(email, advance[0]))
                 no_change = no_change[1:]
             if no_change:
-                t.note(f"{name} marks {len(no_change)} deal(s) “No change”")
+                t.note(f"{name} marks {_deals(len(no_change))} “No change”")
                 for button in no_change:
                     t.show(ws.click(email, button))
 
@@ -323,14 +336,13 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
             t.note(f"{name} adds a comment and forecast to their digest")
             form = _modal(ws.click(email, _buttons([digest], Action.DIGEST_COMMENT)[0]))
             if form and form.view:
+                with transaction(ws.deps.sessions) as s:
+                    call = team_call(s, email, ws.deps.playbook, rng, today=ws.clock.now().date())
                 values = autofill(form.view, rng, everything=False)
-                values["comment"] = text_input(rng.choice([
-                    "Two late-stage deals need exec sponsorship this week.",
-                    "Pipeline is healthy; watch the slipping renewals.",
-                    "We will hit commit; best case depends on the two big negotiations.",
-                ]))
-                values["commit"] = text_input(str(rng.randrange(100, 900) * 1000))
-                values["best_case"] = text_input("")
+                values["comment"] = text_input(call.comment)
+                values["currency"] = select(call.currency)
+                values["commit"] = text_input(f"{call.commit:f}")
+                values["best_case"] = text_input(f"{call.best_case:f}")
                 t.show(ws.submit(email, form.view, values))
 
         start = datetime.combine(WEEK - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
@@ -368,6 +380,79 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     return DemoResult(out, seconds, sends, comments, len(t.cards), {k: v for k, v in cast.roles.items()})
 
 
+@dataclass(frozen=True)
+class TeamCall:
+    """What a simulated manager tells their own manager: a forecast and a comment from their team's numbers."""
+
+    currency: str
+    commit: Decimal
+    best_case: Decimal
+    comment: str
+
+
+_CERTAINTY = {f: n for n, f in enumerate(Forecast)}
+
+
+def team_call(session: so.Session, email: str, playbook: Playbook, rng: random.Random, *, today: date) -> TeamCall:
+    """A manager's commit and best case for their whole team, in the currency most of its open pipeline is in.
+
+    Commit is what is already in the commit category (or late enough in the funnel to be), best case adds
+    the best-case deals; a manager shaves a little off both, as managers do. So commit <= best case <= the
+    open pipeline in that currency, and the comment names the team's own deals.
+    """
+    people = {p.id: p for p in session.scalars(sa.select(Person))}
+    managers = {p.email: (people[p.manager_id].email if p.manager_id in people else None) for p in people.values()}
+    team = set(subtree(managers, email))
+    deals = [d for d in session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner)))
+             if d.owner.email in team and not playbook.is_closed(d.stage)]
+    by_currency: Counter[str] = Counter()
+    for d in deals:
+        by_currency[d.currency] += d.amount
+    if not deals:
+        return TeamCall("USD", Decimal(0), Decimal(0), "No open deals in the team yet; we're prospecting.")
+    currency = by_currency.most_common(1)[0][0]
+    mine = [d for d in deals if d.currency == currency]
+
+    def category(d: Deal) -> Forecast:  # the deal's own call, or its stage's when that is more certain
+        own, staged = Forecast(d.forecast), playbook.stage(d.stage).forecast
+        return max(own, staged, key=_CERTAINTY.__getitem__)
+
+    committed = [d for d in mine if category(d) in (Forecast.COMMIT, Forecast.CLOSED)]
+    hopeful = [d for d in mine if category(d) is Forecast.BEST_CASE]
+    weighted = sum((d.amount * playbook.stage(d.stage).probability / 100 for d in mine), Decimal(0))
+    open_amount = sum((d.amount for d in mine), Decimal(0))
+    commit_sum = sum((d.amount for d in committed), Decimal(0)) or weighted
+    commit = _thousands(commit_sum * Decimal(rng.randint(90, 100)) / 100)
+    best_extra = sum((d.amount for d in hopeful), Decimal(0)) * Decimal(rng.randint(80, 95)) / 100
+    best = max(commit, min(_thousands(commit + best_extra), _thousands(open_amount)))
+
+    late = sorted(committed or hopeful or mine, key=lambda d: d.amount, reverse=True)
+    big = late[0]
+    stalled = [d for d in mine if (today - d.stage_entered_at.date()).days > playbook.stage(d.stage).stall_days]
+    facts = [
+        f"{'Commit' if committed else 'Best case'} rests on {big.ref} ({big.account}, {currency} "
+        f"{fmt_amount(big.amount)} in {playbook.stage(big.stage).name.en})"
+        + (f" and {len(late) - 1} more" if len(late) > 1 else "") + ".",
+        (f"Every one of our {len(mine)} {currency} deals" if len(stalled) == len(mine) else
+         f"{len(stalled)} of our {len(mine)} {currency} deals") + " sat too long in their stage; "
+        "I'm asking each owner for a dated next step." if stalled else
+        f"All {len(mine)} {currency} deals moved recently; no stalls.",
+        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; best case needs "
+        f"{len(hopeful)} best-case deals to land." if hopeful else
+        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; nothing beyond commit looks likely.",
+    ]
+    if len(by_currency) > 1:
+        others = ", ".join(c for c in sorted(by_currency) if c != currency)
+        facts.append(f"The forecast is in {currency} only; our {others} deals come on top of it.")
+    first = facts[0]
+    rest = rng.sample(facts[1:], k=min(2, len(facts) - 1))
+    return TeamCall(currency, commit, best, " ".join([first, *rest]))
+
+
+def _thousands(amount: Decimal) -> Decimal:
+    return (amount // 1000) * 1000
+
+
 def _example_deals_for(playbook: Playbook, out: Path) -> Path:
     """The bundled deals, their stages moved to the same place in another playbook's funnel."""
     source = EXAMPLES / "deals.csv"
@@ -389,6 +474,10 @@ def _example_deals_for(playbook: Playbook, out: Path) -> Path:
         writer.writeheader()
         writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
     return target
+
+
+def _deals(n: int) -> str:
+    return f"{n} deal" if n == 1 else f"{n} deals"
 
 
 def _ref(button: Button) -> str:

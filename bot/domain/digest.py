@@ -130,8 +130,8 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         node.last_week = totals((_as_facts(snapshots[d.ref]) for d in deals if d.ref in snapshots), playbook)
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
-        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount):
-            _count_attention(node, a, amount_of[a.ref], owner_of[a.ref])
+        _count_attention(node, attention(deals, playbook, now=now, close_dates=org.close_history,
+                                         big_amount=big_amount), amount_of, owner_of)
     for key, status in org.checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))
         node.checkins[status] = node.checkins.get(status, 0) + 1
@@ -166,9 +166,15 @@ def _count_movement(node: Node, m: Movement, amount: Decimal, owner: str) -> Non
     _push(node.top_movements, Item(amount, m.ref, owner, m.describe()))
 
 
-def _count_attention(node: Node, a: Attention, amount: Decimal, owner: str) -> None:
-    node.concerns[a.concern] = node.concerns.get(a.concern, 0) + 1
-    _push(node.top_attention, Item(amount, a.ref, owner, a.detail))
+def _count_attention(node: Node, flags: list[Attention], amount_of: Mapping[str, Decimal],
+                     owner_of: Mapping[str, str]) -> None:
+    """Each concern is counted; each deal is listed once, with all of its flags."""
+    details: dict[str, list[str]] = {}
+    for a in flags:
+        node.concerns[a.concern] = node.concerns.get(a.concern, 0) + 1
+        details.setdefault(a.ref, []).append(a.detail)
+    for ref, why in details.items():
+        _push(node.top_attention, Item(amount_of[ref], ref, owner_of[ref], "; ".join(why)))
 
 
 def ranked(items: list[Item]) -> list[Item]:

@@ -15,7 +15,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 class ImportRefused(ValueError):
@@ -24,10 +24,13 @@ class ImportRefused(ValueError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = sorted(problems)
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported")
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"{source}: {count}, nothing was imported")
 
     def report(self) -> str:
-        lines = [str(self)] + [f"  {self.source}:{p.line}: {p.message}" for p in self.problems]
+        """Every problem, each with ``file:line:`` (just ``file:`` when it is about the whole file)."""
+        lines = [str(self)] + [f"  {self.source}:{p.line}: {p.message}" if p.line else f"  {self.source}: {p.message}"
+                               for p in self.problems]
         return "\n".join(lines)
 
 
@@ -48,7 +51,11 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        return [], [Problem(0, f"no such file: {path}")]
+        return [], [Problem(0, "file not found (check the path)")]
+    except IsADirectoryError:
+        return [], [Problem(0, "is a folder, not a CSV file")]
+    except OSError as e:
+        return [], [Problem(0, f"cannot be read: {e.strerror}")]
     except UnicodeDecodeError as e:
         return [], [Problem(0, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV")]
     return parse_rows(text, columns)
@@ -66,11 +73,11 @@ def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
     if missing or extra or dupes:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
+            parts.append(f"missing {_columns(missing)}")
         if extra:
-            parts.append(f"unknown column(s) {', '.join(extra)}")
+            parts.append(f"unknown {_columns(extra)}")
         if dupes:
-            parts.append(f"repeated column(s) {', '.join(dupes)}")
+            parts.append(f"repeated {_columns(dupes)}")
         return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)})")]
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -82,6 +89,10 @@ def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
             continue
         rows.append(Row(line, {h: v.strip() for h, v in zip(header, record, strict=True)}))
     return rows, problems
+
+
+def _columns(names: list[str]) -> str:
+    return ("column " if len(names) == 1 else "columns ") + ", ".join(names)
 
 
 def _records(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:

@@ -44,20 +44,23 @@ def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[Per
     people: list[PersonRow] = []
     first_line: dict[str, int] = {}
     slack_ids: dict[str, int] = {}
+    unnamed: list[PersonRow] = []  # rows whose email is unusable: their manager is still checked
     for row in rows:
         email = row["email"].lower()
-        bad = len(problems)
+        email_ok = False
         if not _EMAIL.match(email):
             problems.append(Problem(row.line, f"'{row['email']}' is not an email address"))
         elif email in first_line:
             problems.append(Problem(row.line, f"duplicate email {email} (first on line {first_line[email]})"))
         else:
             first_line[email] = row.line
+            email_ok = True
         if not row["name"]:
             problems.append(Problem(row.line, "name is empty"))
         slack_id = row["slack_user_id"] or None
         if slack_id and not _SLACK_ID.match(slack_id):
             problems.append(Problem(row.line, f"slack_user_id '{slack_id}' is not a Slack user id (like U012AB3CD)"))
+            slack_id = None
         elif slack_id and slack_id in slack_ids:
             problems.append(Problem(row.line, f"slack_user_id {slack_id} is already on line {slack_ids[slack_id]}"))
         elif slack_id:
@@ -65,13 +68,14 @@ def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[Per
         tz = row["timezone"] or None
         if tz and not valid_timezone(tz):
             problems.append(Problem(row.line, f"unknown timezone '{tz}' (use an IANA name like Europe/Paris)"))
+            tz = None
         country = row["country"].upper() or None
         if country and not _COUNTRY.match(country):
             problems.append(Problem(row.line, f"country '{row['country']}' is not a two-letter ISO code (like DE)"))
-        if len(problems) == bad:
-            people.append(
-                PersonRow(row.line, email, row["name"], row["manager_email"].lower() or None, slack_id, tz, country)
-            )
+            country = None
+        # A row with a problem is still checked for everything else, so every problem shows at once.
+        person = PersonRow(row.line, email, row["name"], row["manager_email"].lower() or None, slack_id, tz, country)
+        (people if email_ok else unnamed).append(person)
 
     # Slack ids held by someone else already stored (and not re-imported with another id).
     in_file = {p.email for p in people}
@@ -87,7 +91,7 @@ def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[Per
     }
     for p in people:
         managers[p.email] = p.manager_email
-    for p in people:
+    for p in sorted([*people, *unnamed], key=lambda p: p.line):
         if p.manager_email and p.manager_email not in managers:
             problems.append(Problem(p.line, f"unknown manager {p.manager_email} (not in this file nor in the org)"))
         elif p.manager_email == p.email:

@@ -139,3 +139,14 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     nodes = all_digests(session, playbook, week, now=now)
     return manager_digest(load_team(session), nodes, str(person.id), week, repo.checkin_status(session, week),
                           comments_for(session, person, week))
+
+
+def usual_currency(session: so.Session, manager: Person) -> str:
+    """The currency most of the manager's pipeline is in, across their whole subtree (a second-line
+    manager's direct reports own no deals): the forecast field's default. A new deal's currency is
+    :func:`bot.services.deals.default_currency`'s."""
+    team = [int(k) for k in org.subtree(repo.manager_map(session), str(manager.id))]
+    found = session.execute(sa.select(Deal.currency, sa.func.sum(Deal.amount)).where(Deal.owner_id.in_(team))
+                            .group_by(Deal.currency).order_by(sa.func.sum(Deal.amount).desc(), Deal.currency)
+                            .limit(1)).first()
+    return found[0] if found else "USD"

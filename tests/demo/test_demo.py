@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from xml.dom import minidom
@@ -29,9 +30,21 @@ def demo(tmp_path: Path, *args: str):
     return result, out
 
 
-def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
-    result, out = demo(tmp_path)
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """One run of the default demo, shared by the tests that only read what it printed and wrote."""
+    tmp = tmp_path_factory.mktemp("week")
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("DATABASE_URL", "COACH_CONFIG", "COACH_PLAYBOOK", "SLACK_BOT_TOKEN", "SLACK_API_URL"):
+            mp.delenv(var, raising=False)
+        mp.setenv("COACH_DATA_DIR", str(tmp / "data"))
+        result, out = demo(tmp)
     assert result.exit_code == 0, result.output
+    return result, out
+
+
+def test_the_demo_shows_the_whole_week(week):
+    result, out = week
     text = result.output
     # Monday: prompts in each rep's timezone, coaching at a gate, reminders, someone away.
     assert text.count("## Monday check-in") >= 25
@@ -56,7 +69,7 @@ def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
     pages = list((out / "messages").glob("*.html"))
     assert "Pipeline digest" in index and "Monday check-in" in index and len(pages) > 60
     assert "HTML preview of every message and form: " + str(out / "index.html") in text
-    picture = (out / "digest.svg").read_text()
+    picture = (out / "digest.svg").read_text().replace("\u00a0", " ")
     minidom.parseString(picture)  # well-formed SVG
     assert "Pipeline digest · week of 30 Nov · Grace Hopper" in picture and "From your managers" in picture
 
@@ -70,18 +83,35 @@ def test_the_demo_runs_the_real_handlers(clean_env, tmp_path, monkeypatch):
         work.reply([section("PATCHED AWAY HANDLER")])
 
     monkeypatch.setitem(deal_commands.SUBCOMMANDS, "away", away)
-    result, _ = demo(tmp_path)
+    (tmp_path / "org.csv").write_text(SMALL_ORG)
+    (tmp_path / "deals.csv").write_text(SMALL_DEALS)
+    result, _ = demo(tmp_path, "--org", str(tmp_path / "org.csv"), "--deals", str(tmp_path / "deals.csv"))
     assert result.exit_code == 0 and "PATCHED AWAY HANDLER" in result.output
 
 
+SMALL_ORG = """email,name,manager_email,slack_user_id,timezone,country
+boss@example.com,Bo Boss,,,Europe/Berlin,DE
+lead@example.com,Lee Lead,boss@example.com,,Europe/Berlin,DE
+""" + "".join(f"rep{n}@example.com,Rep {n},lead@example.com,,Europe/Berlin,DE\n" for n in range(1, 8))
+SMALL_DEALS = "ref,name,account,owner_email,amount,currency,stage,close_date,next_step\n" + "".join(
+    f"D-{n}{k},Deal {n}{k},Acme {n},rep{n}@example.com,{10000 * (n + k)},EUR,{stage},2027-03-31,Call\n"
+    for n in range(1, 8) for k, stage in enumerate(("prospect", "interested", "shortlisted")))
+
+
 def test_the_seed_decides_who_does_what(clean_env, tmp_path):
+    org, deals = tmp_path / "org.csv", tmp_path / "deals.csv"
+    org.write_text(SMALL_ORG)
+    deals.write_text(SMALL_DEALS)
+
     def actions(seed: str, folder: str) -> list[str]:
-        result = CliRunner().invoke(main, ["demo", "--seed", seed, "--out", str(tmp_path / folder)])
+        result = CliRunner().invoke(main, ["demo", "--seed", seed, "--out", str(tmp_path / folder),
+                                           "--org", str(org), "--deals", str(deals)])
         assert result.exit_code == 0, result.output
         return [line for line in result.output.splitlines() if line.startswith("  » ")]
 
     first, again, other = actions("3", "a"), actions("3", "b"), actions("4", "c")
     assert first == again and first != other
+    assert len(first) > 5
 
 
 def test_the_demo_takes_your_own_files_and_refuses_bad_ones(clean_env, tmp_path):
@@ -150,3 +180,60 @@ def test_the_demo_with_another_playbook(clean_env, tmp_path):
     assert "the industrial playbook" in result.output and "Pipeline digest" in result.output
     index = (out / "index.html").read_text()
     assert "Need cultivation" in index and "Solution evaluation" in index and "Project approved" not in index
+
+
+def test_managers_forecasts_come_from_their_own_pipeline(week):
+    """Each comment's forecast is in the currency most of the team's open pipeline is in, and
+    commit <= best case <= that open pipeline; no two managers say the same thing."""
+    _, out = week
+    with sqlite3.connect(out / "demo.db") as db:
+        managers = dict(db.execute("select id, manager_id from person"))
+        comments = db.execute("select author_id, text, commit_amount, best_case_amount, currency "
+                              "from manager_comment").fetchall()
+        deals = db.execute("select owner_id, amount, currency from deal where stage not in ('won', 'lost')").fetchall()
+    assert len(comments) == 3
+
+    def beneath(boss: int) -> set[int]:
+        team, grew = {boss}, True
+        while grew:
+            more = {p for p, m in managers.items() if m in team} - team
+            team |= more
+            grew = bool(more)
+        return team
+
+    for author, text, commit, best, currency in comments:
+        team = beneath(author)
+        open_by_currency: dict[str, float] = {}
+        for owner, amount, cur in deals:
+            if owner in team:
+                open_by_currency[cur] = open_by_currency.get(cur, 0) + float(amount)
+        assert currency == max(open_by_currency, key=open_by_currency.get), (currency, open_by_currency)
+        assert 0 < float(commit) <= float(best) <= open_by_currency[currency]
+        assert currency in text  # the comment talks about the team's own numbers
+    assert len({text for _, text, *_ in comments}) == 3
+
+
+def test_the_transcript_and_preview_read_right(week):
+    result, out = week
+    text = result.output
+    assert not re.search(r"\b1 more lines", text) and "deal(s)" not in text
+    assert re.search(r"\b1 more line \(in the HTML preview\)", text) and re.search(r"\b1 deal “No change”", text)
+    index = (out / "index.html").read_text()
+    pages = sorted((out / "messages").glob("*.html"))
+    # Emoji as Slack draws them, not their codes.
+    for code in (":alarm_clock:", ":palm_tree:", ":rocket:", ":speech_balloon:", ":arrow_right:"):
+        assert code not in index
+    assert "⏰" in index and "🌴" in index and "🚀" in index and "💬" in index and "➡️" in index
+    # The index links every message page.
+    links = re.findall(r'href="(messages/[^"]+)"', index)
+    assert len(links) == len(pages) and all((out / link).exists() for link in links)
+    # Forms show their title and their buttons.
+    form = next(p for p in pages if "-form-" in p.name).read_text()
+    assert '<div class="modal-title">' in form and "Cancel" in form and 'class="btn primary"' in form
+
+
+def test_one_attention_line_per_deal(week):
+    _, out = week
+    digest = (out / "digest.svg").read_text()
+    refs = re.findall(r'font-weight="bold">(D-\d+)</tspan>', digest.split("Needs attention")[1])
+    assert refs and len(refs) == len(set(refs))

@@ -368,6 +368,10 @@ def test_bolt_app_over_socket_mode_gets_a_slash_command_and_acks(fake: FakeSlack
             "event_id": "Ev1", "event_time": 1, "event": {"type": "app_home_opened", "user": "U001", "tab": "home"},
         })
         assert "payload" not in event_ack
+        # Bolt acks an event first and runs its listener after, on another thread: wait for it.
+        deadline = time.monotonic() + 5
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert seen[1]["type"] == "app_home_opened"
     finally:
         handler.close()

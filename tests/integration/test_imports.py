@@ -101,8 +101,8 @@ def test_bad_header_is_reported_on_line_one(session, tmp_path):
     with pytest.raises(ImportRefused) as err:
         import_org(session, bad, now=NOW)
     assert err.value.problems[0].line == 1
-    assert "missing column(s) manager_email, slack_user_id, timezone, country" in err.value.problems[0].message
-    assert "unknown column(s) boss" in err.value.problems[0].message
+    assert "missing columns manager_email, slack_user_id, timezone, country" in err.value.problems[0].message
+    assert "unknown column boss" in err.value.problems[0].message
 
 
 def test_example_deals_import_with_history_and_export_round_trip(session, tmp_path):
@@ -178,3 +178,29 @@ def test_bad_deals_list_every_problem_and_write_nothing(session, tmp_path):
         assert expected in text
     assert count(session, Deal) == 0
     assert count(session, StageChange) == 0
+
+
+def test_every_problem_of_every_row_is_listed_at_once(session, tmp_path):
+    bad = write(tmp_path, "org.csv", ORG_HEADER
+                + "boss@x.io,Boss,,,,\n"
+                + "rep@x.io,Rep,ghost@x.io,U0REP,Mars/Olympus,Germany\n"  # three problems in one row
+                + "not-an-email,,boss@x.io,nope,,\n"  # email, name and slack id
+                + "other@x.io,Other,ghost2@x.io,,,\n")
+    with pytest.raises(ImportRefused) as refused:
+        import_org(session, bad, now=NOW)
+    report = refused.value.report()
+    assert report.splitlines()[0] == f"{bad}: 7 problems, nothing was imported"
+    for expected in ("org.csv:3: unknown timezone 'Mars/Olympus'", "org.csv:3: country 'Germany' is not",
+                     "org.csv:3: unknown manager ghost@x.io", "org.csv:4: 'not-an-email' is not an email address",
+                     "org.csv:4: name is empty", "org.csv:4: slack_user_id 'nope'", "org.csv:5: unknown manager ghost2@x.io"):
+        assert expected in report, report
+    assert count(session, Person) == 0
+
+
+def test_a_missing_file_is_reported_as_not_found(session, tmp_path):
+    with pytest.raises(ImportRefused) as refused:
+        import_org(session, tmp_path / "nope.csv", now=NOW)
+    assert refused.value.report().splitlines()[1] == f"  {tmp_path / 'nope.csv'}: file not found (check the path)"
+    with pytest.raises(ImportRefused) as refused:
+        import_deals(session, tmp_path, PB, now=NOW)
+    assert "is a folder, not a CSV file" in refused.value.report()

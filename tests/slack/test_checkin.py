@@ -241,7 +241,7 @@ def test_reminders_only_to_those_who_need_them_and_never_after_the_digest(team):
     # New York: Monday 15:00 local; Tuesday 08:00 local is before the boss's Tuesday 09:00 New York digest.
     ny = team.reminders("ny@x.io")
     assert len(ny) == 2
-    assert "0 of 1 deals done" in all_text(ny[0].params["blocks"])
+    assert "0 of 1 deal done" in all_text(ny[0].params["blocks"])
     # Tokyo's week moved a day for the holiday: Tuesday 15:00 is sent; Wednesday 08:00 falls after the
     # boss's Tuesday digest and is skipped.
     assert len(team.reminders("tokyo@x.io")) == 1

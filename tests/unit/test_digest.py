@@ -64,3 +64,15 @@ def test_won_this_week_counts_only_deals_closed_since_the_snapshot():
             "D-3": Snapshot("D-3", "b", Decimal(7), "USD", None, "pipeline")}
     node = compute(OrgInput(deals, last, {}, {"m": ["r"]}, {}), ["m"], pb, now=T0)["m"]
     assert node.totals.won.count == 1 and node.totals.won.amount == {"USD": Decimal(40)}
+
+
+def test_a_deal_with_several_flags_is_listed_once_with_all_of_them():
+    # D-1 is stalled (40 days in b, limit 14) and misses BANT answers and a buying role.
+    deals = [d("D-1", "r1", stage="b", amount=10), d("D-2", "r1", stage="b", amount=5)]
+    nodes = compute(OrgInput(deals, {}, {}, REPORTS, {}), ["top"], PB, now=T0 + timedelta(days=40))
+    top = nodes["top"]
+    assert top.concerns == {"stalled": 2, "gaps": 2}  # every flag is counted
+    items = ranked(top.top_attention)
+    assert [i.ref for i in items] == ["D-1", "D-2"]  # but each deal is one line
+    assert "40 days in B (limit 14)" in items[0].text and "missing BANT need" in items[0].text
+    assert "; " in items[0].text

@@ -37,3 +37,22 @@ def test_user_text_is_escaped_and_undefined_names_fail():
     assert "&lt;b&gt;&amp;co&lt;/b&gt;" in macro("deal.j2", "updated", d=d)
     with pytest.raises(jinja2.UndefinedError):
         macro("deal.j2", "updated")  # the deal is missing: an error, not an empty message
+
+
+def test_pipeline_totals_show_no_amount_where_there_is_nothing():
+    from bot.domain.rollup import totals
+
+    t = totals([deal("prospect", amount=Decimal(5000), currency="EUR")], PB)
+    text = "\n".join([macro("pipeline.j2", "totals", t=t), macro("pipeline.j2", "by_stage", t=t, pb=PB, lang="en"),
+                      macro("pipeline.j2", "by_forecast", t=t)])
+    lines = text.splitlines()
+    assert lines[:3] == ["*Open:* 1 deal · EUR 5,000", "*Weighted:* EUR 500", "*Won:* 0   *Lost:* 0"]
+    assert "• Target (0%): 0" in lines and "• Prospect (10%): 1 · EUR 5,000" in lines
+    assert "• commit: 0" in lines and "· 0" not in text
+
+
+def test_a_deal_cards_history_lines_up_in_the_shell():
+    from bot.demo.blocktext import to_text
+
+    lines, _ = to_text([{"type": "context", "elements": [{"type": "mrkdwn", "text": "*History*\n• one\n• two"}]}])
+    assert lines == ["  *History*", "  • one", "  • two"]
