@@ -51,6 +51,7 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
     client = client or web_client(settings)
     if verify_token:
         verify_slack(client)
+    extra: dict[str, Any] = {"listener_executor": listener_executor} if listener_executor is not None else {}
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

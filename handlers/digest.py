@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.render import digest as render
 from bot.render.blocks import macro
 from bot.render.ids import Action, Block, View
-from bot.services import deals, digests
+from bot.services import digests
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import work_for
 from handlers.base import guarded
