@@ -78,6 +78,7 @@ def to_facts(deal: Deal) -> DealFacts:
         roles={k: tuple(v) for k, v in roles.items()},
         evaluations=evaluations,
         stage_entered_at=deal.stage_entered_at,
+        updated_at=deal.updated_at,
         lost_reason=deal.lost_reason,
     )
 

@@ -123,12 +123,15 @@ def attention(
     close_dates: Mapping[str, Sequence[date | None]] | None = None,
     big_amount: Decimal | None = None,
     late_probability: int = 60,
+    stall_limits: Mapping[str, float] | None = None,
 ) -> list[Attention]:
     """Open deals a manager should look at, each with why.
 
     ``close_dates`` holds each deal's close date in past snapshots, oldest
     first: two or more push-outs make it "slipping". ``big_amount`` is the
     size from which a late-stage deal is "big" (default: the top tenth).
+    ``stall_limits`` gives the days after which a deal is stalled, per stage
+    (``bot.domain.stats.stall_limits``); by default the playbook's ``stall_days``.
     """
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if big_amount is None and open_deals:
@@ -137,10 +140,11 @@ def attention(
     out: list[Attention] = []
     for d in open_deals:
         stage = playbook.stage(d.stage)
-        if d.stage_entered_at is not None:
+        limit = stall_limits.get(d.stage) if stall_limits is not None else stage.stall_days
+        if d.stage_entered_at is not None and limit is not None:
             days = (now - d.stage_entered_at).days
-            if days > stage.stall_days:
-                why = f"{days} days in {stage.name.en} (limit {stage.stall_days})"
+            if days > limit:
+                why = f"{days} days in {stage.name.en} (limit {limit:.0f})"
                 out.append(Attention(d.ref, Concern.STALLED, why))
         history = [c for c in (close_dates or {}).get(d.ref, ()) if c is not None]
         if d.close_date is not None:

@@ -54,13 +54,43 @@ class StageIn(_Strict):
     actions: list[TextIn] = []
     probability: int
     forecast: str
-    stall_days: int
+    stall_days: int | None = None  # none: stalled after the team's 80th percentile
     exit: ExitIn = ExitIn()
 
 
 class LostIn(_Strict):
     name: TextIn
     reasons: list[TextIn] = []
+
+
+class WeightsIn(_Strict):
+    bant: int = 25
+    exit: int = 20
+    roles: int = 15
+    evaluations: int = 15
+    stage: int = 15
+    recency: int = 10
+
+
+class ScoringIn(_Strict):
+    weights: WeightsIn = WeightsIn()
+    fresh_days: int = 14
+    stale_days: int = 60
+    bant_fresh_days: int = 56
+
+
+class ActivityIn(_Strict):
+    customers_per_deal: float = 3
+    proposals_per_customer: float = 2
+    visits_per_proposal: float = 2
+    calls_per_visit: float = 2
+
+
+class NumbersIn(_Strict):
+    activity_ratios: ActivityIn = ActivityIn()
+    stage_ratio: float = 2
+    min_sample: int = 5
+    window_days: int = 182
 
 
 class PlaybookIn(_Strict):
@@ -71,3 +101,5 @@ class PlaybookIn(_Strict):
     evaluations: list[EvaluationIn] = []
     stages: list[StageIn]
     lost: LostIn
+    scoring: ScoringIn = ScoringIn()
+    numbers: NumbersIn = NumbersIn()

@@ -54,16 +54,17 @@ def load_deals(session: so.Session) -> list[DealFacts]:
     ):
         evals[deal_id][ev][item] = answer
     cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
-            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at)
+            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at, Deal.updated_at)
     out = []
     for (did, ref, name, stage, owner, account, amount, currency, close, forecast, step, step_date,
-         entered) in session.execute(sa.select(*cols)):
+         entered, updated) in session.execute(sa.select(*cols)):
         out.append(DealFacts(
             ref=ref, name=name, stage=stage, owner=str(owner), account=account, amount=amount, currency=currency,
             close_date=close, forecast=forecast, next_step=step, next_step_date=step_date,
             characteristics=frozenset(chars.get(did, ())), bant=bant.get(did, {}),
             roles={k: tuple(v) for k, v in roles.get(did, {}).items()},
             evaluations={k: dict(v) for k, v in evals.get(did, {}).items()}, stage_entered_at=entered,
+            updated_at=updated,
         ))
     return out
 
