@@ -52,7 +52,8 @@ def choose_ratio(candidates: Sequence[tuple[Source, float | None, int]], default
     for source, value, sample in candidates:
         if value is not None and sample >= min_sample and value > 0:
             return Ratio(value, sample, source)
-    best_sample = max((s for _, _, s in candidates), default=0)
+    # The sample beside a default says how much history there was; none when no candidate had a value.
+    best_sample = max((s for _, v, s in candidates if v is not None), default=0)
     return Ratio(default, best_sample, Source.PLAYBOOK)
 
 
