@@ -17,6 +17,7 @@ from bot.render.deal_blocks import HistoryLine
 from bot.render.pipeline_blocks import pipeline_blocks
 from bot.services.deals import move_deal
 from bot.services.errors import UserError
+from bot.services.numbers import scores_by_ref
 from bot.services.workspace import find_deal, visible_deals
 from handlers.base import Work
 
@@ -39,12 +40,14 @@ def show(work: Work, query: str) -> None:
                                      lang=work.lang))
 
 
-def list_deals(work: Work, owner: Person, page: int = 1, *, replace: bool = False) -> None:
+def list_deals(work: Work, owner: Person, page: int = 1, *, replace: bool = False, by_score: bool = False) -> None:
     ids = [int(k) for k in _subtree_ids(work, owner)]
     facts = [repo.to_facts(d) for d in visible_deals(work.session, work.actor, ids)]
     whose = ("you" if owner.id == work.actor.person.id else owner.name) + (" and team" if owner.tier > 0 else "")
-    blocks = deal_blocks.deal_list_page(facts, work.playbook, whose=whose, page=page,
-                                        page_value={"cmd": "list", "owner": owner.id}, lang=work.lang)
+    value = {"cmd": "list", "owner": owner.id, **({"sort": "score"} if by_score else {})}
+    blocks = deal_blocks.deal_list_page(facts, work.playbook, whose=whose, page=page, page_value=value,
+                                        lang=work.lang, scores=scores_by_ref(facts, work.playbook, now=work.now),
+                                        by_score=by_score)
     work.reply(blocks, replace=replace)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -45,3 +47,12 @@ def plan_blocks(n: Any, playbook: Playbook, lang: str = "en") -> list[Block]:
     blocks.append(section(_n("vs_actual", n=n, b="*")))
     blocks.append(context(_n("activity_ratios", n=n).replace("\n", " ")))
     return blocks
+
+
+def team_targets_blocks(rows: Sequence[Any], *, usage: dict[str, str]) -> list[Block]:
+    """``/pipeline target`` alone: each direct report's target for this period, and how to set one."""
+    return [section(_n("team_targets", rows=list(rows))), context(macro("errors.j2", "usage", **usage))]
+
+
+def target_set_blocks(name: str, period: str, amount: Decimal, currency: str) -> list[Block]:
+    return [section(_n("target_set", name=name, period=period, amount=amount, currency=currency))]

@@ -16,7 +16,7 @@ from bot.db.models import Deal, Person
 from bot.domain import org
 from bot.domain.deal import DealFacts
 from bot.domain.history import Conversion, conversions
-from bot.domain.plan import STEPS, ActivityRatios, Plan, activity_plan, parse_period, working_days
+from bot.domain.plan import STEPS, ActivityRatios, Period, Plan, activity_plan, month_of, parse_period, working_days
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.score import Score, lead_score
 from bot.domain.stats import (
@@ -193,6 +193,11 @@ def numbers_for(session: so.Session, playbook: Playbook, person: Person, *, now:
         period_end=period.end, plan=plan, last_week=last[0] if last else None, last_week_start=last_start,
         scores=scores,
     )
+
+
+def current_period(person: Person, now: datetime) -> Period:
+    """The month containing ``now`` where ``person`` is: the default period of a target."""
+    return month_of(now.astimezone(tz_of(person)).date())
 
 
 def _usual(currencies: list[str]) -> str | None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db import repo
-from bot.db.models import Person, Target, WeeklyActivity
+from bot.db.models import Deal, Person, Target, WeeklyActivity
 from bot.domain import org
 from bot.domain.plan import Period
 
@@ -95,3 +95,25 @@ def activity_of(session: so.Session, person_ids: list[int], *, since: date, unti
 
 def _int(v: object) -> int | None:
     return None if v is None else int(v)  # type: ignore[call-overload]
+
+
+def usual_currency(session: so.Session, person: Person) -> str:
+    """The currency most of ``person``'s deals are in (their team's for a manager), else USD."""
+    managers = {str(k): (str(v) if v is not None else None) for k, v in repo.manager_map(session).items()}
+    ids = [int(k) for k in org.subtree(managers, str(person.id))]
+    rows = session.execute(sa.select(Deal.currency, sa.func.count()).where(Deal.owner_id.in_(ids))
+                           .group_by(Deal.currency)).all()
+    return max(rows, key=lambda r: (r[1], r[0]))[0] if rows else "USD"
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    name: str
+    is_manager: bool
+    target: TargetInfo | None
+
+
+def team_targets(session: so.Session, manager: Person, day: date) -> list[ReportTarget]:
+    """Each direct report of ``manager`` with their target for the period containing ``day``."""
+    reports = session.scalars(sa.select(Person).where(Person.manager_id == manager.id).order_by(Person.name))
+    return [ReportTarget(p.name, p.tier > 0, target_for(session, p, day)) for p in reports]

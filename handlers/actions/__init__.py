@@ -76,4 +76,5 @@ def register(app: App, deps: Deps) -> None:
             owner = work.session.get(Person, int(value.get("owner", 0) or 0))
             if owner is None or not work.actor.can_see(owner):
                 raise UserError("list_not_manager")
-            flows.list_deals(work, owner, int(value.get("page", 1) or 1), replace=True)
+            flows.list_deals(work, owner, int(value.get("page", 1) or 1), replace=True,
+                             by_score=value.get("sort") == "score")

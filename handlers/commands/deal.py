@@ -17,7 +17,7 @@ from bot.services.errors import UserError
 from bot.services.workspace import find_deal, person_for_mention
 from handlers import flows
 from handlers.base import Replier, SlackDirectory, Work, guarded, work_for
-from handlers.commands.parse import Command, mentioned_user, parse, split_last
+from handlers.commands.parse import Command, mentioned_user, parse, split_last, strip_sort
 
 
 def register(app: App, deps: Deps) -> None:
@@ -53,13 +53,14 @@ def _usual_currency(work: Work) -> str:
 
 
 def _list(work: Work, cmd: Command, body: dict[str, Any]) -> None:
-    user = mentioned_user(cmd.rest)
-    if cmd.rest and not user:
-        raise UserError("usage", command="/deal list [@person]", example="/deal list @maria")
+    rest, by_score = strip_sort(cmd.rest)
+    user = mentioned_user(rest)
+    if rest and not user:
+        raise UserError("usage", command="/deal list [@person] [by score]", example="/deal list @maria by score")
     owner = work.actor.person
     if user is not None:
         owner = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
-    flows.list_deals(work, owner)
+    flows.list_deals(work, owner, by_score=by_score)
 
 
 def _show(work: Work, cmd: Command, body: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""``/pipeline [@person]``: the live roll-up of someone's subtree; ``/pipeline digest``: this week's digest now."""
+"""``/pipeline [@person]``: the live roll-up of someone's subtree; ``/pipeline digest``: this week's digest now;
+``/pipeline plan [@person] [TARGET]``: the activity plan; ``/pipeline target @person AMOUNT [PERIOD] [CURRENCY]``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.services import checkins, digests
+from bot.render import numbers as numbers_render
+from bot.services import checkins, digests, numbers, targets
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
 from handlers import flows
-from handlers.base import SlackDirectory, guarded, work_for
-from handlers.commands.parse import mentioned_user
+from handlers.base import SlackDirectory, Work, guarded, work_for
+from handlers.commands.parse import TargetArgs, mentioned_user, parse, target_args
+
+PLAN_USAGE = {"command": "/pipeline plan [@person] [TARGET]", "example": "/pipeline plan @maria 120000"}
+TARGET_USAGE = {"command": "/pipeline target @person AMOUNT [PERIOD] [CURRENCY]",
+                "example": "/pipeline target @maria 120000 2026-12 EUR"}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -22,6 +28,12 @@ def register(app: App, deps: Deps) -> None:
     def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         text = (body.get("text") or "").strip()
+        cmd = parse(text)
+        if cmd.verb in ("plan", "target"):
+            args = _args(cmd.rest, PLAN_USAGE if cmd.verb == "plan" else TARGET_USAGE)
+            with work_for(deps, client, body) as work:
+                (_plan if cmd.verb == "plan" else _target)(work, args)
+            return
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
                 person = work.actor.person
@@ -32,9 +44,44 @@ def register(app: App, deps: Deps) -> None:
             return
         user = mentioned_user(text)
         if text and not user:
-            raise UserError("usage", command="/pipeline [@person] | /pipeline digest", example="/pipeline @maria")
+            raise UserError("usage", command="/pipeline [@person] | /pipeline digest | /pipeline plan | "
+                            "/pipeline target", example="/pipeline @maria")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:
                 person = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
             flows.pipeline(work, person)
+
+
+def _args(rest: str, usage: dict[str, str]) -> TargetArgs:
+    try:
+        return target_args(rest)
+    except ValueError as e:
+        raise UserError("usage", **usage) from e
+
+
+def _plan(work: Work, args: TargetArgs) -> None:
+    person = work.actor.person
+    if args.user is not None:
+        person = person_for_mention(work.session, work.actor, args.user, SlackDirectory(work.client))
+    n = numbers.numbers_for(work.session, work.playbook, person, now=work.now, target=args.amount)
+    work.reply(numbers_render.plan_blocks(n, work.playbook, lang=work.lang))
+
+
+def _target(work: Work, args: TargetArgs) -> None:
+    manager = work.actor.person
+    if args.user is None:
+        if not work.actor.is_manager:
+            raise UserError("not_a_manager")
+        work.reply(numbers_render.team_targets_blocks(targets.team_targets(work.session, manager, work.now.date()),
+                                                      usage=TARGET_USAGE))
+        return
+    person = person_for_mention(work.session, work.actor, args.user, SlackDirectory(work.client))
+    if args.amount is None:
+        raise UserError("usage", **TARGET_USAGE)
+    if not work.actor.can_override(person):
+        raise UserError("target_forbidden", name=person.name)
+    period = args.period or numbers.current_period(person, work.now)
+    currency = args.currency or targets.usual_currency(work.session, person)
+    targets.set_target(work.session, person, period, args.amount, currency, by=manager, now=work.now)
+    work.reply(numbers_render.target_set_blocks(person.name, period.label, args.amount, currency))

@@ -1,0 +1,63 @@
+"""/pipeline plan, /pipeline target and /deal list by score, over signed HTTP against the fake Slack."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from bot.db.engine import transaction
+from bot.db.models import Target
+from tests.slack.test_deal_commands import ADA, KONRAD, TIM, TOMMY, run
+
+
+def targets(coach) -> dict[tuple[str, str], tuple[Decimal, str]]:
+    with transaction(coach.deps.sessions) as s:
+        return {(t.person.email, t.period): (t.amount, t.currency) for t in s.scalars(sa.select(Target))}
+
+
+def test_a_manager_sets_a_reports_target_and_the_plan_works_back_from_it(coach):
+    text = run(coach, f"target <@{coach.uid(TOMMY)}> 240,000", TIM, "/pipeline")
+    assert "Tommy Flowers's target for 2026-11 is now *GBP 240,000*" in text
+    assert targets(coach) == {(TOMMY, "2026-11"): (Decimal(240_000), "GBP")}
+    text = run(coach, "target", TIM, "/pipeline")
+    assert "• Tommy Flowers: GBP 240,000 for 2026-11" in text
+    text = run(coach, "plan", TOMMY, "/pipeline")
+    assert "Plan: Tommy Flowers · 2026-11" in text
+    assert "*Target* GBP 240,000 · achieved GBP 0 (0%) · weighted pipeline GBP 36,000" in text
+    # 204,000 left at GBP 60,000 a deal (his open deals' average: nothing won yet) = 4 deals.
+    assert "that is *4 deals*" in text and "Over 5 working days" in text
+    assert "*Last week (from 2026-11-16)*: no activity reported" in text
+    # a manager asks for a report's plan with a target of their own choosing
+    text = run(coach, f"plan <@{coach.uid(TOMMY)}> 30000", TIM, "/pipeline")
+    assert "*Target* GBP 30,000" in text and "On track" in text
+
+
+def test_only_a_manager_above_sets_a_target_and_bad_input_says_how(coach):
+    text = run(coach, f"target <@{coach.uid(TIM)}> 1000", TOMMY, "/pipeline")
+    assert "isn't in your team" in text
+    text = run(coach, f"target <@{coach.uid(TOMMY)}> 1000", KONRAD, "/pipeline")
+    assert "isn't in your team" in text
+    text = run(coach, f"target <@{coach.uid(TIM)}> 1000", TIM, "/pipeline")
+    assert "Only Tim Berners-Lee's manager" in text
+    text = run(coach, f"target <@{coach.uid(TOMMY)}> lots", TIM, "/pipeline")
+    assert "Usage: `/pipeline target @person AMOUNT [PERIOD] [CURRENCY]`" in text
+    text = run(coach, "plan next-month", TOMMY, "/pipeline")
+    assert "Usage: `/pipeline plan [@person] [TARGET]`" in text
+    assert targets(coach) == {}
+    text = run(coach, f"target <@{coach.uid(TOMMY)}> 5000 2026-Q4 eur", ADA, "/pipeline")
+    assert "for 2026-Q4 is now *EUR 5,000*" in text
+
+
+def test_plan_without_a_target_says_how_to_get_one(coach):
+    text = run(coach, "plan", TOMMY, "/pipeline")
+    assert "No target for this period, so no plan" in text and "/pipeline target" in text
+
+
+def test_deal_list_shows_lead_scores_and_sorts_by_them(coach):
+    text = run(coach, "list", TIM)
+    assert "score *" in text
+    text = run(coach, "list by score", TIM)
+    assert "Highest lead score first" in text and "_to raise it:_" in text
+    scores = [int(line.split("score *")[1].split("*")[0]) for line in text.splitlines() if "score *" in line]
+    assert len(scores) > 3 and scores == sorted(scores, reverse=True)
