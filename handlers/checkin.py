@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from bot.domain.checkin import questions_for
 from bot.domain.gates import check_gate
 from bot.render import checkin as render
 from bot.render.ids import Action, Block, View
-from bot.services import checkins
+from bot.services import checkins, targets
 from bot.services.errors import UserError
 from bot.services.workspace import apply_edits, record_answers
 from handlers.base import Work, button_value, guarded, metadata_of, week_value, work_for
@@ -46,12 +46,12 @@ def _refresh_prompt(work: Work, week: date) -> None:
 
 
 def _prompt_renderer(work: Work, week: date, page: int = 1) -> Callable[[so.Session], list[SlackBlock]]:
-    person_id, playbook, lang = work.actor.person.id, work.playbook, work.lang
+    person_id, playbook, lang, now = work.actor.person.id, work.playbook, work.lang, work.now
 
     def render(session: so.Session) -> list[SlackBlock]:
         person = session.get(Person, person_id)
         assert person is not None
-        return checkins.prompt_message(session, playbook, person, week, page=page, lang=lang)
+        return checkins.prompt_message(session, playbook, person, week, page=page, lang=lang, now=now)
 
     return render
 
@@ -121,6 +121,41 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             work.update_message(container.get("channel_id", ""), container.get("message_ts", ""),
                                 _prompt_renderer(work, week, int(value.get("page", 1) or 1)))
+
+    @app.action(Action.ACTIVITY_REPORT)
+    @guarded
+    def activity(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            done = targets.activity_for(work.session, work.actor.person, week - timedelta(days=7))
+            client.views_open(trigger_id=body["trigger_id"], view=render.activity_modal(week, done))
+
+    @app.action(Action.ACTIVITY_SKIP)
+    @guarded
+    def activity_skipped(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            targets.record_activity(work.session, work.actor.person, week - timedelta(days=7), visits=None,
+                                    calls=None, proposals=None, skipped=True, now=work.now)
+            _refresh_prompt(work, week)
+
+    @app.view(View.ACTIVITY)
+    @guarded
+    def activity_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        week = week_value(metadata_of(body).get("week"))
+        form = Form(body["view"])
+        counts = {b: form.count(b) for b in (Block.VISITS, Block.CALLS, Block.PROPOSALS)}
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        ack()
+        with work_for(deps, client, body) as work:
+            targets.record_activity(work.session, work.actor.person, week - timedelta(days=7),
+                                    visits=counts[Block.VISITS], calls=counts[Block.CALLS],
+                                    proposals=counts[Block.PROPOSALS], now=work.now)
+            _refresh_prompt(work, week)
 
     @app.view(View.CHECKIN)
     @guarded

@@ -66,7 +66,7 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
         channel = slack_ids.of(session, person, "check-in")
         if not channel:
             continue
-        blocks = checkins.prompt_message(session, playbook, person, week)
+        blocks = checkins.prompt_message(session, playbook, person, week, now=now)
         out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),
                             as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
     return out

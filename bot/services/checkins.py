@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,9 @@ from bot.db.models import CheckIn, Deal, DealReview, Person
 from bot.domain.cadence import Cadence, PersonalWeek, digest_instant, local_week, personal_week
 from bot.domain.checkin import Status, status_of
 from bot.domain.playbook import LOST, Playbook
+from bot.domain.score import lead_score
 from bot.render import checkin as render
+from bot.services import targets
 
 log = logging.getLogger("coach.checkin")
 
@@ -149,12 +151,16 @@ def set_away(session: so.Session, person: Person, until: date | None, playbook: 
 
 
 def prompt_message(session: so.Session, playbook: Playbook, person: Person, week: date, *, page: int = 1,
-                   lang: str = "en") -> list[Block]:
+                   lang: str = "en", now: datetime | None = None) -> list[Block]:
     """The check-in DM as it stands now: sent on Monday, redrawn after each answer."""
     deals = open_deals(session, person, playbook)
     checkin = session.scalar(sa.select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.week == week))
     refs = {d.id: d.ref for d in deals}
     reviews = checkin.reviews if checkin else []
     outcomes = {refs[r.deal_id]: (r.outcome, r.late) for r in reviews if r.deal_id in refs}
-    return render.prompt_blocks(person.name.split()[0], week, [repo.to_facts(d) for d in deals], outcomes,
-                                playbook, page=page, lang=lang)
+    facts = [repo.to_facts(d) for d in deals]
+    at = now or datetime.combine(week, datetime.min.time(), tzinfo=tz_of(person))  # lead scores age with time
+    scores = {f.ref: lead_score(f, playbook, now=at, weights=playbook.scoring) for f in facts}
+    activity = targets.activity_for(session, person, week - timedelta(days=7))
+    return render.prompt_blocks(person.name.split()[0], week, facts, outcomes, playbook, page=page, lang=lang,
+                                activity=activity, scores=scores, ask_activity=True)

@@ -84,6 +84,13 @@ def record_activity(session: so.Session, person: Person, week: date, *, visits: 
     session.flush()
 
 
+def activity_for(session: so.Session, person: Person, week: date) -> Activity | None:
+    """What ``person`` answered about the week starting ``week`` (None if not asked or not answered)."""
+    row = session.scalar(sa.select(WeeklyActivity).where(WeeklyActivity.person_id == person.id,
+                                                         WeeklyActivity.week == week))
+    return None if row is None else Activity(row.week, row.visits, row.calls, row.proposals, row.skipped)
+
+
 def activity_of(session: so.Session, person_ids: list[int], *, since: date, until: date) -> list[Activity]:
     """The weekly activity of these people from ``since`` to ``until``, summed per week."""
     q = (sa.select(WeeklyActivity.week, sa.func.sum(WeeklyActivity.visits), sa.func.sum(WeeklyActivity.calls),
