@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.domain.cadence import digest_instant, in_window, local_week
 from bot.render.blocks import as_dicts, fallback_text
 from bot.services import checkins, digests
+from bot.services.coverage import CoverageIndex
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.digest")
@@ -46,7 +47,7 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     if not due:
         return []
     team = digests.load_team(session)
-    computed: dict[date, tuple[dict, dict[str, str]]] = {}
+    computed: dict[date, tuple[dict, dict[str, str], CoverageIndex]] = {}
     slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
@@ -54,11 +55,12 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         if week not in computed:
             status = {str(pid): st for pid, st in session.execute(
                 sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now), status)
-        nodes, status = computed[week]
+            nodes = digests.all_digests(session, deps.playbook, week, now=now)
+            computed[week] = (nodes, status, CoverageIndex(session, deps.playbook, team.managers, nodes, week))
+        nodes, status, coverage = computed[week]
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
-                                        digests.comments_for(session, manager, week))
+                                        digests.comments_for(session, manager, week), coverage)
         channel = slack_ids.of(session, manager, "digest")
         if not channel:
             continue

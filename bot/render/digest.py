@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.domain import money
+from bot.domain.coverage import Coverage
 from bot.domain.digest import Node, ranked
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
@@ -28,6 +29,7 @@ class ReportRow:
     is_manager: bool
     status: str  # a rep's check-in status this week ("" for managers)
     node: Node
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en") -> list[Block]:
+                  names: Mapping[str, str], lang: str = "en", coverage: Coverage | None = None) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
@@ -75,6 +77,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                    delta_weighted=delta(t.weighted, last.weighted))),
         section(_g("stages", t=t, pb=playbook, lang=lang)),
     ]
+    if coverage is not None:
+        blocks.insert(2, section(_g("coverage", c=coverage)))
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
     if reports:

@@ -30,6 +30,7 @@ from bot.domain.digest import Node, OrgInput, compute
 from bot.domain.playbook import Playbook
 from bot.domain.waterfall import Snapshot
 from bot.render.digest import CommentRow, ReportRow, digest_blocks
+from bot.services.coverage import CoverageIndex
 from bot.services.deals import take_snapshots
 
 CLOSE_HISTORY_WEEKS = 8
@@ -114,15 +115,17 @@ def load_team(session: so.Session) -> Team:
 
 
 def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, playbook: Playbook,
-                   checkin_status: dict[str, str], comments: list[CommentRow]) -> list[Block]:
-    """One manager's digest blocks, from the computed nodes."""
+                   checkin_status: dict[str, str], comments: list[CommentRow],
+                   coverage: CoverageIndex | None = None) -> list[Block]:
+    """One manager's digest blocks, from the computed nodes (with coverage against targets, if given)."""
+    cover = coverage.of if coverage is not None else (lambda k: None)
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
-                      nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
+                      nodes[r], cover(r)) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
     beneath = [p for p in org.subtree(team.managers, key) if p != key]
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
     return digest_blocks(team.names[key], week, nodes[key], playbook, reports=rows, comments=comments,
-                         not_finished=not_finished, away=away, names=team.names)
+                         not_finished=not_finished, away=away, names=team.names, coverage=cover(key))
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -175,5 +178,6 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, week: da
     nodes = all_digests(session, playbook, week, now=now)
     status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-    return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
-                          comments_for(session, person, week))
+    team = load_team(session)
+    return digest_message(team, nodes, str(person.id), week, playbook, status, comments_for(session, person, week),
+                          CoverageIndex(session, playbook, team.managers, nodes, week))

@@ -61,3 +61,13 @@ def test_deal_list_shows_lead_scores_and_sorts_by_them(coach):
     assert "Highest lead score first" in text and "_to raise it:_" in text
     scores = [int(line.split("score *")[1].split("*")[0]) for line in text.splitlines() if "score *" in line]
     assert len(scores) > 3 and scores == sorted(scores, reverse=True)
+
+
+def test_the_digest_shows_coverage_against_the_teams_targets(coach):
+    run(coach, f"target <@{coach.uid(TOMMY)}> 240,000", TIM, "/pipeline")
+    text = run(coach, "digest", TIM, "/pipeline")
+    # The team won GBP 90,000 this month (the example's won deals, imported today): 150,000 left, against
+    # the team's open GBP 890,000 and weighted 287,000.
+    assert "*Target 2026-11:* GBP 240,000 (the team's added up) · won GBP 90,000 · left GBP 150,000" in text
+    assert "*Coverage:* open 5.9× · weighted 1.9× of what is left" in text and "short by" not in text
+    assert "*Tommy Flowers*: 3 open" in text and "coverage 0.1× of GBP 240,000 left" in text
