@@ -31,6 +31,7 @@ class Item:
     ref: str
     owner: str
     text: str  # e.g. "advanced: prospect → interested"
+    score: int | None = None  # the deal's lead score, set for the items a digest shows
 
     def __lt__(self, other: Item) -> bool:
         return (self.amount, self.ref) < (other.amount, other.ref)

@@ -69,7 +69,7 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
-        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text) for i in ranked(heap)
+        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text, i.score) for i in ranked(heap)
     ]
     blocks: list[Block] = [
         header(_g("header", week=week, name=name)),

@@ -28,6 +28,7 @@ from bot.domain.deal import BantAnswer as BantFact
 from bot.domain.deal import DealFacts
 from bot.domain.digest import Node, OrgInput, compute
 from bot.domain.playbook import Playbook
+from bot.domain.score import lead_score_value
 from bot.domain.waterfall import Snapshot
 from bot.render.digest import CommentRow, ReportRow, digest_blocks
 from bot.services.coverage import CoverageIndex
@@ -94,7 +95,17 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
     """Every person's digest node for ``week`` (keys are person ids as strings)."""
     data = load_org_input(session, week)
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-    return compute(data, roots, playbook, now=now)
+    nodes = compute(data, roots, playbook, now=now)
+    # Lead scores for the attention items managers will see: at most ten per manager, each deal scored once.
+    facts = {d.ref: d for d in data.deals}
+    scored: dict[str, int] = {}
+    for key, node in nodes.items():
+        if data.reports.get(key):
+            for item in node.top_attention:
+                if item.ref not in scored:
+                    scored[item.ref] = lead_score_value(facts[item.ref], playbook, now=now, weights=playbook.scoring)
+                item.score = scored[item.ref]
+    return nodes
 
 
 @dataclass(frozen=True)

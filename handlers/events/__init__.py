@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.render.home import home_view, not_in_org_view
 from bot.render.pipeline_blocks import pipeline_blocks
 from bot.services.errors import UserError
+from bot.services.numbers import scores_by_ref
 from bot.services.workspace import visible_deals
 from handlers.base import work_for
 from handlers.flows import team_rollup_for
@@ -34,7 +35,8 @@ def register(app: App, deps: Deps) -> None:
                 if me.tier > 0:
                     rollup, direct = team_rollup_for(work, me)
                     team = pipeline_blocks(me.name, rollup, work.playbook, reports=direct)[1:]  # no header
-                view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang)
+                view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang,
+                                 scores=scores_by_ref(mine, work.playbook, now=work.now))
         except UserError:
             view = not_in_org_view()
         client.views_publish(user_id=user_id, view=view)

@@ -71,3 +71,17 @@ def test_the_digest_shows_coverage_against_the_teams_targets(coach):
     assert "*Target 2026-11:* GBP 240,000 (the team's added up) · won GBP 90,000 · left GBP 150,000" in text
     assert "*Coverage:* open 5.9× · weighted 1.9× of what is left" in text and "short by" not in text
     assert "*Tommy Flowers*: 3 open" in text and "coverage 0.1× of GBP 240,000 left" in text
+    assert "(Dorothy Hodgkin) · score " in text  # the attention list shows each deal's lead score
+
+
+def test_home_shows_the_most_promising_deals_with_their_scores(coach):
+    from tests.slack.harness import all_text, wait_call
+
+    uid = coach.uid(TOMMY)
+    event = {"type": "app_home_opened", "user": uid, "channel": "D0HOME", "tab": "home", "event_ts": "1"}
+    assert coach.slack.event(event, event_id="EvScore").status == 200
+    text = all_text(wait_call(coach.fake, "views.publish").params["view"]["blocks"])
+    assert "*Most likely to buy*" in text
+    top = [line for line in text.splitlines() if line.startswith("• *") and " — " in line]
+    assert len(top) == 3 and all(": +" in line for line in top)  # each says what would raise it, and by how much
+    assert "*D-66* Lucerne Publishing Data platform · GBP 60,000 · 2027-02-02 · score *" in text
