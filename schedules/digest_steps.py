@@ -13,14 +13,16 @@ import sqlalchemy.orm as so
 from bot.db.models import CheckIn, Person
 from bot.deps import Deps
 from bot.domain.cadence import digest_instant, in_window, local_week
-from bot.render.blocks import as_dicts, fallback_text
-from bot.services import checkins, digests
+from bot.render.blocks import as_dicts, fallback_text, macro
+from bot.services import charts, checkins, digests
 from bot.services.coverage import CoverageIndex
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.digest")
 DIGEST = "digest"
 CHANNEL_DIGEST = "digest_channel"
+DIGEST_CHARTS = "digest_charts"
+CHANNEL_DIGEST_CHARTS = "digest_channel_charts"
 
 
 def due_managers(session: so.Session, deps: Deps, *, now: datetime,
@@ -70,4 +72,23 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         if deps.settings.digest_channel and key in top_ids and not done(SendKey(week, CHANNEL_DIGEST, manager.id)):
             out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
                                 fallback_text(blocks), payload))
+        out += _charts(deps, session, manager, week, at, channel, now=now, done=done,
+                       to_channel=bool(deps.settings.digest_channel and key in top_ids))
+    return out
+
+
+def _charts(deps: Deps, session: so.Session, manager: Person, week: date, at: datetime, channel: str, *,
+            now: datetime, done: Callable[[SendKey], bool], to_channel: bool) -> list[Outgoing]:
+    """The digest's charts (funnel, the week's waterfall, plan vs actual), uploaded after it, once each."""
+    keys = [(SendKey(week, DIGEST_CHARTS, manager.id), channel)]
+    if to_channel:
+        keys.append((SendKey(week, CHANNEL_DIGEST_CHARTS, manager.id), deps.settings.digest_channel or ""))
+    out = []
+    for key, where in keys:
+        if done(key):
+            continue
+        files = charts.person_charts(session, deps.playbook, manager, now=now, week=week, tag=key.tag)
+        if files:
+            out.append(Outgoing(key, at, where, macro("numbers.j2", "digest_charts_comment", week=week), [],
+                                files=files))
     return out

@@ -160,3 +160,71 @@ def attention(
             out.append(Attention(d.ref, Concern.BIG_LATE,
                                  f"{d.currency} {fmt_amount(d.amount)} in {stage.name.en}"))
     return out
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The week's open pipeline in one currency: last week's, what moved it, this week's.
+
+    ``start + new + amount_changes + won + lost + other == end``; won and lost are negative
+    (last week's amounts of the deals that closed); ``other`` is whatever the rest does not
+    explain (reopened deals, a currency changed). Advances, moves back and slipped close dates
+    change no open amount, so they are counted only.
+    """
+
+    currency: str
+    start: Decimal
+    end: Decimal
+    new: tuple[Decimal, int]
+    amount_changes: tuple[Decimal, int]
+    won: tuple[Decimal, int]
+    lost: tuple[Decimal, int]
+    other: tuple[Decimal, int]
+    advanced: int
+    moved_back: int
+    slipped: int
+
+
+def bridge(last_week: Mapping[str, Snapshot], now: Sequence[DealFacts], playbook: Playbook,
+           currency: str) -> Bridge:
+    """From last week's snapshots of ``now``'s deals to the deals as they are, in ``currency``."""
+    zero = Decimal(0)
+    acc = {"new": [zero, 0], "amount": [zero, 0], "won": [zero, 0], "lost": [zero, 0], "other": [zero, 0]}
+
+    def add(kind: str, amount: Decimal) -> None:
+        acc[kind][0] += amount
+        acc[kind][1] += 1
+
+    order = {k: i for i, k in enumerate(playbook.keys)}
+    start = sum((s.amount for s in last_week.values() if s.currency == currency and not playbook.is_closed(s.stage)),
+                zero)
+    end = sum((d.amount for d in now if d.currency == currency and not playbook.is_closed(d.stage)), zero)
+    advanced = moved_back = slipped = 0
+    for d in now:
+        before = last_week.get(d.ref)
+        is_open = not playbook.is_closed(d.stage)
+        if before is None:
+            if is_open and d.currency == currency:
+                add("new", d.amount)
+            continue
+        if playbook.is_closed(before.stage) or before.currency != currency:
+            continue
+        if d.stage == playbook.won.key:
+            add("won", -before.amount)
+        elif d.stage == LOST:
+            add("lost", -before.amount)
+        else:
+            if d.currency == currency and d.amount != before.amount:
+                add("amount", d.amount - before.amount)
+            if d.stage != before.stage:
+                if order.get(d.stage, -1) > order.get(before.stage, -1):
+                    advanced += 1
+                else:
+                    moved_back += 1
+            if before.close_date and d.close_date and d.close_date > before.close_date:
+                slipped += 1
+    explained = start + sum((v[0] for k, v in acc.items() if k != "other"), zero)
+    if end != explained:
+        acc["other"] = [end - explained, max(1, acc["other"][1])]
+    return Bridge(currency, start, end, *(tuple(acc[k]) for k in ("new", "amount", "won", "lost", "other")),  # type: ignore[arg-type]
+                  advanced=advanced, moved_back=moved_back, slipped=slipped)

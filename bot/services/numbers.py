@@ -66,6 +66,8 @@ class Numbers:
     last_week: Activity | None  # what they reported for last week (a manager: their team's sum)
     last_week_start: date
     scores: list[tuple[DealFacts, Score]] = field(default_factory=list)  # their open deals, best first
+    open_by_stage: list[tuple[str, int, Decimal]] = field(default_factory=list)  # (stage, deals, amount in currency)
+    open_elsewhere: int = 0  # open deals in other currencies, left out of the amounts
 
     @property
     def remaining(self) -> Decimal | None:
@@ -89,6 +91,11 @@ def team_of(managers: dict[str, str | None], person: Person) -> tuple[list[int],
     boss = managers.get(key)
     team = [int(k) for k in org.subtree(managers, boss)] if (person.tier == 0 and boss) else own
     return own, team
+
+
+def owners_of(session: so.Session, person: Person) -> list[int]:
+    """Whose deals count as ``person``'s: their own, and everyone's beneath them."""
+    return team_of(_managers(session), person)[0]
 
 
 def _activity_candidates(conv: list[Conversion], acts: list[Activity]) -> dict[str, tuple[float | None, int]]:
@@ -192,6 +199,10 @@ def numbers_for(session: so.Session, playbook: Playbook, person: Person, *, now:
         activity_ratios=act_ratios, average_deal=avg, average_from=avg_from, working_days_left=days_left,
         period_end=period.end, plan=plan, last_week=last[0] if last else None, last_week_start=last_start,
         scores=scores,
+        open_by_stage=[(k, sum(1 for r in open_rows if r.stage == k and r.currency == currency),
+                        sum((r.amount for r in open_rows if r.stage == k and r.currency == currency), Decimal(0)))
+                       for k in playbook.keys[:-1]],
+        open_elsewhere=sum(1 for r in open_rows if r.currency != currency),
     )
 
 
