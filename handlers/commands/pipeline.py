@@ -10,11 +10,13 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.render import numbers as numbers_render
-from bot.services import checkins, digests, numbers, targets
+from bot.render.blocks import macro
+from bot.services import charts, checkins, digests, numbers, targets
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
+from bot.uploads import share_files
 from handlers import flows
-from handlers.base import SlackDirectory, Work, guarded, work_for
+from handlers.base import SlackDirectory, Work, guarded, user_id_of, work_for
 from handlers.commands.parse import TargetArgs, mentioned_user, parse, target_args
 
 PLAN_USAGE = {"command": "/pipeline plan [@person] [TARGET]", "example": "/pipeline plan @maria 120000"}
@@ -32,7 +34,8 @@ def register(app: App, deps: Deps) -> None:
         if cmd.verb in ("plan", "target"):
             args = _args(cmd.rest, PLAN_USAGE if cmd.verb == "plan" else TARGET_USAGE)
             with work_for(deps, client, body) as work:
-                (_plan if cmd.verb == "plan" else _target)(work, args)
+                shown = (_plan if cmd.verb == "plan" else _target)(work, args)
+            _share(client, body, shown)
             return
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
@@ -51,6 +54,8 @@ def register(app: App, deps: Deps) -> None:
             if user is not None:
                 person = person_for_mention(work.session, work.actor, user, SlackDirectory(work.client))
             flows.pipeline(work, person)
+            shown = _charts(work, person, ("funnel", "waterfall"))
+        _share(client, body, shown)
 
 
 def _args(rest: str, usage: dict[str, str]) -> TargetArgs:
@@ -60,12 +65,29 @@ def _args(rest: str, usage: dict[str, str]) -> TargetArgs:
         raise UserError("usage", **usage) from e
 
 
-def _plan(work: Work, args: TargetArgs) -> None:
+def _plan(work: Work, args: TargetArgs) -> tuple[str, list[charts.ChartFile]]:
     person = work.actor.person
     if args.user is not None:
         person = person_for_mention(work.session, work.actor, args.user, SlackDirectory(work.client))
     n = numbers.numbers_for(work.session, work.playbook, person, now=work.now, target=args.amount)
     work.reply(numbers_render.plan_blocks(n, work.playbook, lang=work.lang))
+    return _charts(work, person, ("activity",), n)
+
+
+def _charts(work: Work, person: Any, kinds: tuple[str, ...], n: numbers.Numbers | None = None
+            ) -> tuple[str, list[charts.ChartFile]]:
+    """The charts for what was just shown, and the comment to share them with."""
+    week = checkins.current_week(person, work.now)
+    files = charts.person_charts(work.session, work.playbook, person, now=work.now, week=week, kinds=kinds,
+                                 numbers=n, tag=f"{person.id}-{work.now:%Y%m%d%H%M%S}")
+    return macro("numbers.j2", "pipeline_charts_comment", name=person.name), files
+
+
+def _share(client: WebClient, body: dict[str, Any], shown: tuple[str, list[charts.ChartFile]] | None) -> None:
+    """After the reply: the charts in the asker's DM with the bot (a reply to a slash command
+    cannot carry files)."""
+    if shown and shown[1]:
+        share_files(client, user_id_of(body), shown[1], comment=shown[0])
 
 
 def _target(work: Work, args: TargetArgs) -> None:

@@ -85,3 +85,29 @@ def test_home_shows_the_most_promising_deals_with_their_scores(coach):
     top = [line for line in text.splitlines() if line.startswith("• *") and " — " in line]
     assert len(top) == 3 and all(": +" in line for line in top)  # each says what would raise it, and by how much
     assert "*D-66* Lucerne Publishing Data platform · GBP 60,000 · 2027-02-02 · score *" in text
+
+
+def test_pipeline_and_plan_share_their_charts_in_the_askers_dm(coach):
+    from datetime import date
+
+    from bot.services.deals import take_snapshots
+
+    with transaction(coach.deps.sessions) as s:
+        take_snapshots(s, date(2026, 11, 23), now=coach.clock.now())
+    run(coach, "", TIM, "/pipeline")
+    coach.fake.wait_for(lambda c: c.method == "files.completeUploadExternal")
+    shared = coach.fake.files(coach.uid(TIM))
+    assert sorted(f.filename.split("-")[0] for f in shared) == ["funnel", "waterfall"]
+    assert all(f.data.startswith(b"\x89PNG") for f in shared)
+    funnel = next(f for f in shared if f.filename.startswith("funnel"))
+    # Drawn from Tim's team's open GBP deals by stage (the example data).
+    assert funnel.alt_txt == ("Open deals by stage: Target 0, Prospect 2, Interested 4, Project approved 3, "
+                              "Shortlisted 1, Negotiation 1")
+    assert funnel.title == "Funnel · Tim Berners-Lee's team"
+    run(coach, f"target <@{coach.uid(TOMMY)}> 240,000", TIM, "/pipeline")
+    run(coach, "plan", TOMMY, "/pipeline")
+    coach.fake.wait_for(lambda c: c.method == "files.completeUploadExternal" and coach.fake.files(coach.uid(TOMMY)))
+    (activity,) = coach.fake.files(coach.uid(TOMMY))
+    assert activity.filename.startswith("activity-") and activity.title == "Plan vs last week · Tommy Flowers"
+    assert activity.alt_txt == ("Plan vs done last week: Visits 104 planned, none done, Calls 208 planned, none done, "
+                                "Proposals 52 planned, none done")
