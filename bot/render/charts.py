@@ -8,6 +8,7 @@ when opened), with every bar labelled with its number, amounts in the viewer's c
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
 
 WIDTH, HEIGHT, DPI = 8.0, 5.0, 120  # 960 x 600 px: text stays legible scaled down to Slack's preview
+NOTE_WIDTH = 100  # characters per line of the note under a chart
 INK, MUTED, GRID = "#1d1c1d", "#616061", "#dddddd"
 BLUE, GREEN, RED, GREY, AMBER = "#1264a3", "#2eb67d", "#e01e5a", "#9e9ea6", "#ecb22e"
 
@@ -92,9 +94,10 @@ def _figure() -> tuple[Figure, Axes]:
 
 def _png(fig: Figure, title: str, note: str) -> bytes:
     fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=16, fontweight="bold", color=INK)
-    if note:
-        fig.text(0.02, 0.015, note, fontsize=10.5, color=MUTED, ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.05 if note else 0, 1, 0.92))
+    lines = textwrap.wrap(note, NOTE_WIDTH) if note else []
+    if lines:
+        fig.text(0.02, 0.015, "\n".join(lines), fontsize=10.5, color=MUTED, ha="left", va="bottom", linespacing=1.3)
+    fig.tight_layout(rect=(0, 0.015 + 0.04 * len(lines), 1, 0.92))
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI, facecolor="white")
     return out.getvalue()
@@ -129,37 +132,60 @@ def funnel_png(data: FunnelData) -> bytes:
     return _png(fig, data.title, data.note)
 
 
+def _floor(levels: Sequence[float]) -> float:
+    """Where the amount axis starts: zero, unless the movements would be slivers on tall bars;
+    then low enough under the lowest level that they get about a third of the height."""
+    low, high = min(levels), max(levels)
+    span = high - low
+    if low <= 0 or span <= 0 or low < 2 * span:
+        return 0.0
+    floor = low - 1.5 * span
+    digits = 10 ** max(0, len(str(int(floor))) - 2)  # two significant digits, rounded down
+    return float(int(floor // digits) * digits)
+
+
 def waterfall_png(data: WaterfallData) -> bytes:
-    """Last week's open pipeline, each movement as a floating bar (green up, red down), this week's."""
+    """Last week's open pipeline, each movement as a floating bar (green up, red down), this week's.
+
+    When the movements are small against the totals, the axis starts above zero (said on the
+    chart, and the totals' bars are marked as cut) so the movements can be seen.
+    """
     fig, ax = _figure()
     labels = ["Last week", *[s[0] for s in data.steps], "This week"]
-    level = float(data.start)
-    bottoms, heights, colours = [0.0], [float(data.start)], [GREY]
+    running = [float(data.start)]
+    for _label, amount, _count in data.steps:
+        running.append(running[-1] + float(amount))
+    floor = _floor([*running, float(data.end)])
+    bottoms, heights, colours = [floor], [float(data.start) - floor], [GREY]
     texts = [f"{data.currency} {short_amount(data.start)}"]
-    for _label, amount, count in data.steps:
+    for (_label, amount, count), level in zip(data.steps, running, strict=False):
         a = float(amount)
         bottoms.append(level if a >= 0 else level + a)
         heights.append(abs(a))
         colours.append(GREEN if a > 0 else RED if a < 0 else GRID)
         sign = "+" if a > 0 else ""
         texts.append(f"{sign}{short_amount(a)}\n{count} deal{'s' if count != 1 else ''}" if count else "0")
-        level += a
-    bottoms.append(0.0)
-    heights.append(float(data.end))
+    bottoms.append(floor)
+    heights.append(float(data.end) - floor)
     colours.append(BLUE)
     texts.append(f"{data.currency} {short_amount(data.end)}")
     xs = range(len(labels))
     ax.bar(xs, heights, bottom=bottoms, color=colours, width=0.62, zorder=2)
-    top = max((b + h for b, h in zip(bottoms, heights, strict=True)), default=1) or 1
+    top = max(b + h for b, h in zip(bottoms, heights, strict=True))
+    room = (top - floor) or 1
     for x, b, h, t in zip(xs, bottoms, heights, texts, strict=True):
-        ax.text(x, b + h + top * 0.015, t, ha="center", va="bottom", fontsize=11.5, fontweight="bold", color=INK)
-    for x in range(len(labels) - 1):  # connectors between the running levels
-        running = bottoms[x] + heights[x] if x == 0 or float(data.steps[x - 1][1]) >= 0 else bottoms[x]
-        ax.plot([x + 0.31, x + 0.69], [running, running], color=MUTED, linewidth=0.8, zorder=1)
+        ax.text(x, b + h + room * 0.02, t, ha="center", va="bottom", fontsize=11.5, fontweight="bold", color=INK)
+    for x, level in enumerate(running):  # connectors at the running level between bars
+        ax.plot([x + 0.31, x + 0.69], [level, level], color=MUTED, linewidth=0.8, zorder=1)
     ax.set_xticks(list(xs), labels, fontsize=12)
     ax.set_yticks([])
-    ax.set_ylim(0, top * 1.22)
-    return _png(fig, data.title, data.note)
+    ax.set_ylim(floor, top + room * 0.25)
+    note = data.note
+    if floor:
+        for x in (0, len(labels) - 1):  # the cut: the totals' bars do not start at zero
+            ax.text(x, floor + room * 0.06, "≈", ha="center", va="center", fontsize=20, color="white", zorder=3)
+        note = f"The scale starts at {data.currency} {short_amount(floor)}, not 0, so the movements show. {note}"
+    return _png(fig, data.title, note)
 
 
 def activity_png(data: ActivityData) -> bytes:

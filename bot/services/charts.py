@@ -71,7 +71,7 @@ def waterfall_data(b: Bridge, whose: str, week: date) -> WaterfallData:
     if b.other[0]:
         steps.append(("Other", *b.other))
     moves = [f"{b.advanced} advanced", f"{b.moved_back} moved back", f"{b.slipped} close dates slipped"]
-    note = f"Since the snapshot of {week.strftime('%-d %b')}. Also: {', '.join(moves)} (no change in amount)."
+    note = f"Since the week's snapshot ({week.strftime('%-d %b')}). Also: {', '.join(moves)} (no change in amount)."
     return WaterfallData(f"Open pipeline this week · {whose} · {b.currency}", b.currency, b.start, steps, b.end, note)
 
 
@@ -85,7 +85,7 @@ def activity_data(n: Numbers) -> ActivityData | None:
     actual = [None, None, None] if last is None or last.skipped else [last.visits, last.calls, last.proposals]
     whose = f"{n.name}'s team" if n.is_manager else n.name
     note = (f"Plan: what {n.currency} {plan.gap:,.0f} still to win needs in a week of {week} working days. "
-            f"Done: reported in the check-in of the week from {n.last_week_start.strftime('%-d %b')}.")
+            f"Done: what was reported for the week from {n.last_week_start.strftime('%-d %b')}.")
     return ActivityData(f"Plan vs last week · {whose}", ["Visits", "Calls", "Proposals"], planned, actual, note)
 
 
