@@ -108,8 +108,9 @@ class OrgInput:
 
 
 def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
-            big_amount: Decimal | None = None) -> dict[str, Node]:
-    """A Node for every person under ``roots`` (themselves included)."""
+            big_amount: Decimal | None = None, stall_limits: Mapping[str, float] | None = None) -> dict[str, Node]:
+    """A Node for every person under ``roots`` (themselves included); ``stall_limits`` as for
+    ``waterfall.attention`` (by default the playbook's ``stall_days``)."""
     own: dict[str, Node] = {}
     by_owner: dict[str, list[DealFacts]] = {}
     for d in org.deals:
@@ -131,7 +132,8 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         node.last_week = totals((_as_facts(snapshots[d.ref]) for d in deals if d.ref in snapshots), playbook)
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
-        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount):
+        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount,
+                           stall_limits=stall_limits):
             _count_attention(node, a, amount_of[a.ref], owner_of[a.ref])
     for key, status in org.checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))

@@ -29,6 +29,7 @@ from bot.domain.deal import DealFacts
 from bot.domain.digest import Node, OrgInput, compute
 from bot.domain.playbook import Playbook
 from bot.domain.score import lead_score_value
+from bot.domain.stats import in_window, stall_limits, time_in_stage
 from bot.domain.waterfall import Snapshot
 from bot.render.digest import CommentRow, ReportRow, digest_blocks
 from bot.services.coverage import CoverageIndex
@@ -95,7 +96,13 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
     """Every person's digest node for ``week`` (keys are person ids as strings)."""
     data = load_org_input(session, week)
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-    nodes = compute(data, roots, playbook, now=now)
+    limits = None
+    if any(s.stall_days is None for s in playbook.stages):
+        # Stages without stall_days: stalled after the 80th percentile of the org's time in them.
+        since = now - timedelta(days=playbook.numbers.window_days)
+        history = in_window(repo.transitions(session), since, now)
+        limits = stall_limits(playbook, time_in_stage(history, playbook, since=since, now=now))
+    nodes = compute(data, roots, playbook, now=now, stall_limits=limits)
     # Lead scores for the attention items managers will see: at most ten per manager, each deal scored once.
     facts = {d.ref: d for d in data.deals}
     scored: dict[str, int] = {}

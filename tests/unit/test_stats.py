@@ -110,3 +110,15 @@ def test_outcomes_win_rate_average_and_cycle() -> None:
     assert o.average_deal == {"EUR": Decimal("2000.00"), "USD": Decimal("500.00")}
     assert o.cycle_days == 40
     assert outcomes([], since=T0, until=T0).win_rate is None
+
+
+def test_the_attention_list_uses_the_stall_limits_it_is_given():
+    from bot.domain.waterfall import Concern, attention
+    from tests.unit.factories import deal
+
+    d = deal("a", stage_entered_at=T0)
+    now = T0 + timedelta(days=10)
+    assert not [a for a in attention([d], PB, now=now) if a.concern is Concern.STALLED]  # playbook: 14 days
+    flagged = [a for a in attention([d], PB, now=now, stall_limits={"a": 8.4}) if a.concern is Concern.STALLED]
+    assert [a.detail for a in flagged] == ["10 days in A (limit 8)"]
+    assert not [a for a in attention([d], PB, now=now, stall_limits={}) if a.concern is Concern.STALLED]
