@@ -19,6 +19,7 @@ from bot.playbooks import load_playbook
 from bot.services import targets
 from bot.services.deals import NewDeal, create_deal, move_deal
 from bot.services.numbers import numbers_for
+from tests.integration.test_cli import coach  # noqa: F401 - the `coach ARGS` fixture
 
 PB = load_playbook("default")
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)  # a Monday
@@ -125,16 +126,6 @@ def test_targets_import_refuses_a_bad_file_whole_and_replaces_on_reimport(sessio
                     ("bob@x.io", "2026-Q4"): (Decimal(90_000), "EUR", date(2026, 12, 31))}
 
 
-@pytest.fixture
-def coach(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
-    for var in ("COACH_PLAYBOOK", "COACH_CONFIG", "COACH_ADMINS"):
-        monkeypatch.delenv(var, raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
-
-
 def test_coach_plan_prints_the_worked_example():
     r = CliRunner().invoke(main, ["plan", "--target", "100000", "--achieved", "80%", "--average-deal", "2000",
                                   "--ratios", "3,2,2,2", "--working-days", "20"])
@@ -146,7 +137,7 @@ def test_coach_plan_prints_the_worked_example():
     assert bad.exit_code == 2 and "'lots' is not a number" in bad.output and "Traceback" not in bad.output
 
 
-def test_coach_targets_import_and_report(coach, tmp_path):
+def test_coach_targets_import_and_report(coach, tmp_path):  # noqa: F811 - the imported fixture
     from pathlib import Path
 
     examples = Path(__file__).parents[2] / "bot" / "examples"
