@@ -109,10 +109,11 @@ def stall_limits(playbook: Playbook, times: Sequence[StageTime]) -> dict[str, fl
     p80 = {t.stage: t.p80 for t in times}
     out: dict[str, float] = {}
     for s in playbook.stages:
+        team = p80.get(s.key)
         if s.stall_days is not None:
             out[s.key] = float(s.stall_days)
-        elif p80.get(s.key) is not None:
-            out[s.key] = float(p80[s.key])  # type: ignore[arg-type]
+        elif team is not None:
+            out[s.key] = team
     return out
 
 

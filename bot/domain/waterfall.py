@@ -189,11 +189,12 @@ def bridge(last_week: Mapping[str, Snapshot], now: Sequence[DealFacts], playbook
            currency: str) -> Bridge:
     """From last week's snapshots of ``now``'s deals to the deals as they are, in ``currency``."""
     zero = Decimal(0)
-    acc = {"new": [zero, 0], "amount": [zero, 0], "won": [zero, 0], "lost": [zero, 0], "other": [zero, 0]}
+    sums: dict[str, Decimal] = dict.fromkeys(("new", "amount", "won", "lost", "other"), zero)
+    counts: dict[str, int] = dict.fromkeys(sums, 0)
 
     def add(kind: str, amount: Decimal) -> None:
-        acc[kind][0] += amount
-        acc[kind][1] += 1
+        sums[kind] += amount
+        counts[kind] += 1
 
     order = {k: i for i, k in enumerate(playbook.keys)}
     start = sum((s.amount for s in last_week.values() if s.currency == currency and not playbook.is_closed(s.stage)),
@@ -223,8 +224,12 @@ def bridge(last_week: Mapping[str, Snapshot], now: Sequence[DealFacts], playbook
                     moved_back += 1
             if before.close_date and d.close_date and d.close_date > before.close_date:
                 slipped += 1
-    explained = start + sum((v[0] for k, v in acc.items() if k != "other"), zero)
+    explained = start + sum((v for k, v in sums.items() if k != "other"), zero)
     if end != explained:
-        acc["other"] = [end - explained, max(1, acc["other"][1])]
-    return Bridge(currency, start, end, *(tuple(acc[k]) for k in ("new", "amount", "won", "lost", "other")),  # type: ignore[arg-type]
+        sums["other"], counts["other"] = end - explained, max(1, counts["other"])
+
+    def part(kind: str) -> tuple[Decimal, int]:
+        return sums[kind], counts[kind]
+
+    return Bridge(currency, start, end, part("new"), part("amount"), part("won"), part("lost"), part("other"),
                   advanced=advanced, moved_back=moved_back, slipped=slipped)
