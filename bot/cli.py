@@ -494,5 +494,9 @@ def shell(ctx: click.Context, email: str, at: str | None) -> None:
         sys.exit(run_shell(ws, email))
 
 
+from bot import cli_numbers  # noqa: E402 - coach plan / targets / report, registered on `main`
+
+cli_numbers.register(main)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -16,7 +16,7 @@ from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.render import checkin as render_checkin
 from bot.render.ids import Action, Block, View
-from bot.services import checkins, deals
+from bot.services import checkins, deals, targets
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import Redraw, Work, work_for
 from handlers.base import guarded
@@ -33,13 +33,14 @@ def _refresh_prompt(work: Work, week: date) -> None:
 
 
 def _prompt_renderer(work: Work, week: date, page: int = 1) -> Redraw:
-    person_id, playbook, lang = work.actor.person.id, work.playbook, work.lang
-    return lambda session: _prompt_blocks(checkins.prompt_for(session, playbook, person_id, week), playbook,
-                                          page, lang)
+    person_id, playbook, lang, now = work.actor.person.id, work.playbook, work.lang, work.now
+    return lambda session: _prompt_blocks(checkins.prompt_for(session, playbook, person_id, week, now=now),
+                                          playbook, page, lang)
 
 
 def _prompt_blocks(p: checkins.Prompt, playbook: Playbook, page: int, lang: str) -> list[SlackBlock]:
-    return render_checkin.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook, page=page, lang=lang)
+    return render_checkin.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook, page=page, lang=lang,
+                                        activity=p.activity, scores=p.scores, ask_activity=True)
 
 
 def _modal(work: Work, deal: DealFacts, week: date, *, walk: bool, position: int = 0,
@@ -94,6 +95,41 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             work.update_message(container.get("channel_id", ""), container.get("message_ts", ""),
                                 _prompt_renderer(work, week, int(value.get("page", 1) or 1)))
+
+    @app.action(Action.ACTIVITY_REPORT)
+    @guarded
+    def activity(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            done = targets.activity_for(work.session, work.actor.person, week - timedelta(days=7))
+            client.views_open(trigger_id=body["trigger_id"], view=render_checkin.activity_modal(week, done))
+
+    @app.action(Action.ACTIVITY_SKIP)
+    @guarded
+    def activity_skipped(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            targets.record_activity(work.session, work.actor.person, week - timedelta(days=7), visits=None,
+                                    calls=None, proposals=None, skipped=True, now=work.now)
+            _refresh_prompt(work, week)
+
+    @app.view(View.ACTIVITY)
+    @guarded
+    def activity_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        week = week_value(metadata_of(body).get("week"))
+        form = Form(body["view"])
+        counts = {b: form.count(b) for b in (Block.VISITS, Block.CALLS, Block.PROPOSALS)}
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        ack()
+        with work_for(deps, client, body) as work:
+            targets.record_activity(work.session, work.actor.person, week - timedelta(days=7),
+                                    visits=counts[Block.VISITS], calls=counts[Block.CALLS],
+                                    proposals=counts[Block.PROPOSALS], now=work.now)
+            _refresh_prompt(work, week)
 
     @app.view(View.CHECKIN)
     @guarded

@@ -46,6 +46,16 @@ class Form:
     def error(self, block_id: str, name: str, /, **ctx: Any) -> None:
         self.errors.setdefault(block_id, macro("errors.j2", name, **ctx))
 
+    def count(self, block_id: str, most: int = 100_000) -> int | None:
+        """A whole number from 0 to ``most`` (None when the field is empty)."""
+        raw = self.text(block_id).replace(",", "")
+        if not raw:
+            return None
+        if not raw.isdigit() or int(raw) > most:
+            self.error(block_id, "not_a_count", value=raw, most=most)
+            return None
+        return int(raw)
+
     def required_text(self, block_id: str) -> str:
         value = self.text(block_id)
         if not value:

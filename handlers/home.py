@@ -13,6 +13,7 @@ from bot.render.home import home_view, not_in_org_view
 from bot.render.pipeline_blocks import pipeline_blocks
 from bot.services.access import visible_facts
 from bot.services.errors import UserError
+from bot.services.numbers import scores_by_ref
 from bot.services.pipeline import team_pipeline
 from bot.slack.work import work_for
 
@@ -33,7 +34,8 @@ def register(app: App, deps: Deps) -> None:
                 if me.tier > 0:
                     t = team_pipeline(work.session, work.actor, me, work.playbook)
                     team = pipeline_blocks(me.name, t.rollup, work.playbook, reports=t.reports)[1:]  # no header
-                view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang)
+                view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang,
+                                 scores=scores_by_ref(mine, work.playbook, now=work.now))
         except UserError:
             view = not_in_org_view()
         client.views_publish(user_id=user_id, view=view)

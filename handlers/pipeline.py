@@ -1,4 +1,5 @@
-"""``/pipeline [@person]``: the live roll-up of someone's subtree; ``/pipeline digest``: this week's digest now."""
+"""``/pipeline [@person]``: the live roll-up of someone's subtree; ``/pipeline digest``: this week's digest now;
+``/pipeline plan [@person] [TARGET]``: the activity plan; ``/pipeline target @person AMOUNT [PERIOD] [CURRENCY]``."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render import numbers as numbers_render
+from bot.render.blocks import macro
+from bot.render.charts import ChartFile, drawn
 from bot.render.digest import manager_digest_blocks
 from bot.render.pipeline_blocks import pipeline_blocks
-from bot.services import digests
+from bot.services import charts, digests, numbers, targets
 from bot.services.access import person_for_mention
 from bot.services.errors import UserError
+from bot.services.local_time import current_week
 from bot.services.pipeline import team_pipeline
-from bot.slack.work import work_for
+from bot.slack.payload import user_id_of
+from bot.slack.uploads import share_files
+from bot.slack.work import Work, work_for
 from handlers.base import guarded
-from handlers.parse import mentioned_user
+from handlers.parse import TargetArgs, mentioned_user, parse, target_args
+
+PLAN_USAGE = {"command": "/pipeline plan [@person] [TARGET]", "example": "/pipeline plan @maria 120000"}
+TARGET_USAGE = {"command": "/pipeline target @person AMOUNT [PERIOD] [CURRENCY]",
+                "example": "/pipeline target @maria 120000 2026-12 EUR"}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -25,6 +36,13 @@ def register(app: App, deps: Deps) -> None:
     def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         text = (body.get("text") or "").strip()
+        cmd = parse(text)
+        if cmd.verb in ("plan", "target"):
+            args = _args(cmd.rest, PLAN_USAGE if cmd.verb == "plan" else TARGET_USAGE)
+            with work_for(deps, client, body) as work:
+                shown = (_plan if cmd.verb == "plan" else _target)(work, args)
+            _share(client, body, shown)
+            return
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
                 digest = digests.digest_for(work.session, work.playbook, work.actor.person, now=work.now)
@@ -32,7 +50,8 @@ def register(app: App, deps: Deps) -> None:
             return
         user = mentioned_user(text)
         if text and not user:
-            raise UserError("usage", command="/pipeline [@person] | /pipeline digest", example="/pipeline @maria")
+            raise UserError("usage", command="/pipeline [@person] | /pipeline digest | /pipeline plan | "
+                            "/pipeline target", example="/pipeline @maria")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:
@@ -40,3 +59,56 @@ def register(app: App, deps: Deps) -> None:
             t = team_pipeline(work.session, work.actor, person, work.playbook)
             whose = person.name + (" and team" if t.reports else "")
             work.reply(pipeline_blocks(whose, t.rollup, work.playbook, reports=t.reports, lang=work.lang))
+            shown = _charts(work, person, ("funnel", "waterfall"))
+        _share(client, body, shown)
+
+
+def _args(rest: str, usage: dict[str, str]) -> TargetArgs:
+    try:
+        return target_args(rest)
+    except ValueError as e:
+        raise UserError("usage", **usage) from e
+
+
+def _plan(work: Work, args: TargetArgs) -> tuple[str, list[ChartFile]]:
+    person = work.actor.person
+    if args.user is not None:
+        person = person_for_mention(work.session, work.actor, args.user, work.directory)
+    n = numbers.numbers_for(work.session, work.playbook, person, now=work.now, target=args.amount)
+    work.reply(numbers_render.plan_blocks(n, work.playbook, lang=work.lang))
+    return _charts(work, person, ("activity",), n)
+
+
+def _charts(work: Work, person: Any, kinds: tuple[str, ...], n: numbers.Numbers | None = None
+            ) -> tuple[str, list[ChartFile]]:
+    """The charts for what was just shown, and the comment to share them with."""
+    week = current_week(person, work.now)
+    files = drawn(charts.person_charts(work.session, work.playbook, person, now=work.now, week=week, kinds=kinds,
+                                       numbers=n, tag=f"{person.id}-{work.now:%Y%m%d%H%M%S}"))
+    return macro("numbers.j2", "pipeline_charts_comment", name=person.name), files
+
+
+def _share(client: WebClient, body: dict[str, Any], shown: tuple[str, list[ChartFile]] | None) -> None:
+    """After the reply: the charts in the asker's DM with the bot (a reply to a slash command
+    cannot carry files)."""
+    if shown and shown[1]:
+        share_files(client, user_id_of(body), shown[1], comment=shown[0])
+
+
+def _target(work: Work, args: TargetArgs) -> None:
+    manager = work.actor.person
+    if args.user is None:
+        if not work.actor.is_manager:
+            raise UserError("not_a_manager")
+        work.reply(numbers_render.team_targets_blocks(targets.team_targets(work.session, manager, work.now.date()),
+                                                      usage=TARGET_USAGE))
+        return
+    person = person_for_mention(work.session, work.actor, args.user, work.directory)
+    if args.amount is None:
+        raise UserError("usage", **TARGET_USAGE)
+    if not work.actor.can_override(person):
+        raise UserError("target_forbidden", name=person.name)
+    period = args.period or numbers.current_period(person, work.now)
+    currency = args.currency or digests.usual_currency(work.session, person)
+    targets.set_target(work.session, person, period, args.amount, currency, by=manager, now=work.now)
+    work.reply(numbers_render.target_set_blocks(person.name, period.label, args.amount, currency))

@@ -66,8 +66,9 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
         channel = slack_ids.of(session, person, "check-in")
         if not channel:
             continue
-        p = checkins.prompt_of(session, playbook, person, week)
-        blocks = render.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook)
+        p = checkins.prompt_of(session, playbook, person, week, now=now)
+        blocks = render.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook, activity=p.activity,
+                                      scores=p.scores, ask_activity=True)
         out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),
                             as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
     return out

@@ -14,14 +14,18 @@ from bot.db import repo
 from bot.db.models import Person
 from bot.deps import Deps
 from bot.domain.cadence import digest_instant, in_window, local_week
-from bot.render.blocks import as_dicts, fallback_text
+from bot.render.blocks import as_dicts, fallback_text, macro
+from bot.render.charts import drawn
 from bot.render.digest import manager_digest_blocks
-from bot.services import digests, local_time
+from bot.services import charts, digests, local_time
+from bot.services.coverage import CoverageIndex
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
 log = logging.getLogger("coach.digest")
 DIGEST = "digest"
 CHANNEL_DIGEST = "digest_channel"
+DIGEST_CHARTS = "digest_charts"
+CHANNEL_DIGEST_CHARTS = "digest_channel_charts"
 
 
 def due_managers(session: so.Session, deps: Deps, *, now: datetime,
@@ -48,17 +52,19 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     if not due:
         return []
     team = digests.load_team(session)
-    computed: dict[date, tuple[dict, dict[str, str]]] = {}
+    computed: dict[date, tuple[dict, dict[str, str], CoverageIndex]] = {}
     slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
         if week not in computed:
             status = repo.checkin_status(session, week)
-            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now), status)
-        nodes, status = computed[week]
+            nodes = digests.all_digests(session, deps.playbook, week, now=now)
+            computed[week] = (nodes, status, CoverageIndex(session, deps.playbook, team.managers, nodes, week))
+        nodes, status, coverage = computed[week]
         key = str(manager.id)
-        digest = digests.manager_digest(team, nodes, key, week, status, digests.comments_for(session, manager, week))
+        digest = digests.manager_digest(team, nodes, key, week, status, digests.comments_for(session, manager, week),
+                                        coverage)
         blocks = manager_digest_blocks(digest, deps.playbook)
         channel = slack_ids.of(session, manager, "digest")
         if not channel:
@@ -69,4 +75,23 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         if deps.settings.digest_channel and key in top_ids and not done(SendKey(week, CHANNEL_DIGEST, manager.id)):
             out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
                                 fallback_text(blocks), payload))
+        out += _charts(deps, session, manager, week, at, channel, now=now, done=done,
+                       to_channel=bool(deps.settings.digest_channel and key in top_ids))
+    return out
+
+
+def _charts(deps: Deps, session: so.Session, manager: Person, week: date, at: datetime, channel: str, *,
+            now: datetime, done: Callable[[SendKey], bool], to_channel: bool) -> list[Outgoing]:
+    """The digest's charts (funnel, the week's waterfall, plan vs actual), uploaded after it, once each."""
+    keys = [(SendKey(week, DIGEST_CHARTS, manager.id), channel)]
+    if to_channel:
+        keys.append((SendKey(week, CHANNEL_DIGEST_CHARTS, manager.id), deps.settings.digest_channel or ""))
+    out = []
+    for key, where in keys:
+        if done(key):
+            continue
+        files = drawn(charts.person_charts(session, deps.playbook, manager, now=now, week=week, tag=key.tag))
+        if files:
+            out.append(Outgoing(key, at, where, macro("numbers.j2", "digest_charts_comment", week=week), [],
+                                files=files))
     return out

@@ -37,6 +37,7 @@ from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
 from bot.slack.client import ledger_client
+from bot.slack.uploads import share_files
 from schedules.outgoing import Outgoing, SendKey
 
 log = logging.getLogger("coach.ledger")
@@ -183,11 +184,7 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
     since = datetime.now(UTC)
     for attempt, delay in enumerate((*RETRY_DELAYS, None)):
         try:
-            answer = client.chat_postMessage(
-                channel=message.channel, text=message.text, blocks=message.blocks,
-                metadata={"event_type": EVENT_TYPE, "event_payload": {"key": str(message.key)}},
-                unfurl_links=False, unfurl_media=False)
-            _mark_sent(deps, message, answer["channel"], answer["ts"], now=now, report=report)
+            _mark_sent(deps, message, *_post(client, message), now=now, report=report)
             return
         except SlackApiError as e:
             if e.response.status_code < 500:  # Slack said no (429s were waited out by the client)
@@ -211,6 +208,26 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
     _fail(deps, message, _describe(error), now, report)
 
 
+def _post(client: WebClient, message: Outgoing) -> tuple[str, str]:
+    """Post the message (or share its files); (channel, ts), or (channel, file id) for files."""
+    if message.files:
+        return share_files(client, message.channel, message.files, comment=message.text)
+    answer = client.chat_postMessage(
+        channel=message.channel, text=message.text, blocks=message.blocks,
+        metadata={"event_type": EVENT_TYPE, "event_payload": {"key": str(message.key)}},
+        unfurl_links=False, unfurl_media=False)
+    return answer["channel"], answer["ts"]
+
+
+def _carries(m: dict[str, Any], key: SendKey) -> bool:
+    """Whether a message in the history is the send ``key``: by its metadata, or for shared files
+    (which carry none) by the key in their file names."""
+    meta = m.get("metadata") or {}
+    if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == str(key):
+        return True
+    return any(key.tag in str(f.get("name", "")) for f in m.get("files") or [])
+
+
 def find_sent(client: WebClient, channel: str, key: SendKey, *, since: datetime) -> tuple[str, str] | None:
     """(channel, ts) of the message carrying ``key``, posted since ``since`` (wall clock), or None."""
     if channel[:1] in ("U", "W"):  # a DM is addressed by user id; its history lives in the DM channel
@@ -222,8 +239,7 @@ def find_sent(client: WebClient, channel: str, key: SendKey, *, since: datetime)
                                             limit=200, cursor=cursor)
         messages: list[dict[str, Any]] = page.get("messages", [])
         for m in messages:
-            meta = m.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == str(key):
+            if _carries(m, key):
                 return channel, m["ts"]
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:

@@ -30,6 +30,11 @@ class SendKey:
     def __str__(self) -> str:
         return f"{self.week.isoformat()}/{self.step}/{self.recipient_id}"
 
+    @property
+    def tag(self) -> str:
+        """The key as a file-name part: uploaded files are found again by it (they carry no metadata)."""
+        return f"{self.week.isoformat()}-{self.step}-{self.recipient_id}"
+
 
 @dataclass
 class Outgoing:
@@ -38,7 +43,9 @@ class Outgoing:
     ``channel`` is a Slack user id (a DM) or channel id. ``text``/``blocks`` are
     ready to post. ``on_sent(session, channel, ts)`` runs in the same transaction
     that marks the send as done (e.g. to remember the message ts for later
-    ``chat.update``).
+    ``chat.update``). With ``files`` (each with ``filename``, ``title``, ``alt``, ``data``, every
+    filename containing ``key.tag``), the files are uploaded and shared with ``text`` as their comment
+    instead of posting ``blocks``.
     """
 
     key: SendKey
@@ -47,6 +54,7 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]]
     on_sent: Callable[[so.Session, str, str], None] | None = field(default=None, compare=False)
+    files: list[Any] = field(default_factory=list, compare=False)
 
 
 class SlackIds:

@@ -283,3 +283,38 @@ class ManagerComment(Base):
     updated_at: so.Mapped[datetime]
 
     author: so.Mapped[Person] = so.relationship()
+
+
+class Target(Base):
+    """A person's revenue target for a period (a month, a quarter or a year)."""
+
+    __tablename__ = "target"
+    __table_args__ = (sa.UniqueConstraint("person_id", "period", name="uq_target_person_period"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    period: so.Mapped[str] = so.mapped_column(sa.String(10))  # 2026-11, 2026-Q4 or 2026
+    starts: so.Mapped[date]
+    ends: so.Mapped[date]
+    amount: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    set_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    updated_at: so.Mapped[datetime]
+
+    person: so.Mapped[Person] = so.relationship(foreign_keys=[person_id])
+
+
+class WeeklyActivity(Base):
+    """A rep's visits, calls and proposals sent in one week (keyed by its Monday), from the check-in."""
+
+    __tablename__ = "weekly_activity"
+    __table_args__ = (sa.UniqueConstraint("person_id", "week", name="uq_weekly_activity_person_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    week: so.Mapped[date] = so.mapped_column(index=True)
+    visits: so.Mapped[int | None]
+    calls: so.Mapped[int | None]
+    proposals: so.Mapped[int | None]
+    skipped: so.Mapped[bool] = so.mapped_column(default=False)
+    recorded_at: so.Mapped[datetime]

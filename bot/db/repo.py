@@ -97,6 +97,7 @@ def _facts(deal: Any, *, characteristics: Iterable[str], bant: dict[str, BantFac
         roles={k: tuple(v) for k, v in roles.items()},
         evaluations=evaluations,
         stage_entered_at=deal.stage_entered_at,
+        updated_at=deal.updated_at,
         lost_reason=deal.lost_reason,
     )
 
@@ -139,7 +140,7 @@ def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None) -
         evals[deal_id][ev][item] = answer
     cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
             Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at,
-            Deal.lost_reason)
+            Deal.lost_reason, Deal.updated_at)
     q = sa.select(*cols) if ids is None else sa.select(*cols).where(Deal.owner_id.in_(ids))
     rows = session.execute(q.order_by(Deal.id))
     return [_facts(row, characteristics=chars.get(row.id, ()), bant=bant.get(row.id, {}),

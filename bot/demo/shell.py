@@ -8,7 +8,9 @@ a script on standard input, so a session can be replayed (and tested)."""
 from __future__ import annotations
 
 import sys
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.demo.blocktext import field_label, to_text
@@ -135,6 +137,12 @@ class Shell:
             if e.kind == "modal" and e.view is not None:
                 form = e.view  # filled in once everything else is shown
                 continue
+            if e.kind == "files":
+                self.say(f"── charts in your DM · {e.at:%a %H:%M} UTC")
+                self.say("  " + e.text)
+                for path, title in save_charts(e):
+                    self.say(f"  [{title}] {path}")
+                continue
             label = {"dm": "DM", "reply": "only you can see this", "update": "message updated",
                      "channel": f"in {e.to}", "errors": "form errors"}.get(e.kind, e.kind)
             self.say(f"── {label} · {e.at:%a %H:%M} UTC")
@@ -238,3 +246,15 @@ def run_shell(ws: EmbeddedWorkspace, email: str, *, stdin: TextIO | None = None,
               stdout: TextIO | None = None) -> int:
     ws.sync_people()
     return Shell(ws, email, stdin=stdin, stdout=stdout).run()
+
+
+def save_charts(e: Event) -> list[tuple[Path, str]]:
+    """The PNGs the bot shared, written to a folder so they can be opened: (path, title)."""
+    folder = Path(tempfile.gettempdir()) / "coach-shell-charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in e.files:
+        path = folder / f.filename
+        path.write_bytes(f.data or b"")
+        out.append((path, f.title or f.filename))
+    return out

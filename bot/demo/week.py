@@ -32,6 +32,7 @@ import sqlalchemy.orm as so
 from bot.db.engine import transaction
 from bot.db.models import Deal, ManagerComment, Person, ScheduledSend
 from bot.demo.blocktext import field_label, page, to_html, to_text, view_html
+from bot.demo.history import add_history
 from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.domain.money import fmt_amount
@@ -106,6 +107,14 @@ class Transcript:
                 continue  # redraws of a message already shown: too chatty for the transcript
             if e.kind == "dm" and _buttons([e], Action.DIGEST_COMMENT):
                 self.digests.append(e)
+            if e.kind == "files":
+                heading = f"{when} · charts shared with {who}"
+                lines = [e.text, *(f"[{f.title}] {f.filename}" for f in e.files)]
+                self.say(heading)
+                for line in lines:
+                    self.say("    " + line)
+                self.cards.append((e.at, heading, f"<p>{escape(e.text)}</p>{self.chart_images(e)}", "files"))
+                continue
             if e.kind == "errors":
                 heading = f"{when} · the form tells {who} what to fix"
                 lines = [f"✗ {field_label(e.view, field)}: {msg}" for field, msg in e.errors.items()]
@@ -134,6 +143,17 @@ class Transcript:
                 body = to_html(e.blocks)
             self.cards.append((e.at, heading, body, e.kind))
 
+    def chart_images(self, e: Event) -> str:
+        """Write the shared PNGs to ``charts/`` beside the HTML, and the tags that show them."""
+        folder = self.out / "charts"
+        folder.mkdir(parents=True, exist_ok=True)
+        tags = []
+        for f in e.files:
+            (folder / f.filename).write_bytes(f.data or b"")
+            tags.append(f'<img src="charts/{escape(f.filename)}" alt="{escape(f.alt_txt or f.title or "")}" '
+                        f'style="max-width:480px;display:block;margin:6px 0">')
+        return "".join(tags)
+
     def note(self, line: str) -> None:
         self.say(f"  » {line}")
 
@@ -145,7 +165,8 @@ class Transcript:
         for n, (at, heading, body, kind) in enumerate(self.cards, start=1):
             slug = re.sub(r"[^a-z0-9]+", "-", heading.lower())[:60].strip("-")
             name = f"{n:04d}-{slug}.html"
-            (messages / name).write_text(page(heading, _card(kind, escape(heading), body)), encoding="utf-8")
+            one = body.replace('src="charts/', 'src="../charts/')  # the message pages are a folder down
+            (messages / name).write_text(page(heading, _card(kind, escape(heading), one)), encoding="utf-8")
             if at.date() != day:
                 day = at.date()
                 index.append(f"<h2>{at.strftime('%A %-d %B')} (UTC)</h2>")
@@ -243,15 +264,18 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     db = out / "demo.db"
     db.unlink(missing_ok=True)
     shutil.rmtree(out / "messages", ignore_errors=True)
+    shutil.rmtree(out / "charts", ignore_errors=True)
     rng = random.Random(seed)
     friday = datetime.combine(WEEK - timedelta(days=3), datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
     with EmbeddedWorkspace(f"sqlite:///{db}", at=friday, data_dir=out, playbook=playbook) as ws:
         t = Transcript(ws, out, echo, full=full, progress=progress)
-        # A quarter's worth of history: the deals were last moved six weeks ago.
         with transaction(ws.deps.sessions) as s:
             people = import_org(s, org or EXAMPLES / "org.csv", now=friday - timedelta(weeks=6))
             loaded = import_deals(s, deals or _example_deals_for(ws.deps.playbook, out),
                                   ws.deps.playbook, now=friday - timedelta(weeks=6))
+            # Two quarters of stage changes, closed deals, activity and targets behind them.
+            past = add_history(s, ws.deps.playbook, now=friday, period=f"{WEEK.year}-Q{(WEEK.month - 1) // 3 + 1}",
+                               week=WEEK, rng=random.Random(seed))
         ws.sync_people()
         with transaction(ws.deps.sessions) as s:
             reps = sorted(p.email for p in s.scalars(sa.select(Person).where(Person.tier == 0))
@@ -261,6 +285,9 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
         t.say(f"Pipeline Coach demo · the week of {WEEK:%-d %B %Y} · seed {seed}")
         t.say(f"{people.created} people ({len(reps)} reps with open deals, {managers} managers), "
               f"{loaded.created} deals, the {ws.deps.settings.playbook} playbook")
+        t.say(f"Two quarters behind them: {past.opened} deals opened and closed ({past.won} won, {past.lost} lost), "
+              f"{past.activity_weeks} weeks of reps' activity, {past.targets} quarterly targets; "
+              f"{past.stalled} open deals are stalled")
         t.say("")
 
         away = next((e for e, r in cast.roles.items() if r == "away"), None)
@@ -377,6 +404,8 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     echo(f"HTML preview of every message and form: {html}")
     if (out / "digest.svg").exists():
         echo(f"A picture of the top-tier digest: {out / 'digest.svg'}")
+    if (out / "charts").exists():
+        echo(f"Charts shared with the digests (PNG): {out / 'charts'}")
     return DemoResult(out, seconds, sends, comments, len(t.cards), {k: v for k, v in cast.roles.items()})
 
 

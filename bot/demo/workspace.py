@@ -25,7 +25,7 @@ from bot.db.models import Person
 from bot.deps import build_deps
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.driver import SECRET, Answer, SlackSender
-from bot.fakeslack.server import Call
+from bot.fakeslack.server import Call, UploadedFile
 from bot.server import ServerThread, make_server
 from bot.slack.client import web_client
 from schedules.ledger import RunReport
@@ -73,7 +73,7 @@ class Event:
     """Something the bot showed someone: a DM, a private reply, a form, a redraw."""
 
     at: datetime  # the workspace clock when it happened
-    kind: str  # dm | channel | reply | modal | update | errors
+    kind: str  # dm | channel | reply | modal | update | errors | files
     to: str  # Slack user or channel id
     blocks: list[dict[str, Any]]
     text: str = ""
@@ -81,6 +81,7 @@ class Event:
     channel: str = ""
     ts: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    files: list[UploadedFile] = field(default_factory=list)  # for kind "files": charts shared in a conversation
 
     def buttons(self) -> list[Button]:
         out = []
@@ -222,6 +223,12 @@ class EmbeddedWorkspace:
             kind = "dm" if to.startswith(("U", "D")) else "channel"
             return Event(now, kind, to.removeprefix("D") if to.startswith("DU") else to, blocks, p.get("text", ""),
                          channel=c.response.get("channel", ""), ts=c.response.get("ts", ""))
+        if c.method == "files.completeUploadExternal":
+            ids = {f.get("id") for f in c.response.get("files", [])}
+            shared = [f for f in self.fake.files() if f.id in ids]
+            where = shared[0].channel or "" if shared else ""
+            return Event(now, "files", where.removeprefix("D") if where.startswith("DU") else where, [],
+                         str(p.get("initial_comment") or ""), channel=where, files=shared)
         if c.method == "chat.postEphemeral":
             return Event(now, "reply", str(p.get("user", "")), blocks, p.get("text", ""))
         if c.method == "response_url":

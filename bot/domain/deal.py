@@ -37,6 +37,7 @@ class DealFacts:
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, bool]] = field(default_factory=dict)
     stage_entered_at: datetime | None = None
+    updated_at: datetime | None = None  # last edit of any kind: the lead score ages by it
     lost_reason: str = ""
 
     def has_bant(self, key: str) -> bool:

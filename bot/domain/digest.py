@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain import money
+from bot.domain.coverage import Coverage
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.domain.rollup import StageTotal, Totals, totals
@@ -31,6 +32,7 @@ class Item:
     ref: str
     owner: str
     text: str  # e.g. "advanced: prospect → interested"
+    score: int | None = None  # the deal's lead score, set for the items a digest shows
 
     def __lt__(self, other: Item) -> bool:
         return (self.amount, self.ref) < (other.amount, other.ref)
@@ -107,8 +109,9 @@ class OrgInput:
 
 
 def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
-            big_amount: Decimal | None = None) -> dict[str, Node]:
-    """A Node for every person under ``roots`` (themselves included)."""
+            big_amount: Decimal | None = None, stall_limits: Mapping[str, float] | None = None) -> dict[str, Node]:
+    """A Node for every person under ``roots`` (themselves included); ``stall_limits`` as for
+    ``waterfall.attention`` (by default the playbook's ``stall_days``)."""
     own: dict[str, Node] = {}
     by_owner: dict[str, list[DealFacts]] = {}
     for d in org.deals:
@@ -131,7 +134,7 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
         _count_attention(node, attention(deals, playbook, now=now, close_dates=org.close_history,
-                                         big_amount=big_amount), amount_of, owner_of)
+                                         big_amount=big_amount, stall_limits=stall_limits), amount_of, owner_of)
     for key, status in org.checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))
         node.checkins[status] = node.checkins.get(status, 0) + 1
@@ -193,6 +196,7 @@ class ReportRow:
     is_manager: bool
     status: str  # a rep's check-in status this week ("" for managers)
     node: Node
+    coverage: Coverage | None = None  # pipeline against what is left of the target, where one is set
 
 
 @dataclass(frozen=True)
@@ -225,3 +229,4 @@ class ManagerDigest:
     not_finished: list[str]
     away: list[str]
     names: Mapping[str, str]  # person id -> name, for the owners in the lists
+    coverage: Coverage | None = None

@@ -11,6 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
+from bot.domain.plan import ActivityRatios
+
 LOST = "lost"
 
 
@@ -92,10 +94,41 @@ class Stage:
     probability: int  # percent, weights the pipeline
     forecast: Forecast
     exit: ExitCriteria
-    stall_days: int  # longer than this in the stage and the deal is stalled
+    stall_days: int | None  # longer than this in the stage and the deal is stalled; None: the team's p80
 
     def characteristic(self, key: str) -> Item | None:
         return next((c for c in self.characteristics if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """The lead score's points per part (they add up to 100) and the day counts it ages by
+    (the playbook's ``scoring:`` section; see ``bot.domain.score``)."""
+
+    PARTS = ("bant", "exit", "roles", "evaluations", "stage", "recency")
+
+    bant: int = 25
+    exit: int = 20
+    roles: int = 15
+    evaluations: int = 15
+    stage: int = 15
+    recency: int = 10
+    fresh_days: int = 14  # updated within this many days: full recency points
+    stale_days: int = 60  # untouched this long: none
+    bant_fresh_days: int = 56  # a BANT answer older than this counts half
+
+    def weight(self, part: str) -> int:
+        return int(getattr(self, part))
+
+
+@dataclass(frozen=True)
+class NumbersSettings:
+    """The playbook's ``numbers:`` section: defaults for when the team's own history is thin."""
+
+    activity: ActivityRatios = field(default_factory=ActivityRatios)  # the sales platform's four "1 : X"
+    stage_ratio: float = 2.0  # "1 : X" between consecutive stages
+    min_sample: int = 5  # deals that reached a stage before the rep's (then team's) ratio is used
+    window_days: int = 182  # the trailing window ratios and times are computed over (two quarters)
 
 
 @dataclass(frozen=True)
@@ -114,6 +147,8 @@ class Playbook:
     evaluations: tuple[Evaluation, ...]
     lost_reasons: tuple[Text, ...] = ()
     lost_name: Text = field(default_factory=lambda: Text("Lost", "丢单"))
+    scoring: ScoreWeights = field(default_factory=ScoreWeights)
+    numbers: NumbersSettings = field(default_factory=NumbersSettings)
 
     # Cached: gates and roll-ups ask these for every deal of a large org.
     @cached_property

@@ -123,12 +123,15 @@ def attention(
     close_dates: Mapping[str, Sequence[date | None]] | None = None,
     big_amount: Decimal | None = None,
     late_probability: int = 60,
+    stall_limits: Mapping[str, float] | None = None,
 ) -> list[Attention]:
     """Open deals a manager should look at, each with why.
 
     ``close_dates`` holds each deal's close date in past snapshots, oldest
     first: two or more push-outs make it "slipping". ``big_amount`` is the
     size from which a late-stage deal is "big" (default: the top tenth).
+    ``stall_limits`` gives the days after which a deal is stalled, per stage
+    (``bot.domain.stats.stall_limits``); by default the playbook's ``stall_days``.
     """
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if big_amount is None and open_deals:
@@ -137,10 +140,11 @@ def attention(
     out: list[Attention] = []
     for d in open_deals:
         stage = playbook.stage(d.stage)
-        if d.stage_entered_at is not None:
+        limit = stall_limits.get(d.stage) if stall_limits is not None else stage.stall_days
+        if d.stage_entered_at is not None and limit is not None:
             days = (now - d.stage_entered_at).days
-            if days > stage.stall_days:
-                why = f"{days} days in {stage.name.en} (limit {stage.stall_days})"
+            if days > limit:
+                why = f"{days} days in {stage.name.en} (limit {limit:.0f})"
                 out.append(Attention(d.ref, Concern.STALLED, why))
         history = [c for c in (close_dates or {}).get(d.ref, ()) if c is not None]
         if d.close_date is not None:
@@ -156,3 +160,76 @@ def attention(
             out.append(Attention(d.ref, Concern.BIG_LATE,
                                  f"{d.currency} {fmt_amount(d.amount)} in {stage.name.en}"))
     return out
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The week's open pipeline in one currency: last week's, what moved it, this week's.
+
+    ``start + new + amount_changes + won + lost + other == end``; won and lost are negative
+    (last week's amounts of the deals that closed); ``other`` is whatever the rest does not
+    explain (reopened deals, a currency changed). Advances, moves back and slipped close dates
+    change no open amount, so they are counted only.
+    """
+
+    currency: str
+    start: Decimal
+    end: Decimal
+    new: tuple[Decimal, int]
+    amount_changes: tuple[Decimal, int]
+    won: tuple[Decimal, int]
+    lost: tuple[Decimal, int]
+    other: tuple[Decimal, int]
+    advanced: int
+    moved_back: int
+    slipped: int
+
+
+def bridge(last_week: Mapping[str, Snapshot], now: Sequence[DealFacts], playbook: Playbook,
+           currency: str) -> Bridge:
+    """From last week's snapshots of ``now``'s deals to the deals as they are, in ``currency``."""
+    zero = Decimal(0)
+    sums: dict[str, Decimal] = dict.fromkeys(("new", "amount", "won", "lost", "other"), zero)
+    counts: dict[str, int] = dict.fromkeys(sums, 0)
+
+    def add(kind: str, amount: Decimal) -> None:
+        sums[kind] += amount
+        counts[kind] += 1
+
+    order = {k: i for i, k in enumerate(playbook.keys)}
+    start = sum((s.amount for s in last_week.values() if s.currency == currency and not playbook.is_closed(s.stage)),
+                zero)
+    end = sum((d.amount for d in now if d.currency == currency and not playbook.is_closed(d.stage)), zero)
+    advanced = moved_back = slipped = 0
+    for d in now:
+        before = last_week.get(d.ref)
+        is_open = not playbook.is_closed(d.stage)
+        if before is None:
+            if is_open and d.currency == currency:
+                add("new", d.amount)
+            continue
+        if playbook.is_closed(before.stage) or before.currency != currency:
+            continue
+        if d.stage == playbook.won.key:
+            add("won", -before.amount)
+        elif d.stage == LOST:
+            add("lost", -before.amount)
+        else:
+            if d.currency == currency and d.amount != before.amount:
+                add("amount", d.amount - before.amount)
+            if d.stage != before.stage:
+                if order.get(d.stage, -1) > order.get(before.stage, -1):
+                    advanced += 1
+                else:
+                    moved_back += 1
+            if before.close_date and d.close_date and d.close_date > before.close_date:
+                slipped += 1
+    explained = start + sum((v for k, v in sums.items() if k != "other"), zero)
+    if end != explained:
+        sums["other"], counts["other"] = end - explained, max(1, counts["other"])
+
+    def part(kind: str) -> tuple[Decimal, int]:
+        return sums[kind], counts[kind]
+
+    return Bridge(currency, start, end, part("new"), part("amount"), part("won"), part("lost"), part("other"),
+                  advanced=advanced, moved_back=moved_back, slipped=slipped)

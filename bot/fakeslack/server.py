@@ -28,7 +28,8 @@ Params = dict[str, Any]
 # Documented limits (docs.slack.dev, Block Kit reference).
 MESSAGE_MAX_BLOCKS = 50
 VIEW_MAX_BLOCKS = 100
-JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
+MAX_UPLOAD = 1024 * 1024 * 1024  # files.getUploadURLExternal accepts up to 1 GB
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ class _User:
     real_name: str
     tz: str
     is_bot: bool
+
+
+@dataclass
+class UploadedFile:
+    """A file uploaded through files.getUploadURLExternal and its upload URL, and where it was shared."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    title: str | None = None
+    data: bytes | None = None  # None until the bytes arrive at the upload URL
+    channel: str | None = None  # set by files.completeUploadExternal
+    ts: str | None = None  # the message that shares it
+    initial_comment: str | None = None
 
 
 @dataclass
@@ -113,6 +129,7 @@ class FakeSlack:
         self._views: dict[str, dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}  # user id -> view id
         self._response_urls: set[str] = set()
+        self._files: dict[str, UploadedFile] = {}
         self._last_ts_us = 0
         self._view_seq = 0
         self._httpd: _HTTPServer | None = None
@@ -133,6 +150,8 @@ class FakeSlack:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "apps.connections.open": self._apps_connections_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -225,6 +244,13 @@ class FakeSlack:
         return [c for c in self.calls_to("chat.postMessage")
                 if c.ok and (want is None or self._conversation_key(c.params["channel"]) == want)]
 
+    def files(self, channel: str | None = None) -> list[UploadedFile]:
+        """Files shared by files.completeUploadExternal, optionally in ``channel`` (a user id matches their DM)."""
+        want = None if channel is None else self._conversation_key(channel)
+        with self._cond:
+            return [f for f in self._files.values() if f.channel is not None
+                    and (want is None or self._conversation_key(f.channel) == want)]
+
     def responses(self, url: str | None = None) -> list[Call]:
         """Delivered posts to ``response_url()`` URLs, optionally to one ``url``."""
         return [c for c in self.calls_to("response_url") if c.ok and (url is None or c.params["response_url"] == url)]
@@ -302,6 +328,8 @@ class FakeSlack:
                 raise error
             if method == "response_url":
                 return 200, {"ok": True, **self._post_response_url(params)}, {}
+            if method == "file_upload":
+                return self._receive_upload(params)
             self._authenticate(method, _token(params, headers))
             handler = self._methods.get(method)
             if handler is None:
@@ -425,6 +453,60 @@ class FakeSlack:
         view = self._store_view(p.get("view"), "home", old["id"] if old else None)
         self._home_views[user_id] = view["id"]
         return {"view": view}
+
+    def _files_get_upload_url_external(self, p: Params) -> dict[str, Any]:
+        filename = str(p.get("filename") or "")
+        try:
+            length = int(p.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not filename or not 0 < length <= MAX_UPLOAD:
+            raise SlackError("invalid_arguments", "filename and a length of 1 byte to 1 GB are required")
+        file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+        self._files[file_id] = UploadedFile(file_id, filename, length, p.get("alt_txt"))
+        return {"upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def _receive_upload(self, p: Params) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The upload URL: the raw bytes of a file, which must be as long as announced."""
+        f = self._files.get(p["file_id"])
+        data: bytes = p["data"]
+        if f is None:
+            return 404, {"ok": False, "error": "upload_url_not_found"}, {}
+        if len(data) != f.length:
+            return 400, {"ok": False, "error": "length_mismatch"}, {}
+        f.data = data
+        return 200, {"ok": True, "size": len(data)}, {}
+
+    def _files_complete_upload_external(self, p: Params) -> dict[str, Any]:
+        files = p.get("files")
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments", "files must be a JSON array of {id, title}")
+        found = []
+        for item in files:
+            f = self._files.get(str(item.get("id", "")) if isinstance(item, dict) else "")
+            if f is None or f.data is None:
+                raise SlackError("file_not_found", "every file must be uploaded to its upload_url first")
+            found.append((f, item))
+        channel = None
+        if p.get("channel_id") or p.get("channels"):
+            channel = self._channel({"channel": p.get("channel_id") or str(p.get("channels")).split(",")[0]})
+        out = []
+        ts = self._next_ts() if channel else None
+        for f, item in found:
+            f.title = item.get("title") or f.filename
+            f.channel, f.ts, f.initial_comment = channel, ts, p.get("initial_comment")
+            out.append(self._file_json(f))
+        if channel and ts:
+            # The share is a message in the conversation, as in Slack's history (a file_share with its files).
+            self._messages[ts] = _Message(channel, {"type": "message", "subtype": "file_share", "ts": ts,
+                                                    "user": self.BOT_USER_ID, "bot_id": self.BOT_ID,
+                                                    "text": p.get("initial_comment") or "",
+                                                    "files": [self._file_json(f) for f, _ in found]})
+        return {"files": out}
+
+    def _file_json(self, f: UploadedFile) -> dict[str, Any]:
+        return {"id": f.id, "name": f.filename, "title": f.title or f.filename, "size": f.length,
+                "mimetype": "image/png" if f.filename.lower().endswith(".png") else "application/octet-stream"}
 
     def _apps_connections_open(self, p: Params) -> dict[str, Any]:
         return {"url": self.socket_mode.url}
@@ -578,6 +660,22 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path.startswith("/api/"):
             method, extra = url.path[len("/api/"):], {}
+        elif url.path.startswith("/upload/"):
+            size = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(size)
+            answer = self.server.fake._serve("file_upload", {"file_id": url.path[len("/upload/"):], "data": data,
+                                                              "size": size}, {}, None)
+            if answer is None:
+                self.close_connection = True
+                return
+            status, body, _ = answer
+            text = f"OK - {len(data)}".encode() if status == 200 else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+            return
         elif url.path.startswith("/response/"):
             url_id = url.path[len("/response/"):]
             method = "response_url"

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.domain.plan import ActivityRatios
 from bot.domain.playbook import (
     LOST,
     BantQuestion,
@@ -22,7 +23,9 @@ from bot.domain.playbook import (
     ExitCriteria,
     Forecast,
     Item,
+    NumbersSettings,
     Playbook,
+    ScoreWeights,
     Stage,
     Text,
 )
@@ -140,7 +143,7 @@ def _semantic(pb: PlaybookIn, c: _Checker) -> None:
         last_prob = max(last_prob, s.probability)
         if s.forecast not in {f.value for f in Forecast}:
             c.add((*at, "forecast"), f"unknown forecast '{s.forecast}' (use {', '.join(f.value for f in Forecast)})")
-        if s.stall_days < 1:
+        if s.stall_days is not None and s.stall_days < 1:
             c.add((*at, "stall_days"), "stall_days must be at least 1")
         own = [ch.key for ch in s.characteristics]
         for j, k in enumerate(own):
@@ -157,6 +160,7 @@ def _semantic(pb: PlaybookIn, c: _Checker) -> None:
             for j, k in enumerate(getattr(s.exit, field)):
                 if k not in known:
                     c.add((*at, "exit", field, j), f"unknown {what} '{k}' (known: {', '.join(known) or 'none'})")
+    _check_numbers(pb, c)
     if pb.stages:
         won = pb.stages[-1]
         at = ("stages", len(pb.stages) - 1)
@@ -164,6 +168,33 @@ def _semantic(pb: PlaybookIn, c: _Checker) -> None:
             c.add((*at, "probability"), "the last stage is the won stage: its probability must be 100")
         if won.forecast != Forecast.CLOSED.value:
             c.add((*at, "forecast"), "the last stage is the won stage: its forecast must be 'closed'")
+
+
+def _check_numbers(pb: PlaybookIn, c: _Checker) -> None:
+    """The ``scoring:`` weights add up to 100, day counts and ratios make sense."""
+    sc = pb.scoring
+    weights = sc.weights.model_dump()
+    for k, v in weights.items():
+        if v < 0:
+            c.add(("scoring", "weights", k), "a weight cannot be negative")
+    if sum(weights.values()) != 100:
+        parts = " + ".join(f"{k} {v}" for k, v in weights.items())
+        c.add(("scoring", "weights"), f"the weights must add up to 100 (now {parts} = {sum(weights.values())})")
+    for k in ("fresh_days", "stale_days", "bant_fresh_days"):
+        if getattr(sc, k) < 1:
+            c.add(("scoring", k), f"{k} must be at least 1")
+    if sc.stale_days <= sc.fresh_days:
+        c.add(("scoring", "stale_days"), f"stale_days must be more than fresh_days ({sc.fresh_days})")
+    nu = pb.numbers
+    for k, v in nu.activity_ratios.model_dump().items():
+        if v <= 0:
+            c.add(("numbers", "activity_ratios", k), "a ratio must be more than 0 (it is the X of 1 : X)")
+    if nu.stage_ratio < 1:
+        c.add(("numbers", "stage_ratio"), "stage_ratio must be at least 1 (it is the X of 1 : X)")
+    if nu.min_sample < 1:
+        c.add(("numbers", "min_sample"), "min_sample must be at least 1")
+    if nu.window_days < 7:
+        c.add(("numbers", "window_days"), "window_days must be at least 7")
 
 
 def _parse(text: str, file: str) -> tuple[PlaybookIn | None, list[Problem]]:
@@ -238,6 +269,10 @@ def _to_domain(pb: PlaybookIn) -> Playbook:
         ),
         lost_reasons=tuple(_text(r) for r in pb.lost.reasons),
         lost_name=_text(pb.lost.name),
+        scoring=ScoreWeights(**pb.scoring.weights.model_dump(), fresh_days=pb.scoring.fresh_days,
+                             stale_days=pb.scoring.stale_days, bant_fresh_days=pb.scoring.bant_fresh_days),
+        numbers=NumbersSettings(ActivityRatios(**pb.numbers.activity_ratios.model_dump()), pb.numbers.stage_ratio,
+                                pb.numbers.min_sample, pb.numbers.window_days),
     )
 
 
@@ -257,8 +292,9 @@ def describe_playbook(pb: Playbook, lang: str = "en") -> str:
     """The playbook as plain text, stage by stage, for ``coach playbook show``."""
     out = [f"{pb.name.in_(lang)} ({pb.key})", ""]
     for n, s in enumerate(pb.stages, start=1):
+        stall = f"{s.stall_days} days" if s.stall_days is not None else "the team's 80th percentile"
         out.append(f"{n}. {s.name.in_(lang)} [{s.key}]  {s.probability}% · {s.forecast.value} · "
-                   f"stalled after {s.stall_days} days")
+                   f"stalled after {stall}")
         out.append(f"   {'标志' if lang == 'zh' else 'Marker'}: {s.marker.in_(lang)}")
         if s.characteristics:
             out.append(f"   {'特征' if lang == 'zh' else 'Characteristics'}:")
@@ -285,4 +321,11 @@ def describe_playbook(pb: Playbook, lang: str = "en") -> str:
     for ev in pb.evaluations:
         out.append(f"  - {ev.name.in_(lang)} (pass: {ev.pass_mark}/{len(ev.items)})")
         out += [f"      · {i.text.in_(lang)}" for i in ev.items]
+    w = pb.scoring
+    out += ["", "Lead score weights: " + ", ".join(f"{k} {w.weight(k)}" for k in w.PARTS)
+            + f" (fully fresh within {w.fresh_days} days, stale after {w.stale_days})"]
+    r = pb.numbers.activity
+    out.append(f"Plan defaults: 1 : {r.customers_per_deal:g} target customers per deal, {r.proposals_per_customer:g} "
+               f"proposals per customer, {r.visits_per_proposal:g} visits per proposal, {r.calls_per_visit:g} calls "
+               f"per visit; 1 : {pb.numbers.stage_ratio:g} between stages when the history is too thin")
     return "\n".join(out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.playbook import NumbersSettings, ScoreWeights
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -54,13 +56,46 @@ class StageIn(_Strict):
     actions: list[TextIn] = []
     probability: int
     forecast: str
-    stall_days: int
+    stall_days: int | None = None  # none: stalled after the team's 80th percentile
     exit: ExitIn = ExitIn()
 
 
 class LostIn(_Strict):
     name: TextIn
     reasons: list[TextIn] = []
+
+
+_W, _N = ScoreWeights(), NumbersSettings()  # the defaults live in the domain, once
+
+
+class WeightsIn(_Strict):
+    bant: int = _W.bant
+    exit: int = _W.exit
+    roles: int = _W.roles
+    evaluations: int = _W.evaluations
+    stage: int = _W.stage
+    recency: int = _W.recency
+
+
+class ScoringIn(_Strict):
+    weights: WeightsIn = WeightsIn()
+    fresh_days: int = _W.fresh_days
+    stale_days: int = _W.stale_days
+    bant_fresh_days: int = _W.bant_fresh_days
+
+
+class ActivityIn(_Strict):
+    customers_per_deal: float = _N.activity.customers_per_deal
+    proposals_per_customer: float = _N.activity.proposals_per_customer
+    visits_per_proposal: float = _N.activity.visits_per_proposal
+    calls_per_visit: float = _N.activity.calls_per_visit
+
+
+class NumbersIn(_Strict):
+    activity_ratios: ActivityIn = ActivityIn()
+    stage_ratio: float = _N.stage_ratio
+    min_sample: int = _N.min_sample
+    window_days: int = _N.window_days
 
 
 class PlaybookIn(_Strict):
@@ -71,3 +106,5 @@ class PlaybookIn(_Strict):
     evaluations: list[EvaluationIn] = []
     stages: list[StageIn]
     lost: LostIn
+    scoring: ScoringIn = ScoringIn()
+    numbers: NumbersIn = NumbersIn()

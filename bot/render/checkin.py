@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -14,6 +14,7 @@ from bot.domain import money
 from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
+from bot.domain.score import Score
 from bot.render.blocks import actions, button, context, header, macro, page_nav, section
 from bot.render.deal_blocks import missing_labels
 from bot.render.ids import Action, View
@@ -30,12 +31,18 @@ def _c(name: str, /, **ctx: Any) -> str:
 
 
 def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: Mapping[str, tuple[str, bool]],
-                  playbook: Playbook, *, page: int = 1, lang: str = "en") -> list[Block]:
-    """The check-in DM: deals with No change / Update buttons, paged; ``outcomes`` maps ref -> (outcome, late)."""
+                  playbook: Playbook, *, page: int = 1, lang: str = "en", activity: Any = None,
+                  scores: Mapping[str, Score] | None = None, ask_activity: bool = False) -> list[Block]:
+    """The check-in DM: deals with No change / Update buttons, paged; ``outcomes`` maps ref -> (outcome, late).
+
+    With ``ask_activity`` it also asks for last week's visits, calls and proposals (``activity`` is
+    what was answered, a ``services.targets.Activity``); ``scores`` shows each deal's lead score.
+    """
     value = {"week": week.isoformat()}
+    asked = activity_blocks(week, activity) if ask_activity else []
     if not deals:
         return [header(_c("header", week=week)), section(_c("no_deals", name=name)),
-                actions(button("Add a deal", Action.NEW_DEAL, "checkin", style="primary"))]
+                actions(button("Add a deal", Action.NEW_DEAL, "checkin", style="primary")), *asked]
     total = money.total((d.currency, d.amount) for d in deals)
     pages = (len(deals) + PROMPT_PAGE - 1) // PROMPT_PAGE
     page = min(max(page, 1), pages)
@@ -44,9 +51,11 @@ def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: M
         header(_c("header", week=week)),
         section(_c("intro", name=name, count=len(deals), total=total, answered=len(outcomes))),
         actions(button(_c("walk_button"), Action.CHECKIN_WALK, value, style="primary")),
+        *asked,
     ]
     for d in chunk:
-        line = macro("deal.j2", "list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang)
+        line = macro("deal.j2", "list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang,
+                     score=(scores or {}).get(d.ref))
         outcome, late = outcomes.get(d.ref, ("", False))
         blocks.append(section(_c("deal_line", line=line, outcome=outcome, late=late)))
         ref_value = {**value, "ref": d.ref}
@@ -57,6 +66,33 @@ def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: M
         blocks.append(context(_c("page_note", first=first, last=first + len(chunk) - 1, count=len(deals))))
         blocks.append(page_nav(Action.CHECKIN_PAGE, value, page, pages, next_label="More deals"))
     return blocks
+
+
+def activity_blocks(week: date, activity: Any) -> list[Block]:
+    """The three quick numbers about last week, answered or not, with a button to give (or change) them."""
+    value = {"week": week.isoformat()}
+    buttons = [button(_c("activity_button", answered=activity is not None and not activity.skipped),
+                      Action.ACTIVITY_REPORT, value)]
+    if activity is None:
+        buttons.append(button(_c("activity_skip_button"), Action.ACTIVITY_SKIP, value))
+    return [section(_c("activity_line", a=activity, last_week=week - timedelta(days=7))), actions(*buttons)]
+
+
+def activity_modal(week: date, activity: Any) -> dict[str, Any]:
+    """Last week's visits, calls and proposals sent: three whole numbers, each may stay empty."""
+    def initial(n: int | None) -> str | None:
+        return None if n is None else str(n)
+
+    a = activity if activity is not None and not activity.skipped else None
+    blocks: list[Block] = [section(_c("activity_intro", last_week=week - timedelta(days=7))),
+                           text_input(B.VISITS, "Visits (in person)", optional=True, max_length=6,
+                                      initial=initial(a.visits) if a else None),
+                           text_input(B.CALLS, "Calls", optional=True, max_length=6,
+                                      initial=initial(a.calls) if a else None),
+                           text_input(B.PROPOSALS, "Proposals sent", optional=True, max_length=6,
+                                      initial=initial(a.proposals) if a else None)]
+    return SlackView(type="modal", callback_id=View.ACTIVITY, title="Last week", submit="Save", close="Cancel",
+                     blocks=blocks, private_metadata=json.dumps({"week": week.isoformat()})).to_dict()
 
 
 def reminder_blocks(name: str, week: date, answered: int, count: int) -> list[Block]:
@@ -118,4 +154,5 @@ def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "e
             actions(button("Answer what's missing", Action.ADVANCE, {"ref": d.ref, "to": to}))]
 
 
-__all__ = ["advance_offer", "checkin_modal", "done_view", "prompt_blocks", "reminder_blocks"]
+__all__ = ["activity_blocks", "activity_modal", "advance_offer", "checkin_modal", "done_view", "prompt_blocks",
+           "reminder_blocks"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.domain.deal import DealFacts, HistoryLine
 from bot.domain.gates import GateResult, missing_for_next
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rollup import totals
+from bot.domain.score import Score
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, context, divider, macro, pack, page_nav, section
 from bot.render.ids import Action
 
@@ -59,16 +60,22 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
 
 
 def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str, page: int,
-                   page_value: dict[str, Any], lang: str = "en") -> list[Block]:
-    """One page of open deals grouped by stage, each with what it needs next.
+                   page_value: dict[str, Any], lang: str = "en", scores: Mapping[str, Score] | None = None,
+                   by_score: bool = False) -> list[Block]:
+    """One page of open deals grouped by stage, each with what it needs next (and its lead
+    score, when ``scores`` has them); ``by_score`` lists them highest score first instead,
+    each with what would raise it most.
 
     Pages keep every message under Slack's 50-block limit, whatever the count.
     """
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if not open_deals:
         return [section(_d("empty_list", whose=whose))]
+    scores = scores or {}
     order = {k: i for i, k in enumerate(playbook.keys)}
     open_deals.sort(key=lambda d: (order[d.stage], d.close_date or datetime.max.date(), d.ref))
+    if by_score and scores:
+        return _by_score_page(open_deals, playbook, scores, whose=whose, page=page, page_value=page_value, lang=lang)
     pages = (len(open_deals) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     chunk = open_deals[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -83,14 +90,32 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
         blocks.append(divider())
         lines = [_d("stage_header", pb=playbook, key=key, count=len(all_in_stage), lang=lang,
                     total=money.total((d.currency, d.amount) for d in all_in_stage))]
-        lines += [_d("list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang)
-                  for d in in_stage]
+        lines += [_d("list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang,
+                     score=scores.get(d.ref)) for d in in_stage]
         blocks.extend(pack(lines))
     if pages > 1:
         blocks.append(context(_d("page_note", page=page, pages=pages)))
         blocks.append(page_nav(Action.PAGE, page_value, page, pages))
     assert len(blocks) <= MAX_MESSAGE_BLOCKS
     return blocks
+
+
+def _by_score_page(open_deals: list[DealFacts], playbook: Playbook, scores: Mapping[str, Score], *, whose: str,
+                   page: int, page_value: dict[str, Any], lang: str) -> list[Block]:
+    ranked = sorted(open_deals, key=lambda d: (-(scores[d.ref].value if d.ref in scores else -1), d.ref))
+    pages = (len(ranked) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(page, 1), pages)
+    t = totals(ranked, playbook)
+    blocks: list[Block] = [section(_d("list_header", whose=whose, count=t.open_count, total=t.open_amount,
+                                      weighted=t.weighted)), context(_d("by_score_note"))]
+    lines = [_d("list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang,
+                score=scores.get(d.ref), hint=True)
+             for d in ranked[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
+    blocks.extend(pack(lines))
+    if pages > 1:
+        blocks.append(context(_d("page_note", page=page, pages=pages)))
+        blocks.append(page_nav(Action.PAGE, page_value, page, pages))
+    return blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_override: bool,

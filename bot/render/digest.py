@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.domain import money
+from bot.domain.coverage import Coverage
 from bot.domain.digest import CommentRow, ManagerDigest, Node, ReportRow, ranked
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
@@ -37,11 +38,11 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en") -> list[Block]:
+                  names: Mapping[str, str], lang: str = "en", coverage: Coverage | None = None) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
-        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text) for i in ranked(heap)
+        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text, i.score) for i in ranked(heap)
     ]
     blocks: list[Block] = [
         header(_g("header", week=week, name=name)),
@@ -49,6 +50,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                    delta_weighted=delta(t.weighted, last.weighted))),
         section(_g("stages", t=t, pb=playbook, lang=lang)),
     ]
+    if coverage is not None:
+        blocks.insert(2, section(_g("coverage", c=coverage)))
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
     if reports:
@@ -68,7 +71,7 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
 def manager_digest_blocks(d: ManagerDigest, playbook: Playbook) -> list[Block]:
     """One manager's digest message."""
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
-                         not_finished=d.not_finished, away=d.away, names=d.names)
+                         not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage)
 
 
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,

@@ -15,6 +15,7 @@ class View(StrEnum):
     REASON = "deal_reason"  # a reason for moving back / overriding
     CHECKIN = "checkin_deal"  # the Monday questions for one deal
     DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
+    ACTIVITY = "checkin_activity"  # last week's visits, calls and proposals
 
 
 class Action(StrEnum):
@@ -29,6 +30,8 @@ class Action(StrEnum):
     CHECKIN_WALK = "checkin_walk"
     CHECKIN_PAGE = "checkin_page"
     DIGEST_COMMENT = "digest_comment"
+    ACTIVITY_REPORT = "checkin_activity"
+    ACTIVITY_SKIP = "checkin_activity_skip"
 
 
 class Block(StrEnum):
@@ -48,6 +51,9 @@ class Block(StrEnum):
     COMMENT = "comment"
     COMMIT = "commit"
     BEST_CASE = "best_case"
+    VISITS = "visits"
+    CALLS = "calls"
+    PROPOSALS = "proposals"
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key

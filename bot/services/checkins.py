@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,6 +17,8 @@ from bot.domain.checkin import Status, status_of
 from bot.domain.deal import DealFacts
 from bot.domain.gates import check_gate
 from bot.domain.playbook import LOST, Playbook
+from bot.domain.score import Score, lead_score
+from bot.services import targets
 from bot.services.answers import Answers, DealEdits, apply_edits, record_answers
 from bot.services.errors import UserError
 from bot.services.local_time import current_week, tz_of
@@ -125,21 +128,29 @@ class Prompt:
     week: date
     deals: list[DealFacts]
     outcomes: dict[str, tuple[str, bool]]  # ref -> (outcome, late)
+    scores: dict[str, Score] = field(default_factory=dict)  # ref -> lead score
+    activity: Any = None  # last week's visits, calls and proposals, as answered (targets.Activity)
 
 
-def prompt_of(session: so.Session, playbook: Playbook, person: Person, week: date) -> Prompt:
+def prompt_of(session: so.Session, playbook: Playbook, person: Person, week: date, *,
+              now: datetime | None = None) -> Prompt:
     deals = open_deals(session, person, playbook)
     checkin = session.scalar(sa.select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.week == week))
     refs = {d.id: d.ref for d in deals}
     reviews = checkin.reviews if checkin else []
     outcomes = {refs[r.deal_id]: (r.outcome, r.late) for r in reviews if r.deal_id in refs}
-    return Prompt(person.name.split()[0], week, [repo.to_facts(d) for d in deals], outcomes)
+    facts = [repo.to_facts(d) for d in deals]
+    at = now or datetime.combine(week, datetime.min.time(), tzinfo=tz_of(person))  # lead scores age with time
+    scores = {f.ref: lead_score(f, playbook, now=at, weights=playbook.scoring) for f in facts}
+    activity = targets.activity_for(session, person, week - timedelta(days=7))
+    return Prompt(person.name.split()[0], week, facts, outcomes, scores, activity)
 
 
-def prompt_for(session: so.Session, playbook: Playbook, person_id: int, week: date) -> Prompt:
+def prompt_for(session: so.Session, playbook: Playbook, person_id: int, week: date, *,
+               now: datetime | None = None) -> Prompt:
     person = session.get(Person, person_id)
     assert person is not None
-    return prompt_of(session, playbook, person, week)
+    return prompt_of(session, playbook, person, week, now=now)
 
 
 def prompt_message_at(session: so.Session, person: Person, week: date) -> tuple[str, str] | None:

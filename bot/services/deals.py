@@ -252,7 +252,7 @@ def _moved(deal: Deal, facts: DealFacts, gate: GateResult, playbook: Playbook, *
            by: Person | None, reason: str, override: bool) -> Move:
     _record_move(deal, gate, playbook, now=now, by=by, reason=reason, override=override)
     after = replace(facts, stage=deal.stage, stage_entered_at=deal.stage_entered_at, forecast=deal.forecast,
-                    lost_reason=deal.lost_reason)
+                    lost_reason=deal.lost_reason, updated_at=deal.updated_at)
     return Move(after, gate, moved=True, reason=reason, overridden=override)
 
 

@@ -20,7 +20,10 @@ from bot.db.models import (
 from bot.domain import org
 from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow, compute
 from bot.domain.playbook import Playbook
+from bot.domain.score import lead_score_value
+from bot.domain.stats import in_window, stall_limits, time_in_stage
 from bot.domain.waterfall import Snapshot
+from bot.services.coverage import CoverageIndex
 from bot.services.deals import take_snapshots
 from bot.services.errors import UserError
 from bot.services.local_time import current_week
@@ -50,7 +53,23 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
     """Every person's digest node for ``week`` (keys are person ids as strings)."""
     data = load_org_input(session, week)
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-    return compute(data, roots, playbook, now=now)
+    limits = None
+    if any(s.stall_days is None for s in playbook.stages):
+        # Stages without stall_days: stalled after the 80th percentile of the org's time in them.
+        since = now - timedelta(days=playbook.numbers.window_days)
+        history = in_window(repo.transitions(session), since, now)
+        limits = stall_limits(playbook, time_in_stage(history, playbook, since=since, now=now))
+    nodes = compute(data, roots, playbook, now=now, stall_limits=limits)
+    # Lead scores for the attention items managers will see: at most ten per manager, each deal scored once.
+    facts = {d.ref: d for d in data.deals}
+    scored: dict[str, int] = {}
+    for key, node in nodes.items():
+        if data.reports.get(key):
+            for item in node.top_attention:
+                if item.ref not in scored:
+                    scored[item.ref] = lead_score_value(facts[item.ref], playbook, now=now, weights=playbook.scoring)
+                item.score = scored[item.ref]
+    return nodes
 
 
 @dataclass(frozen=True)
@@ -71,14 +90,16 @@ def load_team(session: so.Session) -> Team:
 
 
 def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, checkin_status: dict[str, str],
-                   comments: list[CommentRow]) -> ManagerDigest:
-    """One manager's digest, from the computed nodes."""
+                   comments: list[CommentRow], coverage: CoverageIndex | None = None) -> ManagerDigest:
+    """One manager's digest, from the computed nodes (with coverage against targets, if given)."""
+    cover = coverage.of if coverage is not None else (lambda k: None)
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
-                      nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
+                      nodes[r], cover(r)) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
     beneath = [p for p in org.subtree(team.managers, key) if p != key]
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
-    return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names)
+    return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names,
+                         cover(key))
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -137,8 +158,10 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     require_manager(session, person)
     week = current_week(person, now)
     nodes = all_digests(session, playbook, week, now=now)
-    return manager_digest(load_team(session), nodes, str(person.id), week, repo.checkin_status(session, week),
-                          comments_for(session, person, week))
+    team = load_team(session)
+    return manager_digest(team, nodes, str(person.id), week, repo.checkin_status(session, week),
+                          comments_for(session, person, week),
+                          CoverageIndex(session, playbook, team.managers, nodes, week))
 
 
 def usual_currency(session: so.Session, manager: Person) -> str:

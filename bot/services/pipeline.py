@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -13,6 +14,7 @@ from bot.domain.deal import DealFacts, HistoryLine
 from bot.domain.org import reports_of
 from bot.domain.playbook import Playbook
 from bot.domain.rollup import TeamRollup, team_rollup
+from bot.domain.score import Score, lead_score
 from bot.services.access import Actor, find_deal, subtree_ids, visible_facts
 
 
@@ -33,13 +35,17 @@ def deal_card(session: so.Session, actor: Actor, query: str) -> DealCard:
 class DealList:
     deals: list[DealFacts]
     whose: str  # "you", "you and team", "Maria and team"
+    scores: dict[str, Score] = field(default_factory=dict)  # ref -> lead score, for the open deals
 
 
-def deal_list(session: so.Session, actor: Actor, owner: Person) -> DealList:
-    """The open and closed deals of ``owner`` and everyone beneath them that ``actor`` may see."""
+def deal_list(session: so.Session, actor: Actor, owner: Person, playbook: Playbook, *, now: datetime) -> DealList:
+    """The open and closed deals of ``owner`` and everyone beneath them that ``actor`` may see,
+    with the open deals' lead scores."""
     facts = visible_facts(session, actor, subtree_ids(actor, owner))
     whose = ("you" if owner.id == actor.person.id else owner.name) + (" and team" if owner.tier > 0 else "")
-    return DealList(facts, whose)
+    scores = {f.ref: lead_score(f, playbook, now=now, weights=playbook.scoring)
+              for f in facts if not playbook.is_closed(f.stage)}
+    return DealList(facts, whose, scores)
 
 
 @dataclass(frozen=True)

@@ -74,5 +74,5 @@ def register(app: App, deps: Deps) -> None:
         value = button_value(body)
         with work_for(deps, client, body) as work:
             owner = person_by_id(work.session, work.actor, int(value.get("owner", 0) or 0))
-            show_list(work, deal_list(work.session, work.actor, owner), owner.id, int(value.get("page", 1) or 1),
-                      replace=True)
+            show_list(work, deal_list(work.session, work.actor, owner, work.playbook, now=work.now), owner.id,
+                      int(value.get("page", 1) or 1), replace=True, by_score=value.get("sort") == "score")

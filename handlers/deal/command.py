@@ -19,7 +19,7 @@ from bot.slack.reply import Replier
 from bot.slack.work import Work, work_for
 from handlers.base import guarded
 from handlers.deal.replies import show_list, show_move
-from handlers.parse import Command, mentioned_user, parse
+from handlers.parse import Command, mentioned_user, parse, strip_sort
 
 
 def register(app: App, deps: Deps) -> None:
@@ -45,13 +45,15 @@ def _new(work: Work, cmd: Command, body: dict[str, Any]) -> None:
 
 
 def _list(work: Work, cmd: Command, body: dict[str, Any]) -> None:
-    user = mentioned_user(cmd.rest)
-    if cmd.rest and not user:
-        raise UserError("usage", command="/deal list [@person]", example="/deal list @maria")
+    rest, by_score = strip_sort(cmd.rest)
+    user = mentioned_user(rest)
+    if rest and not user:
+        raise UserError("usage", command="/deal list [@person] [by score]", example="/deal list @maria by score")
     owner = work.actor.person
     if user is not None:
         owner = person_for_mention(work.session, work.actor, user, work.directory)
-    show_list(work, deal_list(work.session, work.actor, owner), owner.id)
+    listing = deal_list(work.session, work.actor, owner, work.playbook, now=work.now)
+    show_list(work, listing, owner.id, by_score=by_score)
 
 
 def _show(work: Work, cmd: Command, body: dict[str, Any]) -> None:

@@ -33,7 +33,9 @@ def show_moved(work: Work, move: Move) -> None:
                               lang=work.lang, overridden=move.overridden, reason=move.reason))])
 
 
-def show_list(work: Work, listing: DealList, owner_id: int, page: int = 1, *, replace: bool = False) -> None:
+def show_list(work: Work, listing: DealList, owner_id: int, page: int = 1, *, replace: bool = False,
+              by_score: bool = False) -> None:
+    value = {"cmd": "list", "owner": owner_id, **({"sort": "score"} if by_score else {})}
     blocks = deal_blocks.deal_list_page(listing.deals, work.playbook, whose=listing.whose, page=page,
-                                        page_value={"cmd": "list", "owner": owner_id}, lang=work.lang)
+                                        page_value=value, lang=work.lang, scores=listing.scores, by_score=by_score)
     work.reply(blocks, replace=replace)

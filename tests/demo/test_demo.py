@@ -237,3 +237,26 @@ def test_one_attention_line_per_deal(week):
     digest = (out / "digest.svg").read_text()
     refs = re.findall(r'font-weight="bold">(D-\d+)</tspan>', digest.split("Needs attention")[1])
     assert refs and len(refs) == len(set(refs))
+def test_the_demo_has_history_behind_its_numbers_and_draws_the_charts(clean_env, tmp_path):
+    result, out = demo(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Two quarters behind them: " in result.output
+    with sqlite3.connect(out / "demo.db") as db:
+        closed = dict(db.execute("select stage, count(*) from deal where stage in ('won', 'lost') group by stage"))
+        first_move = db.execute("select min(changed_at) from stage_change").fetchone()[0]
+        weeks = db.execute("select count(distinct week) from weekly_activity").fetchone()[0]
+        targets = db.execute("select count(*) from target").fetchone()[0]
+        charts = db.execute("select count(*) from scheduled_send where step = 'digest_charts' and status = 'sent'"
+                            ).fetchone()[0]
+    assert closed["won"] > 50 and closed["lost"] > 50 and first_move < "2026-06-15"
+    assert weeks == 27 and targets > 20
+    # Stalled deals are the exception, as in a real pipeline: flagged in few digests' attention lists.
+    text = (out / "index.html").read_text()
+    assert text.count("Needs attention") >= 16 and text.count(" stalled ") < text.count("Needs attention")
+    # Every digest is followed by its charts, written beside the HTML and shown in it.
+    pngs = sorted((out / "charts").glob("*.png"))
+    assert charts == 16 and len([p for p in pngs if p.name.startswith("funnel-")]) == 16
+    assert any(p.name.startswith("waterfall-") for p in pngs) and any(p.name.startswith("activity-") for p in pngs)
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+    assert text.count('<img src="charts/') == len(pngs)
+    assert "Charts shared with the digests (PNG): " + str(out / "charts") in result.output

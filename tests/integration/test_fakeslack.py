@@ -381,3 +381,25 @@ def test_bolt_app_over_socket_mode_gets_a_slash_command_and_acks(fake: FakeSlack
 def test_send_envelope_without_a_connection_times_out(fake: FakeSlack):
     with pytest.raises(TimeoutError):
         fake.socket_mode.send_envelope("slash_commands", {"command": "/deal"}, timeout=0.2)
+
+
+def test_files_upload_v2_goes_through_the_upload_url_and_is_shared_in_the_dm():
+    with FakeSlack(expected_token="xoxb-t") as fake:
+        fake.add_user("U1", email="a@x.io", name="a")
+        client = WebClient(token="xoxb-t", base_url=fake.base_url)
+        png = b"\x89PNG\r\n\x1a\n" + b"x" * 100
+        dm = client.conversations_open(users="U1")["channel"]["id"]
+        answer = client.files_upload_v2(channel=dm, file=png, filename="funnel.png", title="Funnel",
+                                        initial_comment="Your funnel")
+        assert answer["file"]["name"] == "funnel.png"
+        [shared] = fake.files("U1")
+        assert (shared.data, shared.title, shared.initial_comment, shared.channel) == (png, "Funnel", "Your funnel", dm)
+        assert [c.method for c in fake.calls][-3:] == ["files.getUploadURLExternal", "file_upload",
+                                                     "files.completeUploadExternal"]
+        # The share is in the conversation's history, where the send ledger looks after a crash.
+        history = client.conversations_history(channel=dm)["messages"]
+        assert history[0]["files"][0]["name"] == "funnel.png"
+        # Completing a file that was never uploaded is refused.
+        url = client.files_getUploadURLExternal(filename="x.png", length=3)
+        with pytest.raises(SlackApiError, match="file_not_found"):
+            client.files_completeUploadExternal(files=[{"id": url["file_id"], "title": "x"}], channel_id=dm)

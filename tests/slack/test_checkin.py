@@ -296,3 +296,33 @@ def test_prompt_page_buttons(team):
     assert answer.status == 200
     page2 = wait_call(team.fake, "chat.update").params
     assert page2["ts"] == ci.prompt_ts and "Deals 9–12 of 12" in all_text(page2["blocks"])
+
+
+def test_the_prompt_asks_last_weeks_activity_which_is_stored_per_week_or_skipped(team):
+    from bot.db.models import WeeklyActivity
+
+    team.tick(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    prompt = team.prompts("paris@x.io")[0]
+    text = all_text(prompt.params["blocks"])
+    assert "*Last week* (from 16 Nov): how many visits, calls and proposals?" in text
+    assert "score *" in text  # each deal shows its lead score
+    _click(team, "paris@x.io", Action.ACTIVITY_REPORT, {"week": WEEK.isoformat()})
+    view = wait_call(team.fake, "views.open").params["view"]
+    assert view["callback_id"] == View.ACTIVITY
+    bad = team.slack.submit(view, {"visits": text_input("seven"), "calls": text_input("-2"),
+                                   "proposals": text_input("")}, user=team.uid("paris@x.io"))
+    assert set(bad.json()["errors"]) == {"visits", "calls"}
+    assert "isn't a whole number" in bad.json()["errors"]["visits"]
+    ok = team.slack.submit(view, {"visits": text_input("7"), "calls": text_input("1,500"),
+                                  "proposals": text_input("")}, user=team.uid("paris@x.io"))
+    assert ok.status == 200
+    redraw = wait_call(team.fake, "chat.update", lambda c: "7 visits" in all_text(c.params.get("blocks")))
+    assert "7 visits · 1500 calls · – proposals" in all_text(redraw.params["blocks"])
+    _click(team, "sydney@x.io", Action.ACTIVITY_SKIP, {"week": WEEK.isoformat()})
+    wait_call(team.fake, "chat.update", lambda c: "_skipped_" in all_text(c.params.get("blocks")))
+    with transaction(team.deps.sessions) as s:
+        rows = {(r.person_id, r.week): (r.visits, r.calls, r.proposals, r.skipped)
+                for r in s.scalars(sa.select(WeeklyActivity))}
+        ids = {p.email: p.id for p in s.scalars(sa.select(Person))}
+    assert rows == {(ids["paris@x.io"], date(2026, 11, 16)): (7, 1500, None, False),
+                    (ids["sydney@x.io"], date(2026, 11, 16)): (None, None, None, True)}

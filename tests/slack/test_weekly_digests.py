@@ -342,3 +342,40 @@ def test_top_tier_digest_also_goes_to_the_configured_channel(org):
     assert "Pipeline digest" in all_text(posted.params["blocks"]) and "Tara Top" in all_text(posted.params["blocks"])
     assert len(org.digests("top")) == 1
     assert org.fake.messages("C0PIPELINE") == [posted]  # not again on the next tick
+
+
+def test_each_digest_is_followed_by_its_charts_uploaded_once(org):
+    from bot.services import charts
+
+    org.replay(datetime(2026, 11, 22, 0, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC))
+    change_berlins_week(org, datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
+    # The answer to the upload's completion is lost: the share happened, the ledger must find it, not re-share.
+    org.fake.drop_next("files.completeUploadExternal")
+    org.replay(datetime(2026, 11, 23, 13, tzinfo=UTC), datetime(2026, 11, 24, 12, tzinfo=UTC), instances=("a", "b"))
+    org.tick(datetime(2026, 11, 24, 12, tzinfo=UTC))
+    with transaction(org.deps.sessions) as s:
+        bea = s.scalar(sa.select(Person).where(Person.email == email("berlin")))
+        row = s.scalar(sa.select(ScheduledSend).where(ScheduledSend.recipient_id == bea.id,
+                                                      ScheduledSend.step == "digest_charts"))
+        assert row.status == "sent"
+        # What the waterfall is drawn from: Bea's six deals (EUR 120,000) last week; Rob lost 20,000,
+        # Rita's deal went from 10,000 to 55,000 and she opened a new one of 7,000.
+        b = charts.week_bridge(s, [p.id for p in bea.reports], WEEK, org.deps.playbook, "EUR")
+    assert (b.start, b.new, b.amount_changes, b.lost, b.won, b.end) == (
+        120_000, (7_000, 1), (45_000, 1), (-20_000, 1), (0, 0), 152_000)
+    assert (b.advanced, b.slipped, b.other) == (1, 1, (0, 0))
+    shared = org.fake.files(uid("berlin"))
+    assert sorted(f.filename for f in shared) == sorted(
+        f"{kind}-{WEEK.isoformat()}-digest_charts-{row.recipient_id}.png" for kind in ("funnel", "waterfall"))
+    assert all(f.data.startswith(b"\x89PNG\r\n\x1a\n") and len(f.data) > 10_000 for f in shared)
+    assert len({f.ts for f in shared}) == 1  # one message with both charts, after the digest
+    assert float(shared[0].ts) > float(org.digests("berlin")[0].response["ts"])
+    waterfall = next(f for f in shared if f.filename.startswith("waterfall"))
+    assert waterfall.alt_txt == "Open pipeline EUR 120,000 last week to 152,000 now"
+    assert "in pictures" in shared[0].initial_comment
+    completions = [c for c in org.fake.calls_to("files.completeUploadExternal")
+                   if any(f["id"] in {x.id for x in shared} for f in c.params["files"])]
+    assert len(completions) == 1 and completions[0].dropped  # found after the lost answer, not shared again
+    # Each manager who got a digest by now (the first line in Europe) got their charts, once.
+    for key in ("berlin", "madrid"):
+        assert len({f.ts for f in org.fake.files(uid(key))}) == 1

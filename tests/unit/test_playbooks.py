@@ -121,3 +121,35 @@ def test_describe_in_both_languages():
     assert "3. Interested [interested]  20%" in en and "evaluation: Is it real?" in en
     zh = describe_playbook(pb, "zh")
     assert "意向客户" in zh and "出口条件" in zh and "评估: 机会是否真实？" in zh
+
+
+def test_scoring_and_numbers_sections_are_loaded_and_checked(tmp_path) -> None:
+    from bot.playbooks.loader import builtin_path, check_playbook, load_playbook
+
+    pb = load_playbook("default")
+    assert (pb.scoring.bant, pb.scoring.recency, pb.numbers.activity.customers_per_deal) == (25, 10, 3)
+    assert load_playbook("industrial").scoring.exit == 20  # the section is optional: defaults
+    text = builtin_path("default").read_text(encoding="utf-8")
+    text = text.replace("weights: {bant: 25,", "weights: {bant: 30,").replace("fresh_days: 14", "fresh_days: 90")
+    text = text.replace("calls_per_visit: 2}", "calls_per_visit: 0}").replace("weights: {", "weights: {speed: 1, ")
+    f = tmp_path / "tuned.yaml"
+    f.write_text(text, encoding="utf-8")
+    problems = [str(p) for p in check_playbook(f)]
+    assert any("scoring.weights.speed: unknown field" in p for p in problems), problems
+    f.write_text(text.replace("weights: {speed: 1, ", "weights: {"), encoding="utf-8")
+    problems = [str(p) for p in check_playbook(f)]
+    assert any("scoring.weights: the weights must add up to 100" in p and "= 105" in p for p in problems), problems
+    assert any("scoring.stale_days: stale_days must be more than fresh_days (90)" in p for p in problems)
+    assert any("numbers.activity_ratios.calls_per_visit: a ratio must be more than 0" in p for p in problems)
+    line = text.splitlines().index(next(t for t in text.splitlines() if t.startswith("  weights:"))) + 1
+    assert any(p.startswith(f"tuned.yaml:{line}: scoring.weights:") for p in problems), problems
+
+
+def test_a_stage_without_stall_days_is_stalled_by_the_teams_p80(tmp_path) -> None:
+    from bot.playbooks.loader import builtin_path, load_playbook
+
+    text = builtin_path("default").read_text(encoding="utf-8").replace("    stall_days: 21\n", "", 1)
+    f = tmp_path / "nostall.yaml"
+    f.write_text(text, encoding="utf-8")
+    pb = load_playbook(f)
+    assert pb.stage("prospect").stall_days is None and pb.stage("interested").stall_days == 30

@@ -1,0 +1,197 @@
+"""Charts as PNG (matplotlib, no display needed): the funnel, the week's waterfall, plan vs actual.
+
+Each chart is drawn from a small plain-data object (built by ``bot.services.charts``),
+sized to stay readable in Slack's preview (about 360 px wide in a message, larger
+when opened), with every bar labelled with its number, amounts in the viewer's currency.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
+
+from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
+
+__all__ = ["ActivityData", "ChartFile", "FunnelData", "FunnelStage", "WaterfallData", "activity_png", "drawn",
+           "funnel_png", "waterfall_png"]
+
+WIDTH, HEIGHT, DPI = 8.0, 5.0, 120  # 960 x 600 px: text stays legible scaled down to Slack's preview
+NOTE_WIDTH = 100  # characters per line of the note under a chart
+INK, MUTED, GRID = "#1d1c1d", "#616061", "#dddddd"
+BLUE, GREEN, RED, GREY, AMBER = "#1264a3", "#2eb67d", "#e01e5a", "#9e9ea6", "#ecb22e"
+
+
+def short_amount(value: Decimal | float) -> str:
+    """``1.2M``, ``340k``, ``950``: short enough to sit on a bar."""
+    v = float(value)
+    sign = "−" if v < 0 else ""
+    v = abs(v)
+    if v >= 1_000_000:
+        text = f"{v / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    elif v >= 10_000:
+        text = f"{v / 1000:.0f}k"
+    elif v >= 1000:
+        text = f"{v / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+    else:
+        text = f"{v:.0f}"
+    return sign + text
+
+
+def _figure() -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    ax = fig.add_subplot()
+    fig.patch.set_facecolor("white")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(GRID)
+    ax.tick_params(colors=INK, labelsize=12, length=0)
+    return fig, ax
+
+
+def _png(fig: Figure, title: str, note: str) -> bytes:
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=16, fontweight="bold", color=INK)
+    lines = textwrap.wrap(note, NOTE_WIDTH) if note else []
+    if lines:
+        fig.text(0.02, 0.015, "\n".join(lines), fontsize=10.5, color=MUTED, ha="left", va="bottom", linespacing=1.3)
+    fig.tight_layout(rect=(0, 0.015 + 0.04 * len(lines), 1, 0.92))
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+def funnel_png(data: FunnelData) -> bytes:
+    """Horizontal bars, widest stage on top, centred like a funnel; count and amount on each,
+    the conversion to the next stage between bars."""
+    fig, ax = _figure()
+    n = len(data.stages)
+    widest = max((s.count for s in data.stages), default=0) or 1
+    for i, s in enumerate(data.stages):
+        y = n - 1 - i
+        w = max(s.count / widest, 0.02)
+        ax.barh(y, w, left=(1 - w) / 2, height=0.62, color=BLUE if s.count else GRID, zorder=2)
+        label = f"{s.count} · {data.currency} {short_amount(s.amount)}" if s.count else "0"
+        inside = w > 0.42
+        ax.text(0.5 if inside else (1 + w) / 2 + 0.015, y, label, va="center", ha="center" if inside else "left",
+                fontsize=12.5, fontweight="bold", color="white" if inside else INK, zorder=3)
+        if i < len(data.conversions):
+            went, reached = data.conversions[i]
+            if reached:
+                onto = " won" if i == n - 1 else ""
+                text = f"↓ {went / reached:.0%}{onto}  ({went} of {reached})"
+                ax.text(0.5, y - 0.5, text, va="center", ha="center", fontsize=10.5, color=MUTED, zorder=3,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
+    ax.set_yticks(range(n), [s.name for s in reversed(data.stages)], fontsize=12.5)
+    ax.set_xticks([])
+    ax.set_xlim(-0.02, 1.3)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.spines["bottom"].set_visible(False)
+    return _png(fig, data.title, data.note)
+
+
+def _floor(levels: Sequence[float]) -> float:
+    """Where the amount axis starts: zero, unless the movements would be slivers on tall bars;
+    then low enough under the lowest level that they get about a third of the height."""
+    low, high = min(levels), max(levels)
+    span = high - low
+    if low <= 0 or span <= 0 or low < 2 * span:
+        return 0.0
+    floor = low - 1.5 * span
+    digits = 10 ** max(0, len(str(int(floor))) - 2)  # two significant digits, rounded down
+    return float(int(floor // digits) * digits)
+
+
+def waterfall_png(data: WaterfallData) -> bytes:
+    """Last week's open pipeline, each movement as a floating bar (green up, red down), this week's.
+
+    When the movements are small against the totals, the axis starts above zero (said on the
+    chart, and the totals' bars are marked as cut) so the movements can be seen.
+    """
+    fig, ax = _figure()
+    labels = ["Last week", *[s[0] for s in data.steps], "This week"]
+    running = [float(data.start)]
+    for _label, amount, _count in data.steps:
+        running.append(running[-1] + float(amount))
+    floor = _floor([*running, float(data.end)])
+    bottoms, heights, colours = [floor], [float(data.start) - floor], [GREY]
+    texts = [f"{data.currency} {short_amount(data.start)}"]
+    for (_label, amount, count), level in zip(data.steps, running, strict=False):
+        a = float(amount)
+        bottoms.append(level if a >= 0 else level + a)
+        heights.append(abs(a))
+        colours.append(GREEN if a > 0 else RED if a < 0 else GRID)
+        sign = "+" if a > 0 else ""
+        texts.append(f"{sign}{short_amount(a)}\n{count} deal{'s' if count != 1 else ''}" if count else "0")
+    bottoms.append(floor)
+    heights.append(float(data.end) - floor)
+    colours.append(BLUE)
+    texts.append(f"{data.currency} {short_amount(data.end)}")
+    xs = range(len(labels))
+    ax.bar(xs, heights, bottom=bottoms, color=colours, width=0.62, zorder=2)
+    top = max(b + h for b, h in zip(bottoms, heights, strict=True))
+    room = (top - floor) or 1
+    for x, b, h, t in zip(xs, bottoms, heights, texts, strict=True):
+        ax.text(x, b + h + room * 0.02, t, ha="center", va="bottom", fontsize=11.5, fontweight="bold", color=INK)
+    for x, level in enumerate(running):  # connectors at the running level between bars
+        ax.plot([x + 0.31, x + 0.69], [level, level], color=MUTED, linewidth=0.8, zorder=1)
+    ax.set_xticks(list(xs), labels, fontsize=12)
+    ax.set_yticks([])
+    ax.set_ylim(floor, top + room * 0.25)
+    note = data.note
+    if floor:
+        for x in (0, len(labels) - 1):  # the cut: the totals' bars do not start at zero
+            ax.text(x, floor + room * 0.06, "≈", ha="center", va="center", fontsize=20, color="white", zorder=3)
+        note = f"The scale starts at {data.currency} {short_amount(floor)}, not 0, so the movements show. {note}"
+    return _png(fig, data.title, note)
+
+
+def activity_png(data: ActivityData) -> bytes:
+    """Pairs of bars per activity: what the plan needs in a week, and what was done last week."""
+    fig, ax = _figure()
+    xs = list(range(len(data.labels)))
+    width = 0.36
+    planned = [p if p is not None else 0 for p in data.planned]
+    actual = [a if a is not None else 0 for a in data.actual]
+    ax.bar([x - width / 2 for x in xs], planned, width, color=GREY, label="Plan, per week", zorder=2)
+    colours = [GREEN if a >= p else AMBER for a, p in zip(actual, planned, strict=True)]
+    ax.bar([x + width / 2 for x in xs], actual, width, color=colours, label="Done last week", zorder=2)
+    top = max([*planned, *actual, 1])
+    for x, p, a, raw in zip(xs, planned, actual, data.actual, strict=True):
+        ax.text(x - width / 2, p + top * 0.015, f"{p:g}", ha="center", va="bottom", fontsize=12, color=INK)
+        ax.text(x + width / 2, a + top * 0.015, "–" if raw is None else f"{a}", ha="center", va="bottom",
+                fontsize=12, fontweight="bold", color=INK)
+    ax.set_xticks(xs, data.labels, fontsize=13)
+    ax.set_yticks([])
+    ax.set_ylim(0, top * 1.2)
+    ax.legend(frameon=False, fontsize=11.5, loc="upper left")
+    return _png(fig, data.title, data.note)
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """A drawn chart, ready to upload."""
+
+    kind: str
+    filename: str
+    title: str
+    alt: str
+    data: bytes  # PNG
+
+
+def drawn(specs: Sequence[ChartSpec]) -> list[ChartFile]:
+    """Each chart drawn as a PNG file."""
+    out = []
+    for c in specs:
+        if isinstance(c.data, FunnelData):
+            png = funnel_png(c.data)
+        elif isinstance(c.data, WaterfallData):
+            png = waterfall_png(c.data)
+        else:
+            png = activity_png(c.data)
+        out.append(ChartFile(c.kind, c.filename, c.title, c.alt, png))
+    return out
