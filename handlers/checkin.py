@@ -18,6 +18,7 @@ from bot.db.models import CheckIn, Deal, Person
 from bot.deps import Deps
 from bot.domain.checkin import questions_for
 from bot.domain.gates import check_gate
+from bot.domain.playbook import marker_key
 from bot.render import checkin as render
 from bot.render.ids import Action, Block, View
 from bot.services import checkins
@@ -155,12 +156,14 @@ def _save(work: Work, deal: Deal, form: Form, view: dict[str, Any], edits: Any, 
     answers = read_answers(form, work.playbook)
     checklist = f"{Block.CHARACTERISTICS}__now"
     answers.unconfirmed = shown_options(view, checklist) - form.checked(checklist)
+    nxt = work.playbook.next_stage(deal.stage)
+    if nxt is not None and MARKER_YES in form.checked(Block.NEXT_MARKER):
+        answers.characteristics.add(marker_key(nxt.key))  # the customer shows the next stage's marker
     record_answers(deal, answers, work.playbook, now=work.now, by=work.actor.person)
     apply_edits(deal, edits, now=work.now)
     checkin = checkins.get_checkin(work.session, work.actor.person, week, now=work.now)
     checkins.record_review(work.session, checkin, deal, "updated", work.playbook, work.deps.settings.cadence,
                            now=work.now, note=form.text(Block.NOTE))
-    nxt = work.playbook.next_stage(deal.stage)
     if nxt is not None:
         facts = repo.to_facts(deal)
         if check_gate(facts, nxt.key, work.playbook).open:

@@ -138,6 +138,9 @@ class ConfirmedCharacteristic(Base):
     deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
     key: so.Mapped[str] = so.mapped_column(sa.String(60))
     confirmed_at: so.Mapped[datetime]
+    confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+
+    confirmed_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
 
 
 class EvaluationAnswer(Base):
@@ -152,6 +155,9 @@ class EvaluationAnswer(Base):
     item: so.Mapped[str] = so.mapped_column(sa.String(60))
     answer: so.Mapped[bool]
     answered_at: so.Mapped[datetime]
+    answered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+
+    answered_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
 
 
 class StageChange(Base):

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from bot.db.models import Deal, Person, StageChange
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
-from bot.domain.deal import DealFacts
+from bot.domain.deal import Confirmation, DealFacts
 from bot.domain.history import Transition
 
 REF_PREFIX = "D-"
@@ -59,8 +59,12 @@ def to_facts(deal: Deal) -> DealFacts:
     for c in deal.contacts:
         roles.setdefault(c.role, []).append(c.name)
     evaluations: dict[str, dict[str, bool]] = {}
+    confirmed: dict[str, Confirmation] = {}
     for a in deal.evaluation_answers:
         evaluations.setdefault(a.evaluation, {})[a.item] = a.answer
+        confirmed[f"{a.evaluation}.{a.item}"] = Confirmation(a.answered_by.name if a.answered_by else "", a.answered_at)
+    for c in deal.characteristics:
+        confirmed[c.key] = Confirmation(c.confirmed_by.name if c.confirmed_by else "", c.confirmed_at)
     return DealFacts(
         ref=deal.ref,
         name=deal.name,
@@ -79,6 +83,8 @@ def to_facts(deal: Deal) -> DealFacts:
         evaluations=evaluations,
         stage_entered_at=deal.stage_entered_at,
         lost_reason=deal.lost_reason,
+        confirmed=confirmed,
+        updated_at=deal.updated_at,
     )
 
 

@@ -14,11 +14,21 @@ class BantAnswer:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """Who said an item holds (or not), and when."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DealFacts:
     """A deal's qualification state: enough to run gates and coach.
 
     ``roles`` maps a buying-role key to the names of the people holding it;
-    ``evaluations`` maps an evaluation key to its item answers.
+    ``evaluations`` maps an evaluation key to its item answers (an item
+    without an answer is unknown); ``confirmed`` says who confirmed each
+    characteristic (by key) and answered each evaluation item (``"eval.item"``).
     """
 
     ref: str
@@ -38,6 +48,8 @@ class DealFacts:
     evaluations: dict[str, dict[str, bool]] = field(default_factory=dict)
     stage_entered_at: datetime | None = None
     lost_reason: str = ""
+    confirmed: dict[str, Confirmation] = field(default_factory=dict)
+    updated_at: datetime | None = None
 
     def has_bant(self, key: str) -> bool:
         a = self.bant.get(key)

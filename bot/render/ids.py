@@ -15,6 +15,8 @@ class View(StrEnum):
     REASON = "deal_reason"  # a reason for moving back / overriding
     CHECKIN = "checkin_deal"  # the Monday questions for one deal
     DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
+    QUALIFY = "deal_qualify"  # buying roles and evaluation items, any time
+    NEW_DEAL_GATE = "deal_new_gate"  # what a new deal's stage needs the customer to have shown
 
 
 class Action(StrEnum):
@@ -22,6 +24,7 @@ class Action(StrEnum):
     OVERRIDE = "deal_override"
     SHOW = "deal_show"
     UPDATE = "deal_update"
+    QUALIFY = "deal_qualify"
     PAGE = "page"
     NEW_DEAL = "deal_new"
     CHECKIN_NO_CHANGE = "checkin_no_change"
@@ -51,6 +54,7 @@ class Block(StrEnum):
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key
+    ITEM_PREFIX = "item__"  # + evaluation key + "__" + item key
 
 
 FIELD = "value"  # the action_id of the single input inside each input block

@@ -89,7 +89,9 @@ def checkbox_input(block_id: str, label: str, options: Sequence[tuple[str, str]]
     )
 
 
-def _view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str, Any], submit: str) -> dict[str, Any]:
+def modal_view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str, Any],
+               submit: str) -> dict[str, Any]:
+    """A modal with a submit and a cancel button; ``metadata`` travels in ``private_metadata``."""
     view = View(
         type="modal",
         callback_id=callback_id,
@@ -100,6 +102,9 @@ def _view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str,
         private_metadata=json.dumps(metadata, separators=(",", ":")),
     )
     return view.to_dict()
+
+
+_view = modal_view
 
 
 def _currencies(current: str) -> list[tuple[str, str]]:

@@ -160,7 +160,7 @@ def record_answers(deal: Deal, answers: Answers, playbook: Playbook, *, now: dat
     """Store answers on the deal, confirming BANT items with today's date."""
     have = {c.key: c for c in deal.characteristics}
     for key in answers.characteristics - set(have):
-        deal.characteristics.append(ConfirmedCharacteristic(key=key, confirmed_at=now))
+        deal.characteristics.append(ConfirmedCharacteristic(key=key, confirmed_at=now, confirmed_by=by))
     for key in answers.unconfirmed & set(have):
         deal.characteristics.remove(have[key])
     bant = {b.item: b for b in deal.bant}
@@ -187,5 +187,6 @@ def record_answers(deal: Deal, answers: Answers, playbook: Playbook, *, now: dat
             if row is None:
                 row = EvaluationAnswer(evaluation=ev_key, item=item.key)
                 deal.evaluation_answers.append(row)
-            row.answer, row.answered_at = item.key in yes, now
+            if row.answered_by_id is None or row.answer != (item.key in yes):
+                row.answer, row.answered_at, row.answered_by = item.key in yes, now, by
     deal.updated_at = now

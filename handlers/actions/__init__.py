@@ -13,6 +13,7 @@ from bot.db.models import Person
 from bot.deps import Deps
 from bot.render import modals
 from bot.render.ids import Action
+from bot.render.qualify import qualify_modal
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal
 from handlers import flows
@@ -58,6 +59,16 @@ def register(app: App, deps: Deps) -> None:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
                 repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)}))
+
+    @app.action(Action.QUALIFY)
+    @guarded
+    def qualify_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
+            client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
+                repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)},
+                lang=work.lang))
 
     @app.action(Action.NEW_DEAL)
     @guarded

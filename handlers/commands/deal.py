@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.imports.deals_csv import parse_date
 from bot.render import modals
 from bot.render.blocks import macro, section
+from bot.render.qualify import qualify_modal
 from bot.services import checkins
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal, person_for_mention
@@ -70,6 +71,13 @@ def _update(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     deal = find_deal(work.session, work.actor, cmd.rest)
     work.client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
         repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")}))
+
+
+def _qualify(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    deal = find_deal(work.session, work.actor, cmd.rest)
+    work.client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
+        repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")},
+        lang=work.lang))
 
 
 def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
@@ -135,6 +143,7 @@ SUBCOMMANDS = {
     "show": _show,
     "update": _update,
     "edit": _update,
+    "qualify": _qualify,
     "advance": _advance,
     "won": _won,
     "lost": _lost,

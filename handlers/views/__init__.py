@@ -15,10 +15,11 @@ from bot.render.blocks import macro, section
 from bot.render.ids import Block, View
 from bot.services.deals import NewDeal, create_deal
 from bot.services.errors import UserError
+from bot.services.qualification import record_qualification
 from bot.services.workspace import apply_edits, find_deal, record_answers
 from handlers import flows
 from handlers.base import guarded, metadata_of, work_for
-from handlers.forms import Form, read_answers, read_deal_fields
+from handlers.forms import Form, read_answers, read_deal_fields, read_qualification
 
 
 def register(app: App, deps: Deps) -> None:
@@ -78,6 +79,17 @@ def register(app: App, deps: Deps) -> None:
                 flows.moved(work, deal, to_stage, reason="", override=False)
         _ack_form(ack, errors)
 
+    @app.view(View.QUALIFY)
+    @guarded
+    def qualify_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
+            changed = record_qualification(deal, read_qualification(form, work.playbook), work.playbook,
+                                           now=work.now, by=work.actor.person)
+            work.reply([section(macro("qualify.j2", "saved", d=repo.to_facts(deal), changed=changed))])
+        ack()
+
     @app.view(View.REASON)
     @guarded
     def reason_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
@@ -120,5 +132,5 @@ def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Any) -> dict
         if block is None or not form.has(block):
             block = next(iter(form.values), None)
         if block is not None:
-            errors.setdefault(block, macro("errors.j2", "still_missing", stage=stage))
+            errors.setdefault(block, macro("errors.j2", "still_missing", stage=stage, entering=m.entering))
     return errors

@@ -108,6 +108,7 @@ def org_db(clean_env, tmp_path, monkeypatch):
 SCRIPT = """\
 /deal advance D-57
 1,2
+1
 Their quotes take a week
 :tick 2026-11-30T09:00Z
 :click 4
@@ -125,6 +126,7 @@ def test_the_shell_runs_a_scripted_session(org_db):
     out = r.output
     assert "can't move to *Interested* yet" in out  # the gate coaches...
     assert "┌─ form: Advance D-57" in out and "Now true of the customer (Prospect)" in out  # ...and asks
+    assert "Now true of the customer (Interested)" in out and "Fits the product's application profile" in out
     assert "moved from Prospect to *Interested*" in out  # answered, the move completes
     assert "## Monday check-in · week of 30 Nov" in out  # :tick ran the schedule: Tommy's prompt
     assert ":white_check_mark: _no change_" in out  # :click 4 pressed "No change" on the second deal
@@ -133,7 +135,7 @@ def test_the_shell_runs_a_scripted_session(org_db):
 
 
 def test_the_shell_form_shows_errors_and_can_be_cancelled(org_db):
-    script = "/deal advance D-57\n\n\n:cancel\n:quit\n"
+    script = "/deal advance D-57\n\n\n\n:cancel\n:quit\n"
     r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"], input=script)
     assert r.exit_code == 0, r.output
     assert "✗ Need: What problem does the customer need solved, and what does it cost them today?: Still needed to leave Prospect." in r.output and "form closed without saving" in r.output

@@ -85,6 +85,8 @@ def test_advance_with_missing_criteria_coaches_and_asks_then_completes(coach):
     text = run(coach, "advance D-3", TOMMY)
     assert "can't move to *Interested* yet" in text
     assert "To leave Prospect" in text and "Do now:" in text
+    # Entering Interested needs its marker (标志) shown by the customer, not only Prospect's criteria.
+    assert "To enter Interested" in text and "marker: Fits the product's application profile; has a need" in text
     assert "Override" not in text  # a rep cannot override their own gate
     opened = wait_call(coach.fake, "views.open")
     view = opened.params["view"]
@@ -227,14 +229,23 @@ def test_person_matched_by_email_gets_timezone_from_slack(coach):
 
 
 def test_won_goes_through_the_gate(coach):
-    # D-6 is in negotiation; leaving it needs the schedule fixed and the contract reviewed.
+    # D-6 is in negotiation; leaving it needs the schedule fixed, and Won needs what the source
+    # marks it by: contract signed, first payment confirmed by finance, order placed and shipped.
     owner = "radia.perlman@example.com"
     text = run(coach, "won D-6", owner)
-    assert "can't move to *Won* yet" in text and "To leave Negotiation" in text
+    assert "can't move to *Won* yet" in text and "To leave Negotiation" in text and "To enter Won" in text
     view = wait_call(coach.fake, "views.open").params["view"]
-    box = next(b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "checkboxes")
-    assert {o["value"] for o in box["element"]["options"]} == {"schedule_fixed", "contract_reviewed"}
-    answer = coach.slack.submit(view, {box["block_id"]: checks("schedule_fixed", "contract_reviewed")},
+    boxes = {b["block_id"]: {o["value"] for o in b["element"]["options"]} for b in view["blocks"]
+             if b["type"] == "input" and b["element"]["type"] == "checkboxes"}
+    assert sorted(boxes.values(), key=len) == [{"schedule_fixed"}, {"contract_signed", "first_payment", "order_shipped"}]
+    leave, enter = sorted(boxes, key=lambda k: len(boxes[k]))
+    # Signed and shipped, but finance has not confirmed the first payment: still not won.
+    answer = coach.slack.submit(view, {leave: checks("schedule_fixed"), enter: checks("contract_signed", "order_shipped")},
+                                user=coach.uid(owner))
+    assert answer.json()["errors"] == {enter: "Still needed to enter Won."}
+    assert deal(coach, "D-6").stage == "negotiation"
+    answer = coach.slack.submit(view, {leave: checks("schedule_fixed"),
+                                       enter: checks("contract_signed", "first_payment", "order_shipped")},
                                 user=coach.uid(owner))
     assert answer.status == 200 and answer.body == ""
     d = deal(coach, "D-6")

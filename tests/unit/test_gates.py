@@ -1,6 +1,10 @@
+from dataclasses import replace
+
 import pytest
 
-from bot.domain.gates import Direction, Kind, Missing, UnknownStage, check_gate, missing_for_next
+from bot.domain.coaching import label
+from bot.domain.gates import Direction, Kind, Missing, UnknownStage, check_gate, check_new, missing_for_next
+from bot.domain.playbook import EntryCriteria, Item, Playbook, Text, marker_key
 from tests.unit.factories import bant, deal, mini_playbook
 
 PB = mini_playbook()
@@ -76,3 +80,38 @@ def test_missing_for_next_is_empty_for_closed_deals_and_gate_for_open():
     assert missing_for_next(deal("d"), PB) == ()
     assert missing_for_next(deal("lost"), PB) == ()
     assert [m.key for m in missing_for_next(deal("c"), PB)] == ["signed_off", "coach"]
+
+
+def _with_entry() -> Playbook:
+    """The mini playbook where entering b needs its marker, and entering d (won) needs "paid"."""
+    b, d = PB.stage("b"), PB.stage("d")
+    b = replace(b, entry=EntryCriteria(marker=True))
+    d = replace(d, characteristics=(Item("paid", Text("paid")),), entry=EntryCriteria(characteristics=("paid",)))
+    return replace(PB, stages=(PB.stage("a"), b, PB.stage("c"), d))
+
+
+def test_entering_a_stage_needs_its_marker_shown():
+    pb = _with_entry()
+    ready = deal("a", characteristics=frozenset({"fit"}), bant=bant("need"))
+    result = check_gate(ready, "b", pb)
+    assert result.missing == (Missing("b", Kind.CHARACTERISTIC, marker_key("b"), entering=True),)
+    assert label(result.missing[0], pb) == "marker: b marker"
+    assert check_gate(replace(ready, characteristics=frozenset({"fit", "marker_b"})), "b", pb).open
+
+
+def test_won_needs_its_entry_criteria_even_when_the_stage_left_has_none_missing():
+    pb = _with_entry()
+    d = deal("c", characteristics=frozenset({"signed_off"}), roles={"coach": ("Ann",)})
+    assert check_gate(d, "d", pb).missing == (Missing("d", Kind.CHARACTERISTIC, "paid", entering=True),)
+
+
+def test_skipping_checks_the_entry_of_every_stage_passed_through():
+    keys = [(m.stage, m.key, m.entering) for m in check_gate(deal("a"), "c", _with_entry()).missing]
+    assert ("b", "marker_b", True) in keys and keys.index(("a", "fit", False)) < keys.index(("b", "marker_b", True))
+
+
+def test_a_new_deal_in_a_later_stage_passes_the_same_gates_as_a_move_from_the_first():
+    pb = _with_entry()
+    d = deal("c", bant=bant("need"))
+    assert check_new(d, pb).missing == check_gate(replace(d, stage="a"), "c", pb).missing
+    assert check_new(deal("a"), pb).missing == ()
