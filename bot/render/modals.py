@@ -191,6 +191,15 @@ def gate_modal(d: DealFacts, to_stage: str, missing: Sequence[Missing], playbook
     return _view(V.GATE, _m("gate_title", ref=d.ref), blocks, metadata, _m("submit_gate"))
 
 
+def new_deal_gate_modal(name: str, stage: str, missing: Sequence[Missing], playbook: Playbook, *,
+                        metadata: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    """The second page of ``/deal new`` into a later stage: what the customer must have shown to be there."""
+    d = DealFacts(ref="", name=name, stage=playbook.first.key)
+    head: list[Block] = [section(_m("new_gate_context", name=name, stage=playbook.stage_name(stage, lang)))]
+    return modal_view(V.NEW_DEAL_GATE, _m("new_title"), head + gate_blocks(d, missing, playbook, lang), metadata,
+                      _m("submit"))
+
+
 def reason_modal(
     d: DealFacts, from_stage: str, to_stage: str, kind: str, *, metadata: dict[str, Any]
 ) -> dict[str, Any]:

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.db.models import Contact, Deal, EvaluationAnswer, Person
+from bot.domain.deal import BantAnswer, DealFacts
+from bot.domain.gates import GateResult, check_new
 from bot.domain.playbook import Playbook
+from bot.services.deals import NewDeal
+from bot.services.workspace import Answers
 
 
 @dataclass
@@ -58,3 +62,21 @@ def record_qualification(deal: Deal, q: Qualification, playbook: Playbook, *, no
     if changed:
         deal.updated_at = now
     return changed
+
+
+def new_deal_gate(new: NewDeal, answers: Answers, playbook: Playbook, *, now: datetime) -> GateResult:
+    """What a deal created straight into ``new.stage`` still lacks, given the answers in the form.
+
+    A new deal passes the same gates as one moved there from the first stage:
+    the customer must have shown each stage's marker and criteria on the way.
+    """
+    facts = DealFacts(
+        ref=new.ref or "new", name=new.name, stage=new.stage, account=new.account, amount=new.amount,
+        currency=new.currency,
+        characteristics=frozenset(answers.characteristics),
+        bant={k: BantAnswer(v.strip(), now) for k, v in answers.bant.items() if v.strip()},
+        roles={k: tuple(n for n in names if n.strip()) for k, names in answers.roles.items()},
+        evaluations={k: {i.key: i.key in yes for i in playbook.evaluation(k).items}
+                     for k, yes in answers.evaluations.items()},
+    )
+    return check_new(facts, playbook)

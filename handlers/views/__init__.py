@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import App
@@ -11,14 +13,15 @@ from bot.db import repo
 from bot.deps import Deps
 from bot.domain.gates import Kind, Missing, check_gate
 from bot.domain.playbook import LOST
+from bot.render import modals
 from bot.render.blocks import macro, section
 from bot.render.ids import Block, View
 from bot.services.deals import NewDeal, create_deal
 from bot.services.errors import UserError
-from bot.services.qualification import record_qualification
-from bot.services.workspace import apply_edits, find_deal, record_answers
+from bot.services.qualification import new_deal_gate, record_qualification
+from bot.services.workspace import Answers, apply_edits, find_deal, record_answers
 from handlers import flows
-from handlers.base import guarded, metadata_of, work_for
+from handlers.base import Work, guarded, metadata_of, work_for
 from handlers.forms import Form, read_answers, read_deal_fields, read_qualification
 
 
@@ -35,15 +38,40 @@ def register(app: App, deps: Deps) -> None:
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
+        gate_view: dict[str, Any] | None = None
         with work_for(deps, client, body) as work:
             assert fields.amount is not None and fields.currency is not None
             new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
                           stage, fields.close_date, fields.next_step or "")
-            deal = create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
-            work.session.flush()
-            work.reply([section(macro("deal.j2", "created", d=repo.to_facts(deal), pb=work.playbook,
-                                      lang=work.lang))])
+            if not work.playbook.has_stage(stage) or stage == LOST:
+                raise UserError("stale_view")
+            # Straight into a later stage: the customer must have shown what that stage needs.
+            gate = new_deal_gate(new, Answers(), work.playbook, now=work.now)
+            if gate.missing:
+                gate_view = modals.new_deal_gate_modal(new.name, stage, gate.missing, work.playbook,
+                                                       metadata=_new_deal_metadata(new, body), lang=work.lang)
+            else:
+                _create(work, new, Answers())
+        if gate_view is not None:
+            ack(response_action="update", view=gate_view)
+            return
         ack()
+
+    @app.view(View.NEW_DEAL_GATE)
+    @guarded
+    def new_deal_gate_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        meta = metadata_of(body)
+        form = Form(body["view"])
+        errors: dict[str, str] = {}
+        with work_for(deps, client, body) as work:
+            new = _new_deal_from(meta, work)
+            answers = read_answers(form, work.playbook)
+            gate = new_deal_gate(new, answers, work.playbook, now=work.now)
+            if gate.missing:
+                errors = _errors_for(form, gate.missing, work.playbook)
+            else:
+                _create(work, new, answers)
+        _ack_form(ack, errors)
 
     @app.view(View.UPDATE_DEAL)
     @guarded
@@ -109,6 +137,33 @@ def register(app: App, deps: Deps) -> None:
                 raise UserError("cannot_override", ref=deal.ref)
             flows.moved(work, deal, to_stage, reason=reason, override=override)
         ack()
+
+
+def _create(work: Work, new: NewDeal, answers: Answers) -> None:
+    deal = create_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
+    record_answers(deal, answers, work.playbook, now=work.now, by=work.actor.person)
+    work.session.flush()
+    work.reply([section(macro("deal.j2", "created", d=repo.to_facts(deal), pb=work.playbook, lang=work.lang))])
+
+
+def _new_deal_metadata(new: NewDeal, body: dict[str, Any]) -> dict[str, Any]:
+    """The first page's fields, carried to the second (Slack keeps private_metadata up to 3,000 characters)."""
+    return {"name": new.name, "account": new.account, "amount": f"{new.amount:f}", "currency": new.currency,
+            "close_date": new.close_date.isoformat() if new.close_date else "", "stage": new.stage,
+            "next_step": new.next_step, "channel": metadata_of(body).get("channel", "")}
+
+
+def _new_deal_from(meta: dict[str, Any], work: Work) -> NewDeal:
+    stage = str(meta.get("stage") or "")
+    try:
+        amount = Decimal(str(meta.get("amount")))
+        close = date.fromisoformat(meta["close_date"]) if meta.get("close_date") else None
+    except (ArithmeticError, ValueError) as e:
+        raise UserError("stale_view") from e
+    if not work.playbook.has_stage(stage) or stage == LOST:
+        raise UserError("stale_view")
+    return NewDeal(str(meta.get("name", "")), str(meta.get("account", "")), work.actor.person, amount,
+                   str(meta.get("currency", "")), stage, close, str(meta.get("next_step", "")))
 
 
 def _ack_form(ack: Any, errors: dict[str, str]) -> None:

@@ -75,7 +75,7 @@ def test_every_role_and_every_evaluation_item_can_be_answered_at_any_time(coach)
 
 
 def test_the_card_offers_the_form_and_others_cannot_see_the_deal(coach):
-    answer, url = coach.slack.command("/deal", "show D-3", user=coach.uid(TOMMY))
+    _answer, url = coach.slack.command("/deal", "show D-3", user=coach.uid(TOMMY))
     blocks = wait_reply(coach.fake, url)["blocks"]
     button = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == Action.QUALIFY)
     assert json.loads(button["value"]) == {"ref": "D-3"}
