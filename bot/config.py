@@ -35,6 +35,7 @@ ENV = {
     "digests": "COACH_DIGESTS",
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
+    "quiet_weeks": "COACH_QUIET_WEEKS",
     "digest_channel": "COACH_DIGEST_CHANNEL",
 }
 
@@ -139,9 +140,13 @@ def _cadence(values: dict[str, object]) -> Cadence:
                 raise ValueError("tiers start at 1 (first-line managers)")
         grace = timedelta(hours=float(str(values.get("grace_hours") or 12)))
         stale = int(str(values.get("bant_stale_weeks") or default.bant_stale_weeks))
+        quiet = int(str(values.get("quiet_weeks") or default.quiet_weeks))
+        if quiet < 1:
+            raise ValueError("quiet_weeks must be at least 1")
     except ValueError as e:
         raise ConfigError(
             f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
             "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
         ) from e
-    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale)
+    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale,
+                   quiet_weeks=quiet)

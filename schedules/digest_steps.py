@@ -54,7 +54,8 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         if week not in computed:
             status = {str(pid): st for pid, st in session.execute(
                 sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now), status)
+            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now,
+                                                    quiet_weeks=deps.settings.cadence.quiet_weeks), status)
         nodes, status = computed[week]
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,

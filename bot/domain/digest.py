@@ -107,7 +107,7 @@ class OrgInput:
 
 
 def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
-            big_amount: Decimal | None = None) -> dict[str, Node]:
+            big_amount: Decimal | None = None, quiet_weeks: int = 2) -> dict[str, Node]:
     """A Node for every person under ``roots`` (themselves included)."""
     own: dict[str, Node] = {}
     by_owner: dict[str, list[DealFacts]] = {}
@@ -130,7 +130,8 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         node.last_week = totals((_as_facts(snapshots[d.ref]) for d in deals if d.ref in snapshots), playbook)
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
-        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount):
+        for a in attention(deals, playbook, now=now, close_dates=org.close_history, big_amount=big_amount,
+                           quiet_weeks=quiet_weeks):
             _count_attention(node, a, amount_of[a.ref], owner_of[a.ref])
     for key, status in org.checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))

@@ -54,16 +54,17 @@ def load_deals(session: so.Session) -> list[DealFacts]:
     ):
         evals[deal_id][ev][item] = answer
     cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
-            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at)
+            Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at, Deal.updated_at)
     out = []
     for (did, ref, name, stage, owner, account, amount, currency, close, forecast, step, step_date,
-         entered) in session.execute(sa.select(*cols)):
+         entered, updated) in session.execute(sa.select(*cols)):
         out.append(DealFacts(
             ref=ref, name=name, stage=stage, owner=str(owner), account=account, amount=amount, currency=currency,
             close_date=close, forecast=forecast, next_step=step, next_step_date=step_date,
             characteristics=frozenset(chars.get(did, ())), bant=bant.get(did, {}),
             roles={k: tuple(v) for k, v in roles.get(did, {}).items()},
             evaluations={k: dict(v) for k, v in evals.get(did, {}).items()}, stage_entered_at=entered,
+            updated_at=updated,
         ))
     return out
 
@@ -88,11 +89,12 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
     return OrgInput(load_deals(session), snaps, history, org.reports_of(managers), status)
 
 
-def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime) -> dict[str, Node]:
+def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
+                quiet_weeks: int = 2) -> dict[str, Node]:
     """Every person's digest node for ``week`` (keys are person ids as strings)."""
     data = load_org_input(session, week)
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-    return compute(data, roots, playbook, now=now)
+    return compute(data, roots, playbook, now=now, quiet_weeks=quiet_weeks)
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,10 @@ def save_comment(session: so.Session, author: Person, week: date, *, text: str, 
     return comment
 
 
-def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime) -> list[Block]:
+def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+               quiet_weeks: int = 2) -> list[Block]:
     """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
-    nodes = all_digests(session, playbook, week, now=now)
+    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks)
     status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
     return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,

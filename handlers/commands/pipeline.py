@@ -28,7 +28,8 @@ def register(app: App, deps: Deps) -> None:
                 if not digests.is_manager(work.session, person):
                     raise UserError("not_a_manager")
                 week = checkins.current_week(person, work.now)
-                work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now))
+                work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now,
+                                              quiet_weeks=work.deps.settings.cadence.quiet_weeks))
             return
         user = mentioned_user(text)
         if text and not user:
