@@ -8,6 +8,7 @@ machine: an SQLite file in the user's data directory and the default playbook.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ ENV = {
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
     "quiet_weeks": "COACH_QUIET_WEEKS",
     "digest_channel": "COACH_DIGEST_CHANNEL",
+    "reporting_currency": "COACH_REPORTING_CURRENCY",
 }
 
 
@@ -56,6 +58,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     cadence: Cadence = field(default_factory=Cadence)
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
+    reporting_currency: str = "USD"  # digests total in it (a manager may choose their own)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -106,7 +109,11 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     api_url = str(values.get("slack_api_url") or "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
+    reporting = str(values.get("reporting_currency") or "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", reporting):
+        raise ConfigError(f"COACH_REPORTING_CURRENCY '{reporting}' is not a currency code (three letters, e.g. EUR)")
     return Settings(
+        reporting_currency=reporting,
         cadence=_cadence(values),
         data_dir=data_dir,
         database_url=database_url,

@@ -46,17 +46,20 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     if not due:
         return []
     team = digests.load_team(session)
-    computed: dict[date, tuple[dict, dict[str, str]]] = {}
+    computed: dict[tuple[date, str], tuple[dict, dict[str, str]]] = {}
     slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
-        if week not in computed:
+        # Computed once per week and reporting currency (usually one: the workspace's).
+        currency = digests.reporting_currency(manager, deps.settings.reporting_currency)
+        if (week, currency) not in computed:
             status = {str(pid): st for pid, st in session.execute(
                 sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
-            computed[week] = (digests.all_digests(session, deps.playbook, week, now=now,
-                                                    quiet_weeks=deps.settings.cadence.quiet_weeks), status)
-        nodes, status = computed[week]
+            computed[week, currency] = (digests.all_digests(
+                session, deps.playbook, week, now=now, quiet_weeks=deps.settings.cadence.quiet_weeks,
+                currency=currency), status)
+        nodes, status = computed[week, currency]
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
                                         digests.comments_for(session, manager, week))

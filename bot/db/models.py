@@ -63,6 +63,8 @@ class Person(Base):
     tier: so.Mapped[int] = so.mapped_column(default=0)
     # Set by `/deal away until DATE`: no prompts or reminders through that day.
     away_until: so.Mapped[date | None]
+    # The currency this manager's digests total in (`/pipeline currency EUR`); None: the workspace's.
+    reporting_currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 
@@ -289,3 +291,19 @@ class ManagerComment(Base):
     updated_at: so.Mapped[datetime]
 
     author: so.Mapped[Person] = so.relationship()
+
+
+class ExchangeRate(Base):
+    """From ``valid_from`` on, one ``from_currency`` is worth ``rate`` ``to_currency`` (`coach rates import`)."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (
+        sa.UniqueConstraint("valid_from", "from_currency", "to_currency", name="uq_exchange_rate_day_pair"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    valid_from: so.Mapped[date]
+    from_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    to_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(24, 10))
+    imported_at: so.Mapped[datetime]

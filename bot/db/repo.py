@@ -8,11 +8,12 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from bot.db.models import Deal, Person, StageChange
+from bot.db.models import Deal, ExchangeRate, Person, StageChange
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
 from bot.domain.deal import Confirmation, DealFacts
 from bot.domain.history import Transition
+from bot.domain.rates import Rate, Rates
 
 REF_PREFIX = "D-"
 _REF_NUMBER = re.compile(r"^D-(\d+)$")
@@ -96,3 +97,9 @@ def transitions(session: so.Session, deal_ids: Iterable[int] | None = None) -> l
     if deal_ids is not None:
         q = q.where(StageChange.deal_id.in_(list(deal_ids)))
     return [Transition(*row) for row in session.execute(q.order_by(StageChange.changed_at, StageChange.id))]
+
+
+def load_rates(session: so.Session) -> Rates:
+    """Every stored exchange rate, ready to convert with."""
+    return Rates(Rate(r.valid_from, r.from_currency, r.to_currency, r.rate)
+                 for r in session.scalars(sa.select(ExchangeRate)))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain import money
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
+from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals, totals
 from bot.domain.waterfall import Attention, Concern, Movement, Snapshot, attention, waterfall
 
@@ -104,6 +105,24 @@ class OrgInput:
     close_history: Mapping[str, Sequence]  # by ref: close dates in past snapshots, oldest first
     reports: Mapping[str, Sequence[str]]  # manager key -> direct report keys
     checkin_status: Mapping[str, str]  # person key -> pending / partial / complete / away
+
+
+def in_currency(org: OrgInput, rates: Rates, currency: str, on: date) -> OrgInput:
+    """``org`` with every amount (deals and last week's snapshots) in ``currency`` at the rates of ``on``.
+
+    Both sides of a week's comparison use the same day's rate, so a moving rate
+    never shows as an amount change; an amount with no rate stays as it is.
+    """
+    def deal(d: DealFacts) -> DealFacts:
+        amount = rates.convert(d.amount, d.currency, currency, on)
+        return d if amount is None else replace(d, amount=amount, currency=currency)
+
+    def snap(s: Snapshot) -> Snapshot:
+        amount = rates.convert(s.amount, s.currency, currency, on)
+        return s if amount is None else replace(s, amount=amount, currency=currency)
+
+    return replace(org, deals=[deal(d) for d in org.deals],
+                   last_week={ref: snap(s) for ref, s in org.last_week.items()})
 
 
 def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,

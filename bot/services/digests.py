@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,11 +27,12 @@ from bot.db.models import (
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
 from bot.domain.deal import DealFacts
-from bot.domain.digest import Node, OrgInput, compute
+from bot.domain.digest import Node, OrgInput, compute, in_currency
 from bot.domain.playbook import Playbook
 from bot.domain.waterfall import Snapshot
 from bot.render.digest import CommentRow, ReportRow, digest_blocks
 from bot.services.deals import take_snapshots
+from bot.services.errors import UserError
 
 CLOSE_HISTORY_WEEKS = 8
 
@@ -90,9 +92,15 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
 
 
 def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
-                quiet_weeks: int = 2) -> dict[str, Node]:
-    """Every person's digest node for ``week`` (keys are person ids as strings)."""
+                quiet_weeks: int = 2, currency: str | None = None) -> dict[str, Node]:
+    """Every person's digest node for ``week`` (keys are person ids as strings).
+
+    With ``currency``, totals, forecasts and rankings are in that one currency,
+    converted at the company's rates (`coach rates import`) in force ``now``.
+    """
     data = load_org_input(session, week)
+    if currency:
+        data = in_currency(data, repo.load_rates(session), currency, now.date())
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     return compute(data, roots, playbook, now=now, quiet_weeks=quiet_weeks)
 
@@ -171,10 +179,25 @@ def save_comment(session: so.Session, author: Person, week: date, *, text: str, 
     return comment
 
 
+def reporting_currency(person: Person, default: str) -> str:
+    """The currency ``person``'s digests total in: their own choice, else the workspace's."""
+    return person.reporting_currency or default
+
+
+def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -> str | None:
+    """Store ``person``'s own reporting currency (None: back to the workspace's); UserError if not a code."""
+    if code is not None:
+        code = code.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise UserError("bad_currency_word", value=code)
+    person.reporting_currency, person.updated_at = code, now
+    return code
+
+
 def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
-               quiet_weeks: int = 2) -> list[Block]:
+               quiet_weeks: int = 2, currency: str | None = None) -> list[Block]:
     """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
-    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks)
+    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)
     status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
     return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,

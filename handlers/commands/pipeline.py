@@ -8,6 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.blocks import macro, section
 from bot.services import checkins, digests
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
@@ -28,12 +29,26 @@ def register(app: App, deps: Deps) -> None:
                 if not digests.is_manager(work.session, person):
                     raise UserError("not_a_manager")
                 week = checkins.current_week(person, work.now)
-                work.reply(digests.digest_for(work.session, work.playbook, person, week, now=work.now,
-                                              quiet_weeks=work.deps.settings.cadence.quiet_weeks))
+                settings = work.deps.settings
+                work.reply(digests.digest_for(
+                    work.session, work.playbook, person, week, now=work.now, quiet_weeks=settings.cadence.quiet_weeks,
+                    currency=digests.reporting_currency(person, settings.reporting_currency)))
+            return
+        if text.lower().split()[:1] == ["currency"]:
+            words = text.split()[1:]
+            with work_for(deps, client, body) as work:
+                person, default = work.actor.person, work.deps.settings.reporting_currency
+                if words:
+                    code = None if words[0].lower() == "default" else words[0]
+                    digests.set_reporting_currency(person, code, now=work.now)
+                work.reply([section(macro("digest.j2", "currency_set" if words else "currency_is",
+                                          code=digests.reporting_currency(person, default), default=default,
+                                          own=person.reporting_currency is not None))])
             return
         user = mentioned_user(text)
         if text and not user:
-            raise UserError("usage", command="/pipeline [@person] | /pipeline digest", example="/pipeline @maria")
+            raise UserError("usage", example="/pipeline @maria",
+                            command="/pipeline [@person] | /pipeline digest | /pipeline currency [CODE|default]")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:
