@@ -37,6 +37,7 @@ ENV = {
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
     "quiet_weeks": "COACH_QUIET_WEEKS",
+    "signoff_tier": "COACH_SIGNOFF_TIER",
     "digest_channel": "COACH_DIGEST_CHANNEL",
     "reporting_currency": "COACH_REPORTING_CURRENCY",
 }
@@ -150,10 +151,13 @@ def _cadence(values: dict[str, object]) -> Cadence:
         quiet = int(str(values.get("quiet_weeks") or default.quiet_weeks))
         if quiet < 1:
             raise ValueError("quiet_weeks must be at least 1")
+        signoff = int(str(values.get("signoff_tier") or default.signoff_tier))
+        if signoff < 1:
+            raise ValueError("signoff_tier must be at least 1 (first-line managers)")
     except ValueError as e:
         raise ConfigError(
             f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
             "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
         ) from e
     return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale,
-                   quiet_weeks=quiet)
+                   quiet_weeks=quiet, signoff_tier=signoff)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.db.models import Deal, Person
 from bot.deps import Deps
 from bot.render import digest as render
-from bot.render.blocks import macro
+from bot.render.blocks import macro, section
 from bot.render.ids import Action, Block, View
 from bot.services import digests
 from bot.services.errors import UserError
@@ -68,8 +68,26 @@ def register(app: App, deps: Deps) -> None:
             return
         with work_for(deps, client, body) as work:
             person = _require_manager(work)
+            # A region head's figure is their sign-off (认可), adjusted.
+            signs = person.tier >= work.deps.settings.cadence.signoff_tier and person.manager_id is not None
             saved = digests.save_comment(work.session, person, week, text=text, commit=commit, best_case=best,
-                                         currency=currency, now=work.now)
+                                         currency=currency, now=work.now, signed_off=signs)
             work.reply(render.comment_saved(week, render.CommentRow(
-                person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "")))
+                person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "",
+                saved.signed_off_at is not None)))
         ack()
+
+    @app.action(Action.DIGEST_SIGNOFF)
+    @guarded
+    def signoff_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            person = _require_manager(work)
+            settings = work.deps.settings
+            if person.tier < settings.cadence.signoff_tier:
+                raise UserError("not_a_region_head", tier=settings.cadence.signoff_tier)
+            done = digests.sign_off(work.session, work.playbook, person, week, now=work.now,
+                                    currency=digests.reporting_currency(person, settings.reporting_currency),
+                                    quiet_weeks=settings.cadence.quiet_weeks)
+            work.reply([section(macro("digest.j2", "signed_off", week=week, s=done))])

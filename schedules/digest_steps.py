@@ -62,7 +62,8 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         nodes, status = computed[week, currency]
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
-                                        digests.comments_for(session, manager, week))
+                                        digests.comments_for(session, manager, week),
+                                        signoff_tier=deps.settings.cadence.signoff_tier)
         channel = slack_ids.of(session, manager, "digest")
         if not channel:
             continue

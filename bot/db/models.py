@@ -287,6 +287,8 @@ class ManagerComment(Base):
     commit_amount: so.Mapped[Decimal | None]
     best_case_amount: so.Mapped[Decimal | None]
     currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
+    # A region head's sign-off (认可) of the forecast: as rolled up (one click) or adjusted.
+    signed_off_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 

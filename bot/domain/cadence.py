@@ -47,6 +47,7 @@ class Cadence:
     grace: timedelta = timedelta(hours=12)  # a missed send still goes out this long after its time
     bant_stale_weeks: int = 8
     quiet_weeks: int = 2  # no update on a deal for this long flags it in the digests
+    signoff_tier: int = 3  # managers of this tier and above sign off (认可) their forecast: the region heads
 
     def digest_time(self, tier: int) -> WeeklyTime:
         if tier in self.digests:

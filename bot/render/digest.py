@@ -37,6 +37,7 @@ class CommentRow:
     commit: Decimal | None
     best_case: Decimal | None
     currency: str
+    signed_off: bool = False
 
     @property
     def commit_text(self) -> str:
@@ -63,7 +64,7 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en") -> list[Block]:
+                  names: Mapping[str, str], lang: str = "en", can_sign_off: bool = False) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
@@ -86,8 +87,10 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                         items=items(node.top_attention)).splitlines())]
     blocks += [*pack(_g("checkins", counts=sorted(node.checkins.items()), late=list(not_finished[:30]),
                         away=list(away[:30])).splitlines())]
-    blocks.append(actions(button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()},
-                                 style="primary")))
+    buttons = [button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()}, style="primary")]
+    if can_sign_off:
+        buttons.insert(0, button(_g("signoff_button"), Action.DIGEST_SIGNOFF, {"week": week.isoformat()}))
+    blocks.append(actions(*buttons))
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 

@@ -32,6 +32,7 @@ class Action(StrEnum):
     CHECKIN_WALK = "checkin_walk"
     CHECKIN_PAGE = "checkin_page"
     DIGEST_COMMENT = "digest_comment"
+    DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
 
 
 class Block(StrEnum):

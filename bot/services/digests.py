@@ -123,7 +123,7 @@ def load_team(session: so.Session) -> Team:
 
 
 def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, playbook: Playbook,
-                   checkin_status: dict[str, str], comments: list[CommentRow]) -> list[Block]:
+                   checkin_status: dict[str, str], comments: list[CommentRow], *, signoff_tier: int = 3) -> list[Block]:
     """One manager's digest blocks, from the computed nodes."""
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
                       nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
@@ -131,7 +131,8 @@ def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, pla
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
     return digest_blocks(team.names[key], week, nodes[key], playbook, reports=rows, comments=comments,
-                         not_finished=not_finished, away=away, names=team.names)
+                         not_finished=not_finished, away=away, names=team.names,
+                         can_sign_off=team.tiers[key] >= signoff_tier and team.managers.get(key) is not None)
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -154,11 +155,12 @@ def comments_for(session: so.Session, manager: Person, week: date) -> list[Comme
     """What ``manager``'s direct reports said on their own digests of ``week``: the tier below speaks up."""
     rows = session.execute(
         sa.select(Person.name, ManagerComment.text, ManagerComment.commit_amount, ManagerComment.best_case_amount,
-                  ManagerComment.currency)
+                  ManagerComment.currency, ManagerComment.signed_off_at)
         .join(Person, Person.id == ManagerComment.author_id)
         .where(Person.manager_id == manager.id, ManagerComment.week == week)
         .order_by(Person.name))
-    return [CommentRow(name, text, commit, best, currency or "") for name, text, commit, best, currency in rows]
+    return [CommentRow(name, text, commit, best, currency or "", signed is not None)
+            for name, text, commit, best, currency, signed in rows]
 
 
 def comment_of(session: so.Session, author: Person, week: date) -> ManagerComment | None:
@@ -167,8 +169,9 @@ def comment_of(session: so.Session, author: Person, week: date) -> ManagerCommen
 
 
 def save_comment(session: so.Session, author: Person, week: date, *, text: str, commit: Decimal | None,
-                 best_case: Decimal | None, currency: str | None, now: datetime) -> ManagerComment:
-    """Create or replace ``author``'s comment and forecast for ``week``."""
+                 best_case: Decimal | None, currency: str | None, now: datetime,
+                 signed_off: bool = False) -> ManagerComment:
+    """Create or replace ``author``'s comment and forecast for ``week``; ``signed_off``: it is their 认可."""
     comment = comment_of(session, author, week)
     if comment is None:
         comment = ManagerComment(author=author, week=week, created_at=now)
@@ -176,7 +179,40 @@ def save_comment(session: so.Session, author: Person, week: date, *, text: str, 
     comment.text, comment.commit_amount, comment.best_case_amount = text, commit, best_case
     comment.currency = currency if (commit is not None or best_case is not None) else None
     comment.updated_at = now
+    comment.signed_off_at = now if signed_off else None
     return comment
+
+
+@dataclass(frozen=True)
+class SignOff:
+    commit: Decimal
+    best_case: Decimal
+    currency: str
+
+
+def sign_off(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+             currency: str, quiet_weeks: int = 2) -> SignOff:
+    """A region head's one-click sign-off (认可): their subtree's forecast as rolled up, in one currency.
+
+    Commit is the commit category; best case adds the best-case category to it.
+    UserError when the forecast is in several currencies (no rates): then the
+    figure has to be given, with the comment form.
+    """
+    node = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)[str(person.id)]
+    by = node.totals.by_forecast
+    commit_bag = dict(by["commit"].amount) if "commit" in by else {}
+    best_bag = dict(commit_bag)
+    for c, a in (by["best_case"].amount.items() if "best_case" in by else ()):
+        best_bag[c] = best_bag.get(c, Decimal(0)) + a
+    currencies = {c for c, a in best_bag.items() if a} or {currency}
+    if len(currencies) > 1:
+        raise UserError("signoff_needs_rates", currencies=sorted(currencies))
+    (code,) = currencies
+    result = SignOff(commit_bag.get(code, Decimal(0)), best_bag.get(code, Decimal(0)), code)
+    old = comment_of(session, person, week)
+    save_comment(session, person, week, text=old.text if old else "", commit=result.commit,
+                 best_case=result.best_case, currency=code, now=now, signed_off=True)
+    return result
 
 
 def reporting_currency(person: Person, default: str) -> str:
@@ -195,10 +231,10 @@ def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -
 
 
 def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
-               quiet_weeks: int = 2, currency: str | None = None) -> list[Block]:
+               quiet_weeks: int = 2, currency: str | None = None, signoff_tier: int = 3) -> list[Block]:
     """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
     nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)
     status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
     return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
-                          comments_for(session, person, week))
+                          comments_for(session, person, week), signoff_tier=signoff_tier)

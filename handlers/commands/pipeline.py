@@ -32,7 +32,8 @@ def register(app: App, deps: Deps) -> None:
                 settings = work.deps.settings
                 work.reply(digests.digest_for(
                     work.session, work.playbook, person, week, now=work.now, quiet_weeks=settings.cadence.quiet_weeks,
-                    currency=digests.reporting_currency(person, settings.reporting_currency)))
+                    currency=digests.reporting_currency(person, settings.reporting_currency),
+                    signoff_tier=settings.cadence.signoff_tier))
             return
         if text.lower().split()[:1] == ["currency"]:
             words = text.split()[1:]

@@ -1,4 +1,4 @@
-"""exchange rates and each manager's reporting currency
+"""exchange rates, each manager's reporting currency, forecast sign-off
 
 Revision ID: 0006
 Revises: 0005
@@ -29,9 +29,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('person') as batch:
         batch.add_column(sa.Column('reporting_currency', sa.String(length=3), nullable=True))
+    with op.batch_alter_table('manager_comment') as batch:
+        batch.add_column(sa.Column('signed_off_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('manager_comment') as batch:
+        batch.drop_column('signed_off_at')
     with op.batch_alter_table('person') as batch:
         batch.drop_column('reporting_currency')
     op.drop_table('exchange_rate')
