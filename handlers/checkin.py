@@ -21,7 +21,7 @@ from bot.domain.gates import check_gate
 from bot.domain.playbook import marker_key
 from bot.render import checkin as render
 from bot.render.ids import Action, Block, View
-from bot.services import checkins
+from bot.services import checkins, meeting
 from bot.services.errors import UserError
 from bot.services.workspace import apply_edits, record_answers
 from handlers.base import Work, button_value, guarded, metadata_of, week_value, work_for
@@ -160,6 +160,10 @@ def _save(work: Work, deal: Deal, form: Form, view: dict[str, Any], edits: Any, 
     if nxt is not None and MARKER_YES in form.checked(Block.NEXT_MARKER):
         answers.characteristics.add(marker_key(nxt.key))  # the customer shows the next stage's marker
     record_answers(deal, answers, work.playbook, now=work.now, by=work.actor.person)
+    done = {"yes": True, "no": False}
+    meeting.follow_up(deal, {int(b.removeprefix(Block.PLAN_DONE_PREFIX)): done.get(form.selected(b) or "")
+                             for b in form.blocks_starting(Block.PLAN_DONE_PREFIX)
+                             if b.removeprefix(Block.PLAN_DONE_PREFIX).isdigit()}, now=work.now)
     apply_edits(deal, edits, now=work.now)
     checkin = checkins.get_checkin(work.session, work.actor.person, week, now=work.now)
     checkins.record_review(work.session, checkin, deal, "updated", work.playbook, work.deps.settings.cadence,

@@ -103,6 +103,8 @@ class Deal(Base):
     history: so.Mapped[list[StageChange]] = so.relationship(
         cascade="all, delete-orphan", order_by="StageChange.changed_at, StageChange.id"
     )
+    action_plans: so.Mapped[list[ActionPlan]] = so.relationship(cascade="all, delete-orphan",
+                                                                 order_by="ActionPlan.id")
 
     def __repr__(self) -> str:
         return f"<Deal {self.ref} {self.stage}>"
@@ -309,3 +311,21 @@ class ExchangeRate(Base):
     to_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
     rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(24, 10))
     imported_at: so.Mapped[datetime]
+
+
+class ActionPlan(Base):
+    """What the Monday team meeting agreed for a deal: what, who, by when; asked again at the next check-in."""
+
+    __tablename__ = "action_plan"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    what: so.Mapped[str] = so.mapped_column(sa.Text)
+    who: so.Mapped[str] = so.mapped_column(sa.String(200))
+    due: so.Mapped[date]
+    agreed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    agreed_at: so.Mapped[datetime]
+    done: so.Mapped[bool | None]  # None until followed up in a check-in
+    followed_up_at: so.Mapped[datetime | None]
+
+    agreed_by: so.Mapped[Person | None] = so.relationship(lazy="joined")

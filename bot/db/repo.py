@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from bot.db.models import Deal, ExchangeRate, Person, StageChange
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
-from bot.domain.deal import Confirmation, DealFacts
+from bot.domain.deal import Confirmation, DealFacts, Plan
 from bot.domain.history import Transition
 from bot.domain.rates import Rate, Rates
 
@@ -86,6 +86,8 @@ def to_facts(deal: Deal) -> DealFacts:
         lost_reason=deal.lost_reason,
         confirmed=confirmed,
         updated_at=deal.updated_at,
+        plans=tuple(Plan(p.id, p.what, p.who, p.due, p.agreed_by.name if p.agreed_by else "", p.agreed_at, p.done)
+                    for p in deal.action_plans),
     )
 
 

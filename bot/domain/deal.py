@@ -22,6 +22,19 @@ class Confirmation:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """An action plan from the team meeting: what, who, by when; ``done`` once followed up."""
+
+    id: int
+    what: str
+    who: str
+    due: date
+    agreed_by: str
+    agreed_at: datetime
+    done: bool | None = None
+
+
+@dataclass(frozen=True)
 class DealFacts:
     """A deal's qualification state: enough to run gates and coach.
 
@@ -50,6 +63,12 @@ class DealFacts:
     lost_reason: str = ""
     confirmed: dict[str, Confirmation] = field(default_factory=dict)
     updated_at: datetime | None = None
+    plans: tuple[Plan, ...] = ()
+
+    @property
+    def open_plans(self) -> tuple[Plan, ...]:
+        """Plans not yet followed up: the next check-in asks "did you do it?"."""
+        return tuple(p for p in self.plans if p.done is None)
 
     def has_bant(self, key: str) -> bool:
         a = self.bant.get(key)

@@ -79,6 +79,9 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
         blocks.append(checkbox_input(B.NEXT_MARKER, _c("marker_label", stage=q.next_stage, lang=lang),
                                      [("yes", q.next_stage.marker.in_(lang))],
                                      checked={"yes"} if marker_key(q.next_stage.key) in d.characteristics else set()))
+    for plan in d.open_plans:  # agreed in the team meeting: "did you do it?"
+        blocks.append(select_input(f"{B.PLAN_DONE_PREFIX}{plan.id}", macro("meeting.j2", "plan_done_label", p=plan),
+                                   [("yes", "Yes, done"), ("no", "No"), ("open", "Not yet")], initial="open"))
     for key in q.bant:
         bq = playbook.bant_question(key)
         blocks.append(text_input(f"{B.BANT_PREFIX}{key}", f"{bq.name.in_(lang)}: {bq.question.in_(lang)}",

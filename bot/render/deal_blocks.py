@@ -62,6 +62,8 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
     for ev in playbook.evaluations:
         blocks.append(section(_d("evaluation_items", d=d, e=ev, lang=lang)))
     blocks.append(section(_d("next_step", d=d)))
+    if d.plans:
+        blocks.append(section(_d("plans_section", plans=list(d.plans)[-5:])))
     if history:
         blocks.append(context(_d("history_section", changes=list(history)[-HISTORY_LINES:], pb=playbook, lang=lang)))
     buttons = [button("Update", Action.UPDATE, {"ref": d.ref}),

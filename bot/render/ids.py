@@ -17,6 +17,7 @@ class View(StrEnum):
     DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
     QUALIFY = "deal_qualify"  # buying roles and evaluation items, any time
     NEW_DEAL_GATE = "deal_new_gate"  # what a new deal's stage needs the customer to have shown
+    ACTION_PLAN = "action_plan"  # what, who, by when: agreed in the Monday team meeting
 
 
 class Action(StrEnum):
@@ -32,6 +33,7 @@ class Action(StrEnum):
     CHECKIN_WALK = "checkin_walk"
     CHECKIN_PAGE = "checkin_page"
     DIGEST_COMMENT = "digest_comment"
+    MEETING_PLAN = "meeting_plan"  # open the action-plan form for a deal in the team meeting list
     DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
 
 
@@ -56,6 +58,10 @@ class Block(StrEnum):
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key
     ITEM_PREFIX = "item__"  # + evaluation key + "__" + item key
+    PLAN_WHAT = "plan_what"
+    PLAN_WHO = "plan_who"
+    PLAN_DUE = "plan_due"
+    PLAN_DONE_PREFIX = "plan_done__"  # + action plan id: followed up in the check-in
 
 
 FIELD = "value"  # the action_id of the single input inside each input block

@@ -13,6 +13,7 @@ from bot.db.models import Person
 from bot.deps import Deps
 from bot.render import modals
 from bot.render.ids import Action
+from bot.render.meeting import plan_modal
 from bot.render.qualify import qualify_modal
 from bot.services.errors import UserError
 from bot.services.workspace import find_deal
@@ -69,6 +70,17 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
                 repo.to_facts(deal), work.playbook, metadata={"ref": deal.ref, "channel": _channel(body)},
                 lang=work.lang))
+
+    @app.action(Action.MEETING_PLAN)
+    @guarded
+    def plan_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
+            if deal.owner_id == work.actor.person.id and not work.actor.is_manager:
+                raise UserError("plan_for_managers")
+            client.views_open(trigger_id=body["trigger_id"], view=plan_modal(
+                repo.to_facts(deal), deal.owner.name, metadata={"ref": deal.ref, "channel": _channel(body)}))
 
     @app.action(Action.NEW_DEAL)
     @guarded

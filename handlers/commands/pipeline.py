@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.render.blocks import macro, section
-from bot.services import checkins, digests
+from bot.render.meeting import meeting_blocks
+from bot.services import checkins, digests, meeting
 from bot.services.errors import UserError
 from bot.services.workspace import person_for_mention
 from handlers import flows
@@ -35,6 +36,16 @@ def register(app: App, deps: Deps) -> None:
                     currency=digests.reporting_currency(person, settings.reporting_currency),
                     signoff_tier=settings.cadence.signoff_tier))
             return
+        if text.lower() == "review":
+            with work_for(deps, client, body) as work:
+                person = work.actor.person
+                if not digests.is_manager(work.session, person):
+                    raise UserError("not_a_manager")
+                rows, count = meeting.team_meeting(
+                    work.session, work.actor, person, work.playbook, now=work.now,
+                    currency=digests.reporting_currency(person, work.deps.settings.reporting_currency))
+                work.reply(meeting_blocks(person.name, rows, count, work.playbook, lang=work.lang))
+            return
         if text.lower().split()[:1] == ["currency"]:
             words = text.split()[1:]
             with work_for(deps, client, body) as work:
@@ -49,7 +60,7 @@ def register(app: App, deps: Deps) -> None:
         user = mentioned_user(text)
         if text and not user:
             raise UserError("usage", example="/pipeline @maria",
-                            command="/pipeline [@person] | /pipeline digest | /pipeline currency [CODE|default]")
+                            command="/pipeline [@person] | digest | review | currency [CODE|default]")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:

@@ -16,6 +16,8 @@ from bot.domain.playbook import LOST
 from bot.render import modals
 from bot.render.blocks import macro, section
 from bot.render.ids import Block, View
+from bot.render.meeting import plan_saved
+from bot.services import meeting
 from bot.services.deals import NewDeal, create_deal
 from bot.services.errors import UserError
 from bot.services.qualification import new_deal_gate, record_qualification
@@ -116,6 +118,26 @@ def register(app: App, deps: Deps) -> None:
             changed = record_qualification(deal, read_qualification(form, work.playbook), work.playbook,
                                            now=work.now, by=work.actor.person)
             work.reply([section(macro("qualify.j2", "saved", d=repo.to_facts(deal), changed=changed))])
+        ack()
+
+    @app.view(View.ACTION_PLAN)
+    @guarded
+    def plan_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        what, who = form.required_text(Block.PLAN_WHAT), form.required_text(Block.PLAN_WHO)
+        due = form.date(Block.PLAN_DUE)
+        if due is None:
+            form.error(Block.PLAN_DUE, "required")
+        elif due < deps.clock.now().date():
+            form.error(Block.PLAN_DUE, "plan_due_past")
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        assert due is not None
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
+            meeting.save_plan(deal, what=what, who=who, due=due, by=work.actor.person, now=work.now)
+            work.reply(plan_saved(repo.to_facts(deal), what, who, due))
         ack()
 
     @app.view(View.REASON)

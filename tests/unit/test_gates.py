@@ -115,3 +115,17 @@ def test_a_new_deal_in_a_later_stage_passes_the_same_gates_as_a_move_from_the_fi
     d = deal("c", bant=bant("need"))
     assert check_new(d, pb).missing == check_gate(replace(d, stage="a"), "c", pb).missing
     assert check_new(deal("a"), pb).missing == ()
+
+
+def test_the_team_meeting_takes_late_stage_deals_first_then_the_largest():
+    from decimal import Decimal
+
+    from bot.domain.meeting import meeting_order
+
+    deals = [deal("a", ref="D-1", amount=Decimal(900)), deal("c", ref="D-2", amount=Decimal(10)),
+             deal("c", ref="D-3", amount=Decimal(50)), deal("d", ref="D-4", amount=Decimal(5000)),
+             deal("lost", ref="D-5", amount=Decimal(7000)), deal("b", ref="D-6", amount=Decimal(1))]
+    assert [d.ref for d in meeting_order(deals, PB)] == ["D-3", "D-2", "D-6", "D-1"]
+    # Compared in one currency when asked: D-2 is the larger once converted.
+    assert [d.ref for d in meeting_order(deals, PB, amount_of=lambda d: d.amount * (100 if d.ref == "D-2" else 1))][:2] \
+        == ["D-2", "D-3"]
