@@ -40,6 +40,9 @@ def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
     assert "isn't finished yet" in text
     assert "you're away until Wednesday 2 December" in text
     assert "moved from" in text  # one rep advances a deal
+    # Monday afternoon: a first-line manager's team meeting, and an action plan agreed.
+    assert "holds the Monday team meeting: /pipeline review" in text and "## Team meeting · " in text
+    assert ":dart: Action plan for *D-" in text
     # Tuesday to Friday: every manager gets one digest; comments go up the chain.
     with sqlite3.connect(out / "demo.db") as db:
         managers = db.execute("select count(*) from person where tier > 0").fetchone()[0]
@@ -48,6 +51,11 @@ def test_the_demo_shows_the_whole_week(clean_env, tmp_path):
         comments = db.execute("select count(*) from manager_comment").fetchone()[0]
     assert sum(n for _, n in digests) == managers and {t for t, _ in digests} == {1, 2, 3, 4}
     assert comments == 3 and text.count("*From your managers*") == 3
+    # The region head's comment and figure is their sign-off (认可), seen by the top on Friday.
+    assert ":white_check_mark: signed off (认可)" in text
+    with sqlite3.connect(out / "demo.db") as db:
+        assert db.execute("select count(*) from action_plan").fetchone()[0] == 1
+        assert db.execute("select count(*) from manager_comment where signed_off_at is not null").fetchone()[0] == 1
     for day in ("Tuesday 1 December", "Wednesday 2 December", "Thursday 3 December", "Friday 4 December"):
         assert day in text
     assert "Pipeline digest · week of 30 Nov · Grace Hopper" in text  # the top, on Friday
