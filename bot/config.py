@@ -38,6 +38,7 @@ ENV = {
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
     "quiet_weeks": "COACH_QUIET_WEEKS",
     "signoff_tier": "COACH_SIGNOFF_TIER",
+    "forecast_margin": "COACH_FORECAST_MARGIN",
     "digest_channel": "COACH_DIGEST_CHANNEL",
     "reporting_currency": "COACH_REPORTING_CURRENCY",
 }
@@ -154,10 +155,13 @@ def _cadence(values: dict[str, object]) -> Cadence:
         signoff = int(str(values.get("signoff_tier") or default.signoff_tier))
         if signoff < 1:
             raise ValueError("signoff_tier must be at least 1 (first-line managers)")
+        margin = int(str(values.get("forecast_margin") or default.forecast_margin).rstrip("%"))
+        if margin < 0:
+            raise ValueError("forecast_margin is a percentage, 0 or more")
     except ValueError as e:
         raise ConfigError(
             f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
             "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
         ) from e
     return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale,
-                   quiet_weeks=quiet, signoff_tier=signoff)
+                   quiet_weeks=quiet, signoff_tier=signoff, forecast_margin=margin)

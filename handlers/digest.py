@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.db.models import Deal, Person
 from bot.deps import Deps
+from bot.domain.forecast import QUESTIONS, ForecastCheck
 from bot.render import digest as render
 from bot.render.blocks import macro, section
 from bot.render.ids import Action, Block, View
@@ -32,6 +34,16 @@ def _usual_currency(work: Work, person: Person) -> str:
     found = work.session.scalar(sa.select(Deal.currency).where(Deal.owner_id.in_(team))
                                 .group_by(Deal.currency).order_by(sa.func.count().desc()).limit(1))
     return found or "USD"
+
+
+def _check(work: Work, period: date) -> ForecastCheck:
+    """The forecast-against-actual check of ``period`` for the acting manager; UserError if there is none now."""
+    person = _require_manager(work)
+    check = digests.forecast_check(work.session, work.playbook, person, period + timedelta(weeks=1), now=work.now,
+                                   margin=work.deps.settings.cadence.forecast_margin)
+    if check is None:
+        raise UserError("stale_view")
+    return check
 
 
 def register(app: App, deps: Deps) -> None:
@@ -75,6 +87,30 @@ def register(app: App, deps: Deps) -> None:
             work.reply(render.comment_saved(week, render.CommentRow(
                 person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "",
                 saved.signed_off_at is not None)))
+        ack()
+
+    @app.action(Action.FORECAST_REVIEW)
+    @guarded
+    def review_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        period = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            check = _check(work, period)
+            client.views_open(trigger_id=body["trigger_id"], view=render.review_modal(check))
+
+    @app.view(View.FORECAST_REVIEW)
+    @guarded
+    def review_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        period = week_value(metadata_of(body).get("week"))
+        form = Form(body["view"])
+        answers = {q: form.text(f"{Block.REVIEW_PREFIX}{q}") for q in QUESTIONS}
+        if not any(answers.values()):
+            ack(response_action="errors", errors={f"{Block.REVIEW_PREFIX}{QUESTIONS[0]}":
+                                                  macro("digest.j2", "review_needs_something")})
+            return
+        with work_for(deps, client, body) as work:
+            digests.save_forecast_review(work.session, work.actor.person, _check(work, period), answers, now=work.now)
+            work.reply([section(macro("digest.j2", "review_saved"))])
         ack()
 
     @app.action(Action.DIGEST_SIGNOFF)

@@ -63,7 +63,10 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         key = str(manager.id)
         blocks = digests.digest_message(team, nodes, key, week, deps.playbook, status,
                                         digests.comments_for(session, manager, week),
-                                        signoff_tier=deps.settings.cadence.signoff_tier)
+                                        signoff_tier=deps.settings.cadence.signoff_tier,
+                                        check=digests.forecast_check(session, deps.playbook, manager, week, now=now,
+                                                                     margin=deps.settings.cadence.forecast_margin),
+                                        reviews=digests.reviews_for(session, manager, week))
         channel = slack_ids.of(session, manager, "digest")
         if not channel:
             continue

@@ -329,3 +329,24 @@ class ActionPlan(Base):
     followed_up_at: so.Mapped[datetime | None]
 
     agreed_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
+
+
+class ForecastReview(Base):
+    """A manager's answers when last period's signed-off forecast and what was won differ: carried up a tier."""
+
+    __tablename__ = "forecast_review"
+    __table_args__ = (sa.UniqueConstraint("author_id", "week", name="uq_forecast_review_author_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    week: so.Mapped[date] = so.mapped_column(index=True)  # the period reviewed
+    forecast: so.Mapped[Decimal]
+    won: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    wrong: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what did we do wrong?
+    unknown: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what don't we know?
+    misled: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # did the customer mislead us?
+    next_steps: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what do we do next?
+    created_at: so.Mapped[datetime]
+
+    author: so.Mapped[Person] = so.relationship()

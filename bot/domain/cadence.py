@@ -48,6 +48,7 @@ class Cadence:
     bant_stale_weeks: int = 8
     quiet_weeks: int = 2  # no update on a deal for this long flags it in the digests
     signoff_tier: int = 3  # managers of this tier and above sign off (认可) their forecast: the region heads
+    forecast_margin: int = 20  # percent: forecast and actual further apart than this ask the review questions
 
     def digest_time(self, tier: int) -> WeeklyTime:
         if tier in self.digests:

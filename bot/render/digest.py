@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain import money
 from bot.domain.digest import Node, ranked
+from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
 from bot.render.ids import Action
@@ -64,7 +65,8 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en", can_sign_off: bool = False) -> list[Block]:
+                  names: Mapping[str, str], lang: str = "en", can_sign_off: bool = False,
+                  check: ForecastCheck | None = None, reviews: Sequence[ReviewRow] = ()) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
@@ -76,6 +78,13 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                    delta_weighted=delta(t.weighted, last.weighted))),
         section(_g("stages", t=t, pb=playbook, lang=lang)),
     ]
+    if check is not None:
+        blocks += [divider(), section(_g("forecast_check", c=check))]
+        if not check.answered:
+            blocks.append(actions(button(_g("review_button"), Action.FORECAST_REVIEW, {"week": check.week.isoformat()},
+                                         style="primary")))
+    if reviews:
+        blocks += [divider(), *pack(_g("reviews", rows=list(reviews)).splitlines())]
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
     if reports:
@@ -111,3 +120,11 @@ def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
 
 def comment_saved(week: date, row: CommentRow) -> list[Block]:
     return [section(_g("comment_saved", week=week, c=row))]
+
+
+def review_modal(check: ForecastCheck) -> dict[str, Any]:
+    """The source's four questions, when forecast and actual differ."""
+    blocks: list[Block] = [section(_g("forecast_check", c=check))]
+    blocks += [text_input(f"{B.REVIEW_PREFIX}{q}", _g("question", q=q), multiline=True, max_length=1000, optional=True)
+               for q in QUESTIONS]
+    return _view(V.FORECAST_REVIEW, _g("review_title"), blocks, {"week": check.week.isoformat()}, _g("comment_submit"))

@@ -18,6 +18,7 @@ class View(StrEnum):
     QUALIFY = "deal_qualify"  # buying roles and evaluation items, any time
     NEW_DEAL_GATE = "deal_new_gate"  # what a new deal's stage needs the customer to have shown
     ACTION_PLAN = "action_plan"  # what, who, by when: agreed in the Monday team meeting
+    FORECAST_REVIEW = "forecast_review"  # why forecast and actual differ: the source's four questions
 
 
 class Action(StrEnum):
@@ -34,6 +35,7 @@ class Action(StrEnum):
     CHECKIN_PAGE = "checkin_page"
     DIGEST_COMMENT = "digest_comment"
     MEETING_PLAN = "meeting_plan"  # open the action-plan form for a deal in the team meeting list
+    FORECAST_REVIEW = "forecast_review"
     DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
 
 
@@ -62,6 +64,7 @@ class Block(StrEnum):
     PLAN_WHO = "plan_who"
     PLAN_DUE = "plan_due"
     PLAN_DONE_PREFIX = "plan_done__"  # + action plan id: followed up in the check-in
+    REVIEW_PREFIX = "review__"  # + question key (bot.domain.forecast.QUESTIONS)
 
 
 FIELD = "value"  # the action_id of the single input inside each input block

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,13 +22,16 @@ from bot.db.models import (
     Deal,
     DealSnapshot,
     EvaluationAnswer,
+    ForecastReview,
     ManagerComment,
     Person,
+    StageChange,
 )
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
 from bot.domain.deal import DealFacts
 from bot.domain.digest import Node, OrgInput, compute, in_currency
+from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more_than
 from bot.domain.playbook import Playbook
 from bot.domain.waterfall import Snapshot
 from bot.render.digest import CommentRow, ReportRow, digest_blocks
@@ -123,7 +127,8 @@ def load_team(session: so.Session) -> Team:
 
 
 def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, playbook: Playbook,
-                   checkin_status: dict[str, str], comments: list[CommentRow], *, signoff_tier: int = 3) -> list[Block]:
+                   checkin_status: dict[str, str], comments: list[CommentRow], *, signoff_tier: int = 3,
+                   check: ForecastCheck | None = None, reviews: Sequence[ReviewRow] = ()) -> list[Block]:
     """One manager's digest blocks, from the computed nodes."""
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
                       nodes[r]) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
@@ -132,7 +137,8 @@ def digest_message(team: Team, nodes: dict[str, Node], key: str, week: date, pla
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
     return digest_blocks(team.names[key], week, nodes[key], playbook, reports=rows, comments=comments,
                          not_finished=not_finished, away=away, names=team.names,
-                         can_sign_off=team.tiers[key] >= signoff_tier and team.managers.get(key) is not None)
+                         can_sign_off=team.tiers[key] >= signoff_tier and team.managers.get(key) is not None,
+                         check=check, reviews=reviews)
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -231,10 +237,65 @@ def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -
 
 
 def digest_for(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
-               quiet_weeks: int = 2, currency: str | None = None, signoff_tier: int = 3) -> list[Block]:
+               quiet_weeks: int = 2, currency: str | None = None, signoff_tier: int = 3,
+               forecast_margin: int = 20) -> list[Block]:
     """One person's digest on demand (``/pipeline digest``), computed like the scheduled ones."""
     nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)
     status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
     return digest_message(load_team(session), nodes, str(person.id), week, playbook, status,
-                          comments_for(session, person, week), signoff_tier=signoff_tier)
+                          comments_for(session, person, week), signoff_tier=signoff_tier,
+                          check=forecast_check(session, playbook, person, week, now=now, margin=forecast_margin),
+                          reviews=reviews_for(session, person, week))
+
+
+def forecast_check(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+                   margin: int) -> ForecastCheck | None:
+    """Last week's forecast of ``person`` against what their subtree won in it, when they differ by more
+    than ``margin`` percent (None otherwise, or when they gave no forecast)."""
+    period = week - timedelta(weeks=1)
+    given = comment_of(session, person, period)
+    if given is None or given.commit_amount is None or not given.currency:
+        return None
+    managers = {str(k): (str(v) if v is not None else None) for k, v in repo.manager_map(session).items()}
+    owners = [int(k) for k in org.subtree(managers, str(person.id))]
+    start = datetime.combine(period, datetime.min.time(), tzinfo=now.tzinfo)
+    won_rows = session.execute(
+        sa.select(Deal.amount, Deal.currency).join(StageChange, StageChange.deal_id == Deal.id)
+        .where(StageChange.to_stage == playbook.won.key, StageChange.changed_at >= start,
+               StageChange.changed_at < start + timedelta(weeks=1), Deal.owner_id.in_(owners),
+               Deal.stage == playbook.won.key)).all()
+    rates = repo.load_rates(session)
+    won = Decimal(0)
+    for amount, currency in won_rows:
+        converted = rates.convert(amount, currency, given.currency, now.date())
+        if converted is None:
+            return None  # a won deal that can't be compared: no rate
+        won += converted
+    if not off_by_more_than(given.commit_amount, won, margin):
+        return None
+    answered = session.scalar(sa.select(ForecastReview.id).where(
+        ForecastReview.author_id == person.id, ForecastReview.week == period)) is not None
+    return ForecastCheck(period, given.commit_amount, won, given.currency, answered)
+
+
+def save_forecast_review(session: so.Session, person: Person, check: ForecastCheck, answers: dict[str, str], *,
+                         now: datetime) -> ForecastReview:
+    """Keep ``person``'s answers to the review questions for ``check``'s period; they go up a tier."""
+    row = session.scalar(sa.select(ForecastReview).where(ForecastReview.author_id == person.id,
+                                                         ForecastReview.week == check.week))
+    if row is None:
+        row = ForecastReview(author=person, week=check.week, created_at=now)
+        session.add(row)
+    row.forecast, row.won, row.currency = check.forecast, check.won, check.currency
+    row.wrong, row.unknown, row.misled, row.next_steps = (answers.get(q, "").strip() for q in QUESTIONS)
+    return row
+
+
+def reviews_for(session: so.Session, manager: Person, week: date) -> list[ReviewRow]:
+    """The forecast reviews ``manager``'s direct reports wrote about last week: answers go up a tier."""
+    rows = session.scalars(sa.select(ForecastReview).join(Person, Person.id == ForecastReview.author_id)
+                           .where(Person.manager_id == manager.id, ForecastReview.week == week - timedelta(weeks=1))
+                           .order_by(Person.name))
+    return [ReviewRow(r.author.name, ForecastCheck(r.week, r.forecast, r.won, r.currency, True),
+                      r.wrong, r.unknown, r.misled, r.next_steps) for r in rows]

@@ -34,7 +34,7 @@ def register(app: App, deps: Deps) -> None:
                 work.reply(digests.digest_for(
                     work.session, work.playbook, person, week, now=work.now, quiet_weeks=settings.cadence.quiet_weeks,
                     currency=digests.reporting_currency(person, settings.reporting_currency),
-                    signoff_tier=settings.cadence.signoff_tier))
+                    signoff_tier=settings.cadence.signoff_tier, forecast_margin=settings.cadence.forecast_margin))
             return
         if text.lower() == "review":
             with work_for(deps, client, body) as work:

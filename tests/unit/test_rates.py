@@ -23,3 +23,11 @@ def test_inverse_and_through_a_common_currency():
     assert RATES.convert(Decimal(1200), "EUR", "CNY", date(2026, 8, 1)) == Decimal("10285.71")
     assert RATES.convert(Decimal(5), "GBP", "USD", date(2026, 8, 1)) is None
     assert RATES.convert(Decimal(5), "GBP", "GBP", date(2026, 8, 1)) == Decimal("5.00")
+
+
+def test_forecast_against_actual_is_flagged_beyond_the_margin():
+    from bot.domain.forecast import off_by_more_than
+
+    assert not off_by_more_than(Decimal(100), Decimal(85), 20)
+    assert off_by_more_than(Decimal(100), Decimal(79), 20) and off_by_more_than(Decimal(100), Decimal(121), 20)
+    assert off_by_more_than(Decimal(0), Decimal(5), 20) and not off_by_more_than(Decimal(0), Decimal(0), 20)

@@ -1,4 +1,4 @@
-"""action plans agreed in the Monday team meeting
+"""action plans agreed in the Monday team meeting; forecast reviews
 
 Revision ID: 0007
 Revises: 0006
@@ -34,9 +34,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('action_plan') as batch:
         batch.create_index(batch.f('ix_action_plan_deal_id'), ['deal_id'], unique=False)
+    op.create_table('forecast_review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('forecast', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('won', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('wrong', sa.Text(), nullable=False),
+    sa.Column('unknown', sa.Text(), nullable=False),
+    sa.Column('misled', sa.Text(), nullable=False),
+    sa.Column('next_steps', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['person.id'], name=op.f('fk_forecast_review_author_id_person'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forecast_review')),
+    sa.UniqueConstraint('author_id', 'week', name='uq_forecast_review_author_week')
+    )
+    with op.batch_alter_table('forecast_review') as batch:
+        batch.create_index(batch.f('ix_forecast_review_week'), ['week'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('forecast_review') as batch:
+        batch.drop_index(batch.f('ix_forecast_review_week'))
+    op.drop_table('forecast_review')
     with op.batch_alter_table('action_plan') as batch:
         batch.drop_index(batch.f('ix_action_plan_deal_id'))
     op.drop_table('action_plan')
