@@ -160,3 +160,18 @@ def test_the_demo_with_another_playbook(clean_env, tmp_path):
     assert "the industrial playbook" in result.output and "Pipeline digest" in result.output
     index = (out / "index.html").read_text()
     assert "Need cultivation" in index and "Solution evaluation" in index and "Project approved" not in index
+
+
+def test_the_shell_holds_the_team_meeting_and_the_region_head_signs_off(org_db, tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2026-01-01,EUR,USD,1.08\n2026-01-01,GBP,USD,1.27\n")
+    assert org_db.invoke(main, ["rates", "import", str(rates)]).exit_code == 0
+    script = ("/pipeline review\n:click 1\nCall the CFO with our director\nTommy\n2026-12-04\n"
+              ":as ada.lovelace@example.com\n/pipeline digest\n:click 1\n:quit\n")
+    r = org_db.invoke(main, ["shell", "--as", "tim.bernerslee@example.com", "--at", "2026-11-30T15:00Z"], input=script)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "## Team meeting · Tim Berners-Lee" in out and "[1: Action plan]" in out
+    assert "┌─ form: Action plan · D-" in out and ":dart: Action plan for *D-" in out
+    assert "[1: Sign off (认可)]" in out
+    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
