@@ -64,6 +64,14 @@ class DealFacts:
     confirmed: dict[str, Confirmation] = field(default_factory=dict)
     updated_at: datetime | None = None
     plans: tuple[Plan, ...] = ()
+    # Set when ``amount``/``currency`` were converted to a reporting currency: the deal's own.
+    own_amount: tuple[str, Decimal] | None = None
+
+    @property
+    def own_money(self) -> str:
+        """The deal's own amount, as entered (``GBP 40,000``), whatever it was converted to."""
+        currency, amount = self.own_amount or (self.currency, self.amount)
+        return f"{currency} {amount:,.0f}" if amount == amount.to_integral_value() else f"{currency} {amount:,.2f}"
 
     @property
     def open_plans(self) -> tuple[Plan, ...]:

@@ -115,7 +115,8 @@ def in_currency(org: OrgInput, rates: Rates, currency: str, on: date) -> OrgInpu
     """
     def deal(d: DealFacts) -> DealFacts:
         amount = rates.convert(d.amount, d.currency, currency, on)
-        return d if amount is None else replace(d, amount=amount, currency=currency)
+        return d if amount is None else replace(d, amount=amount, currency=currency,
+                                                own_amount=d.own_amount or (d.currency, d.amount))
 
     def snap(s: Snapshot) -> Snapshot:
         amount = rates.convert(s.amount, s.currency, currency, on)

@@ -165,6 +165,5 @@ def attention(
             out.append(Attention(d.ref, Concern.GAPS, "missing " + ", ".join(
                 f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps)))
         if big_amount is not None and stage.probability >= late_probability and d.amount >= big_amount:
-            out.append(Attention(d.ref, Concern.BIG_LATE,
-                                 f"{d.currency} {fmt_amount(d.amount)} in {stage.name.en}"))
+            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.own_money} in {stage.name.en}"))
     return out

@@ -77,6 +77,11 @@ def test_digests_total_and_rank_in_one_reporting_currency_and_keep_each_deals_ow
     ranked = sorted(node.top_attention, reverse=True)
     usd = {d.ref: table.convert(d.amount, d.currency, "USD", NOW.date()) for d in session.scalars(sa.select(Deal))}
     assert ranked[0].amount == max(usd[i.ref] for i in ranked)
+    # A single deal listed is shown in its own amount and currency.
+    big = [i for i in node.top_attention if i.text.endswith(("in Negotiation", "in Shortlisted"))]
+    assert {i.text.split()[0] for i in big} - {"USD"}  # e.g. "GBP 120,000 in Shortlisted"
+    assert big and all(not i.text.startswith("USD") or session.scalar(
+        sa.select(Deal.currency).where(Deal.ref == i.ref)) == "USD" for i in big)
     # The deals themselves keep their own amounts and currencies.
     assert money.total(session.execute(sa.select(Deal.currency, Deal.amount).where(
         Deal.stage.not_in(["won", "lost"]))).all()) == several
