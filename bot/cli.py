@@ -210,6 +210,36 @@ def _echo_tree(person: Any, depth: int) -> None:
         _echo_tree(r, depth + 1)
 
 
+# --- rates -------------------------------------------------------------------
+
+
+@main.group()
+def rates() -> None:
+    """The company's exchange rates, for totals in one reporting currency."""
+
+
+@rates.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def rates_import(ctx: click.Context, file: Path) -> None:
+    """Import dated exchange rates from FILE (CSV: date,from,to,rate).
+
+    A line ``2026-11-01,EUR,USD,1.08`` says that from 1 Nov 2026 one EUR is
+    worth 1.08 USD. Digests total in the reporting currency
+    (COACH_REPORTING_CURRENCY, or a manager's own: /pipeline currency EUR)
+    at the latest rate in force; the inverse, or a common currency both are
+    quoted against, is used when the pair itself is not given. If any line
+    has a problem, every problem is listed and nothing is written.
+    """
+    from bot.imports.rates_csv import import_rates
+
+    deps = deps_from(ctx)
+    with ready_db(deps) as session:
+        result = import_rates(session, file, now=deps.clock.now())
+    click.echo(f"Rates imported from {file}: {result.created} added, {result.replaced} replaced")
+
+
 # --- deals -------------------------------------------------------------------
 
 

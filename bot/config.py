@@ -8,6 +8,7 @@ machine: an SQLite file in the user's data directory and the default playbook.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,11 @@ ENV = {
     "digests": "COACH_DIGESTS",
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
+    "quiet_weeks": "COACH_QUIET_WEEKS",
+    "signoff_tier": "COACH_SIGNOFF_TIER",
+    "forecast_margin": "COACH_FORECAST_MARGIN",
     "digest_channel": "COACH_DIGEST_CHANNEL",
+    "reporting_currency": "COACH_REPORTING_CURRENCY",
 }
 
 
@@ -56,6 +61,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     cadence: Cadence = field(default_factory=Cadence)
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
+    reporting_currency: str = "USD"  # digests total in it (a manager may choose their own)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -107,7 +113,11 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     api_url = str(values.get("slack_api_url") or "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
+    reporting = str(values.get("reporting_currency") or "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", reporting):
+        raise ConfigError(f"COACH_REPORTING_CURRENCY '{reporting}' is not a currency code (three letters, e.g. EUR)")
     return Settings(
+        reporting_currency=reporting,
         cadence=_cadence(values),
         data_dir=data_dir,
         database_url=database_url,
@@ -159,9 +169,19 @@ def _cadence(values: dict[str, object]) -> Cadence:
                 raise ValueError("tiers start at 1 (first-line managers)")
         grace = timedelta(hours=float(str(values.get("grace_hours") or 12)))
         stale = int(str(values.get("bant_stale_weeks") or default.bant_stale_weeks))
+        quiet = int(str(values.get("quiet_weeks") or default.quiet_weeks))
+        if quiet < 1:
+            raise ValueError("quiet_weeks must be at least 1")
+        signoff = int(str(values.get("signoff_tier") or default.signoff_tier))
+        if signoff < 1:
+            raise ValueError("signoff_tier must be at least 1 (first-line managers)")
+        margin = int(str(values.get("forecast_margin") or default.forecast_margin).rstrip("%"))
+        if margin < 0:
+            raise ValueError("forecast_margin is a percentage, 0 or more")
     except ValueError as e:
         raise ConfigError(
             f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
             "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
         ) from e
-    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale)
+    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale,
+                   quiet_weeks=quiet, signoff_tier=signoff, forecast_margin=margin)

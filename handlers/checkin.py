@@ -153,9 +153,15 @@ def register(app: App, deps: Deps) -> None:
                 answers = read_answers(form, work.playbook)
                 checklist = f"{Block.CHARACTERISTICS}__now"
                 answers.unconfirmed = shown_options(view, checklist) - form.checked(checklist)
+                done = {"yes": True, "no": False}
+                plans_done = {int(b.removeprefix(Block.PLAN_DONE_PREFIX)): done.get(form.selected(b) or "")
+                              for b in form.blocks_starting(Block.PLAN_DONE_PREFIX)
+                              if b.removeprefix(Block.PLAN_DONE_PREFIX).isdigit()}
                 saved = checkins.save_answer(work.session, work.actor.person, deal, week, answers, edits,
                                              work.playbook, deps.settings.cadence, now=work.now,
-                                             note=form.text(Block.NOTE))
+                                             note=form.text(Block.NOTE),
+                                             marker_seen=MARKER_YES in form.checked(Block.NEXT_MARKER),
+                                             plans_done=plans_done)
                 _coach(work, saved, form)
                 _refresh_prompt(work, week)
                 if meta.get("walk"):

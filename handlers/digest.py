@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.domain.digest import CommentRow
+from bot.domain.forecast import QUESTIONS, ForecastCheck
 from bot.render import digest as render
-from bot.render.blocks import macro
+from bot.render.blocks import macro, section
 from bot.render.ids import Action, Block, View
 from bot.services import digests
+from bot.services.errors import UserError
 from bot.slack.payload import button_value, metadata_of, week_value
-from bot.slack.work import work_for
+from bot.slack.work import Work, work_for
 from handlers.base import guarded
 from handlers.forms import Form
+
+
+def _check(work: Work, period: date) -> ForecastCheck:
+    """The forecast-against-actual check of ``period`` for the acting manager; UserError if there is none now."""
+    person = work.actor.person
+    digests.require_manager(work.session, person)
+    check = digests.forecast_check(work.session, work.playbook, person, period + timedelta(weeks=1), now=work.now,
+                                   margin=work.deps.settings.cadence.forecast_margin)
+    if check is None:
+        raise UserError("stale_view")
+    return check
 
 
 def register(app: App, deps: Deps) -> None:
@@ -54,8 +69,51 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             person = work.actor.person
             digests.require_manager(work.session, person)
+            # A region head's figure is their sign-off (认可), adjusted.
+            signs = person.tier >= work.deps.settings.cadence.signoff_tier and person.manager_id is not None
             saved = digests.save_comment(work.session, person, week, text=text, commit=commit, best_case=best,
-                                         currency=currency, now=work.now)
-            work.reply(render.comment_saved(week, render.CommentRow(
-                person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "")))
+                                         currency=currency, now=work.now, signed_off=signs)
+            work.reply(render.comment_saved(week, CommentRow(
+                person.name, saved.text, saved.commit_amount, saved.best_case_amount, saved.currency or "",
+                saved.signed_off_at is not None)))
         ack()
+
+    @app.action(Action.FORECAST_REVIEW)
+    @guarded
+    def review_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        period = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            check = _check(work, period)
+            client.views_open(trigger_id=body["trigger_id"], view=render.review_modal(check))
+
+    @app.view(View.FORECAST_REVIEW)
+    @guarded
+    def review_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        period = week_value(metadata_of(body).get("week"))
+        form = Form(body["view"])
+        answers = {q: form.text(f"{Block.REVIEW_PREFIX}{q}") for q in QUESTIONS}
+        if not any(answers.values()):
+            ack(response_action="errors", errors={f"{Block.REVIEW_PREFIX}{QUESTIONS[0]}":
+                                                  macro("digest.j2", "review_needs_something")})
+            return
+        with work_for(deps, client, body) as work:
+            digests.save_forecast_review(work.session, work.actor.person, _check(work, period), answers, now=work.now)
+            work.reply([section(macro("digest.j2", "review_saved"))])
+        ack()
+
+    @app.action(Action.DIGEST_SIGNOFF)
+    @guarded
+    def signoff_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            person = work.actor.person
+            digests.require_manager(work.session, person)
+            settings = work.deps.settings
+            if person.tier < settings.cadence.signoff_tier:
+                raise UserError("not_a_region_head", tier=settings.cadence.signoff_tier)
+            done = digests.sign_off(work.session, work.playbook, person, week, now=work.now,
+                                    currency=digests.reporting_currency(person, settings.reporting_currency),
+                                    quiet_weeks=settings.cadence.quiet_weeks)
+            work.reply([section(macro("digest.j2", "signed_off", week=week, s=done))])

@@ -11,6 +11,7 @@ from bot.domain.values import is_currency, parse_amount
 from bot.render.blocks import macro
 from bot.render.ids import FIELD, Block
 from bot.services.answers import Answers, DealEdits
+from bot.services.qualification import Qualification
 
 
 class Form:
@@ -127,3 +128,19 @@ def read_answers(form: Form, playbook: Playbook) -> Answers:
         if key in {e.key for e in playbook.evaluations}:
             answers.evaluations[key] = form.checked(block_id)
     return answers
+
+
+def read_qualification(form: Form, playbook: Playbook) -> Qualification:
+    """Roles (one name a line; empty clears) and yes / no / unknown per evaluation item."""
+    q = Qualification()
+    for role in playbook.roles:
+        block_id = f"{Block.ROLE_PREFIX}{role.key}"
+        if form.has(block_id):
+            q.roles[role.key] = form.text(block_id).splitlines()
+    answer = {"yes": True, "no": False, "unknown": None}
+    for ev in playbook.evaluations:
+        for item in ev.items:
+            block_id = f"{Block.ITEM_PREFIX}{ev.key}__{item.key}"
+            if form.has(block_id):
+                q.evaluations.setdefault(ev.key, {})[item.key] = answer.get(form.selected(block_id) or "unknown")
+    return q

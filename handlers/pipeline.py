@@ -10,11 +10,12 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.render import numbers as numbers_render
-from bot.render.blocks import macro
+from bot.render.blocks import macro, section
 from bot.render.charts import ChartFile, drawn
 from bot.render.digest import manager_digest_blocks
+from bot.render.meeting import meeting_blocks
 from bot.render.pipeline_blocks import pipeline_blocks
-from bot.services import charts, digests, numbers, targets
+from bot.services import charts, digests, meeting, numbers, targets
 from bot.services.access import person_for_mention
 from bot.services.errors import UserError
 from bot.services.local_time import current_week
@@ -45,13 +46,37 @@ def register(app: App, deps: Deps) -> None:
             return
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
-                digest = digests.digest_for(work.session, work.playbook, work.actor.person, now=work.now)
+                person, settings = work.actor.person, work.deps.settings
+                digest = digests.digest_for(
+                    work.session, work.playbook, person, now=work.now, quiet_weeks=settings.cadence.quiet_weeks,
+                    currency=digests.reporting_currency(person, settings.reporting_currency),
+                    signoff_tier=settings.cadence.signoff_tier, forecast_margin=settings.cadence.forecast_margin)
                 work.reply(manager_digest_blocks(digest, work.playbook))
+            return
+        if text.lower() == "review":
+            with work_for(deps, client, body) as work:
+                person = work.actor.person
+                digests.require_manager(work.session, person)
+                rows, count = meeting.team_meeting(
+                    work.session, work.actor, person, work.playbook, now=work.now,
+                    currency=digests.reporting_currency(person, work.deps.settings.reporting_currency))
+                work.reply(meeting_blocks(person.name, rows, count, work.playbook, lang=work.lang))
+            return
+        if text.lower().split()[:1] == ["currency"]:
+            words = text.split()[1:]
+            with work_for(deps, client, body) as work:
+                person, default = work.actor.person, work.deps.settings.reporting_currency
+                if words:
+                    code = None if words[0].lower() == "default" else words[0]
+                    digests.set_reporting_currency(person, code, now=work.now)
+                work.reply([section(macro("digest.j2", "currency_set" if words else "currency_is",
+                                          code=digests.reporting_currency(person, default), default=default,
+                                          own=person.reporting_currency is not None))])
             return
         user = mentioned_user(text)
         if text and not user:
-            raise UserError("usage", command="/pipeline [@person] | /pipeline digest | /pipeline plan | "
-                            "/pipeline target", example="/pipeline @maria")
+            raise UserError("usage", example="/pipeline @maria",
+                            command="/pipeline [@person] | digest | review | plan | target | currency [CODE|default]")
         with work_for(deps, client, body) as work:
             person = work.actor.person
             if user is not None:

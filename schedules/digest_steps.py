@@ -52,19 +52,27 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     if not due:
         return []
     team = digests.load_team(session)
-    computed: dict[date, tuple[dict, dict[str, str], CoverageIndex]] = {}
+    computed: dict[tuple[date, str], tuple[dict, dict[str, str], CoverageIndex]] = {}
     slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
-        if week not in computed:
+        # Computed once per week and reporting currency (usually one: the workspace's).
+        currency = digests.reporting_currency(manager, deps.settings.reporting_currency)
+        if (week, currency) not in computed:
             status = repo.checkin_status(session, week)
-            nodes = digests.all_digests(session, deps.playbook, week, now=now)
-            computed[week] = (nodes, status, CoverageIndex(session, deps.playbook, team.managers, nodes, week))
-        nodes, status, coverage = computed[week]
+            nodes = digests.all_digests(session, deps.playbook, week, now=now,
+                                        quiet_weeks=deps.settings.cadence.quiet_weeks, currency=currency)
+            computed[week, currency] = (nodes, status,
+                                        CoverageIndex(session, deps.playbook, team.managers, nodes, week))
+        nodes, status, coverage = computed[week, currency]
         key = str(manager.id)
-        digest = digests.manager_digest(team, nodes, key, week, status, digests.comments_for(session, manager, week),
-                                        coverage)
+        digest = digests.manager_digest(
+            team, nodes, key, week, status, digests.comments_for(session, manager, week), coverage,
+            signoff_tier=deps.settings.cadence.signoff_tier,
+            check=digests.forecast_check(session, deps.playbook, manager, week, now=now,
+                                         margin=deps.settings.cadence.forecast_margin),
+            reviews=digests.reviews_for(session, manager, week))
         blocks = manager_digest_blocks(digest, deps.playbook)
         channel = slack_ids.of(session, manager, "digest")
         if not channel:

@@ -63,6 +63,8 @@ class Person(Base):
     tier: so.Mapped[int] = so.mapped_column(default=0)
     # Set by `/deal away until DATE`: no prompts or reminders through that day.
     away_until: so.Mapped[date | None]
+    # The currency this manager's digests total in (`/pipeline currency EUR`); None: the workspace's.
+    reporting_currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 
@@ -101,6 +103,8 @@ class Deal(Base):
     history: so.Mapped[list[StageChange]] = so.relationship(
         cascade="all, delete-orphan", order_by="StageChange.changed_at, StageChange.id"
     )
+    action_plans: so.Mapped[list[ActionPlan]] = so.relationship(cascade="all, delete-orphan",
+                                                                 order_by="ActionPlan.id")
 
     def __repr__(self) -> str:
         return f"<Deal {self.ref} {self.stage}>"
@@ -138,6 +142,9 @@ class ConfirmedCharacteristic(Base):
     deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"))
     key: so.Mapped[str] = so.mapped_column(sa.String(60))
     confirmed_at: so.Mapped[datetime]
+    confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+
+    confirmed_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
 
 
 class EvaluationAnswer(Base):
@@ -152,6 +159,9 @@ class EvaluationAnswer(Base):
     item: so.Mapped[str] = so.mapped_column(sa.String(60))
     answer: so.Mapped[bool]
     answered_at: so.Mapped[datetime]
+    answered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+
+    answered_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
 
 
 class StageChange(Base):
@@ -279,6 +289,8 @@ class ManagerComment(Base):
     commit_amount: so.Mapped[Decimal | None]
     best_case_amount: so.Mapped[Decimal | None]
     currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
+    # A region head's sign-off (认可) of the forecast: as rolled up (one click) or adjusted.
+    signed_off_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 
@@ -318,3 +330,56 @@ class WeeklyActivity(Base):
     proposals: so.Mapped[int | None]
     skipped: so.Mapped[bool] = so.mapped_column(default=False)
     recorded_at: so.Mapped[datetime]
+class ExchangeRate(Base):
+    """From ``valid_from`` on, one ``from_currency`` is worth ``rate`` ``to_currency`` (`coach rates import`)."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (
+        sa.UniqueConstraint("valid_from", "from_currency", "to_currency", name="uq_exchange_rate_day_pair"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    valid_from: so.Mapped[date]
+    from_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    to_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(24, 10))
+    imported_at: so.Mapped[datetime]
+
+
+class ActionPlan(Base):
+    """What the Monday team meeting agreed for a deal: what, who, by when; asked again at the next check-in."""
+
+    __tablename__ = "action_plan"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    deal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    what: so.Mapped[str] = so.mapped_column(sa.Text)
+    who: so.Mapped[str] = so.mapped_column(sa.String(200))
+    due: so.Mapped[date]
+    agreed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    agreed_at: so.Mapped[datetime]
+    done: so.Mapped[bool | None]  # None until followed up in a check-in
+    followed_up_at: so.Mapped[datetime | None]
+
+    agreed_by: so.Mapped[Person | None] = so.relationship(lazy="joined")
+
+
+class ForecastReview(Base):
+    """A manager's answers when last period's signed-off forecast and what was won differ: carried up a tier."""
+
+    __tablename__ = "forecast_review"
+    __table_args__ = (sa.UniqueConstraint("author_id", "week", name="uq_forecast_review_author_week"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    week: so.Mapped[date] = so.mapped_column(index=True)  # the period reviewed
+    forecast: so.Mapped[Decimal]
+    won: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    wrong: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what did we do wrong?
+    unknown: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what don't we know?
+    misled: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # did the customer mislead us?
+    next_steps: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # what do we do next?
+    created_at: so.Mapped[datetime]
+
+    author: so.Mapped[Person] = so.relationship()

@@ -12,19 +12,22 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db.models import (
+    ActionPlan,
     BantAnswer,
     CheckIn,
     ConfirmedCharacteristic,
     Contact,
     Deal,
     EvaluationAnswer,
+    ExchangeRate,
     Person,
     StageChange,
 )
 from bot.domain import org
 from bot.domain.deal import BantAnswer as BantFact
-from bot.domain.deal import DealFacts, HistoryLine
+from bot.domain.deal import Confirmation, DealFacts, HistoryLine, Plan
 from bot.domain.history import Transition
+from bot.domain.rates import Rate, Rates
 
 REF_PREFIX = "D-"
 _REF_NUMBER = re.compile(r"^D-(\d+)$")
@@ -36,6 +39,11 @@ def people_by_email(session: so.Session) -> dict[str, Person]:
 
 def person_by_email(session: so.Session, email: str) -> Person | None:
     return session.scalar(sa.select(Person).where(Person.email == email.strip().lower()))
+
+
+def person_names(session: so.Session) -> dict[str, str]:
+    """Each person's name by person id in text: the key ``DealFacts.owner`` holds."""
+    return {str(pid): name for pid, name in session.execute(sa.select(Person.id, Person.name))}
 
 
 def manager_map(session: so.Session) -> dict[str, str | None]:
@@ -76,10 +84,11 @@ def deal_by_ref(session: so.Session, ref: str) -> Deal | None:
 
 # -- the read model: deals as DealFacts ----------------------------------------------------------
 # One shape whoever reads: ``owner`` is the owner's person id in text (the key the org
-# functions use), for one loaded deal (``to_facts``) or for many in five queries (``load_facts``).
+# functions use), for one loaded deal (``to_facts``) or for many in seven queries (``load_facts``).
 
 def _facts(deal: Any, *, characteristics: Iterable[str], bant: dict[str, BantFact],
-           roles: dict[str, list[str]], evaluations: dict[str, dict[str, bool]]) -> DealFacts:
+           roles: dict[str, list[str]], evaluations: dict[str, dict[str, bool]],
+           confirmed: dict[str, Confirmation], plans: Iterable[Plan]) -> DealFacts:
     return DealFacts(
         ref=deal.ref,
         name=deal.name,
@@ -99,6 +108,8 @@ def _facts(deal: Any, *, characteristics: Iterable[str], bant: dict[str, BantFac
         stage_entered_at=deal.stage_entered_at,
         updated_at=deal.updated_at,
         lost_reason=deal.lost_reason,
+        confirmed=confirmed,
+        plans=tuple(plans),
     )
 
 
@@ -108,15 +119,21 @@ def to_facts(deal: Deal) -> DealFacts:
     for c in deal.contacts:
         roles.setdefault(c.role, []).append(c.name)
     evaluations: dict[str, dict[str, bool]] = {}
+    confirmed: dict[str, Confirmation] = {}
     for a in deal.evaluation_answers:
         evaluations.setdefault(a.evaluation, {})[a.item] = a.answer
+        confirmed[f"{a.evaluation}.{a.item}"] = Confirmation(a.answered_by.name if a.answered_by else "", a.answered_at)
+    for ch in deal.characteristics:
+        confirmed[ch.key] = Confirmation(ch.confirmed_by.name if ch.confirmed_by else "", ch.confirmed_at)
+    plans = [Plan(p.id, p.what, p.who, p.due, p.agreed_by.name if p.agreed_by else "", p.agreed_at, p.done)
+             for p in deal.action_plans]
     return _facts(deal, characteristics=(c.key for c in deal.characteristics),
                   bant={b.item: BantFact(b.answer, b.confirmed_at) for b in deal.bant},
-                  roles=roles, evaluations=evaluations)
+                  roles=roles, evaluations=evaluations, confirmed=confirmed, plans=plans)
 
 
 def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None) -> list[DealFacts]:
-    """Every deal (or those of ``owner_ids``) in id order, in five queries whatever the count."""
+    """Every deal (or those of ``owner_ids``) in id order, in seven queries whatever the count."""
     ids = list(owner_ids) if owner_ids is not None else None
     chosen = sa.select(Deal.id).where(Deal.owner_id.in_(ids)) if ids is not None else None
 
@@ -131,20 +148,32 @@ def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None) -
     roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for deal_id, role, name in of(Contact.deal_id, Contact.role, Contact.name):
         roles[deal_id][role].append(name)
+    names: dict[int, str] = {pid: name for pid, name in session.execute(sa.select(Person.id, Person.name))}
     chars: dict[int, set[str]] = defaultdict(set)
-    for deal_id, key in of(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key):
+    confirmed: dict[int, dict[str, Confirmation]] = defaultdict(dict)
+    for deal_id, key, at, by in of(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key,
+                                   ConfirmedCharacteristic.confirmed_at, ConfirmedCharacteristic.confirmed_by_id):
         chars[deal_id].add(key)
+        confirmed[deal_id][key] = Confirmation(names.get(by, ""), at)
     evals: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
-    for deal_id, ev, item, answer in of(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation,
-                                        EvaluationAnswer.item, EvaluationAnswer.answer):
+    for deal_id, ev, item, answer, at, by in of(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation,
+                                                EvaluationAnswer.item, EvaluationAnswer.answer,
+                                                EvaluationAnswer.answered_at, EvaluationAnswer.answered_by_id):
         evals[deal_id][ev][item] = answer
+        confirmed[deal_id][f"{ev}.{item}"] = Confirmation(names.get(by, ""), at)
+    plans: dict[int, list[Plan]] = defaultdict(list)
+    for p in session.scalars(sa.select(ActionPlan).order_by(ActionPlan.id) if chosen is None
+                             else sa.select(ActionPlan).where(ActionPlan.deal_id.in_(chosen)).order_by(ActionPlan.id)):
+        agreed_by = names.get(p.agreed_by_id, "") if p.agreed_by_id is not None else ""
+        plans[p.deal_id].append(Plan(p.id, p.what, p.who, p.due, agreed_by, p.agreed_at, p.done))
     cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
             Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at,
             Deal.lost_reason, Deal.updated_at)
     q = sa.select(*cols) if ids is None else sa.select(*cols).where(Deal.owner_id.in_(ids))
     rows = session.execute(q.order_by(Deal.id))
     return [_facts(row, characteristics=chars.get(row.id, ()), bant=bant.get(row.id, {}),
-                   roles=roles.get(row.id, {}), evaluations={k: dict(v) for k, v in evals.get(row.id, {}).items()})
+                   roles=roles.get(row.id, {}), evaluations={k: dict(v) for k, v in evals.get(row.id, {}).items()},
+                   confirmed=confirmed.get(row.id, {}), plans=plans.get(row.id, ()))
             for row in rows]
 
 
@@ -168,3 +197,9 @@ def transitions(session: so.Session, deal_ids: Iterable[int] | None = None) -> l
     if deal_ids is not None:
         q = q.where(StageChange.deal_id.in_(list(deal_ids)))
     return [Transition(*row) for row in session.execute(q.order_by(StageChange.changed_at, StageChange.id))]
+
+
+def load_rates(session: so.Session) -> Rates:
+    """Every stored exchange rate, ready to convert with."""
+    return Rates(Rate(r.valid_from, r.from_currency, r.to_currency, r.rate)
+                 for r in session.scalars(sa.select(ExchangeRate)))

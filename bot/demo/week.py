@@ -301,6 +301,16 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
         def later(at: datetime, act: Callable[[], None]) -> None:
             heapq.heappush(queue, (at, next(seq), act))
 
+        gate_rep = next((e for e, r in cast.roles.items() if r == "gate"), None)
+        with transaction(ws.deps.sessions) as s:
+            lead = s.scalar(sa.select(Person).where(Person.id == sa.select(Person.manager_id).where(
+                Person.email == gate_rep).scalar_subquery())) if gate_rep else None
+            lead_tz = ZoneInfo(lead.timezone or "UTC") if lead else UTC
+            lead_email = lead.email if lead else None
+        if lead_email:  # Monday 16:00 their time, after the check-ins: the team meeting
+            at_local = datetime.combine(WEEK, datetime.min.time(), tzinfo=lead_tz) + timedelta(hours=16)
+            later(at_local.astimezone(UTC), lambda: team_meeting(lead_email))
+
         commenters: dict[int, str] = {}  # tier -> the manager who comments on their digest
 
         def react(events: list[Event], now: datetime) -> None:
@@ -357,6 +367,23 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
                 t.note(f"{name} marks {_deals(len(no_change))} “No change”")
                 for button in no_change:
                     t.show(ws.click(email, button))
+
+        def team_meeting(email: str) -> None:
+            name = ws.names[ws.uid(email)]
+            t.note(f"{name} holds the Monday team meeting: /pipeline review")
+            events = ws.command(email, "/pipeline review")
+            t.show(events)
+            plan = _buttons(events, Action.MEETING_PLAN)
+            if not plan:
+                return
+            ref = _ref(plan[0])
+            t.note(f"{name} agrees an action plan for {ref}")
+            form = _modal(ws.click(email, plan[0]))
+            if form and form.view:
+                values = {"plan_what": text_input("Meet the customer's top executive with our regional director"),
+                          "plan_who": text_input(rng.choice(["the rep", "the rep and the regional director"])),
+                          "plan_due": {"type": "datepicker", "selected_date": (WEEK + timedelta(days=4)).isoformat()}}
+                t.show(ws.submit(email, form.view, values))
 
         def comment(email: str, digest: Event) -> None:
             name = ws.names[ws.uid(email)]

@@ -46,6 +46,9 @@ class Cadence:
     digests: Mapping[int, WeeklyTime] = field(default_factory=_default_digests)
     grace: timedelta = timedelta(hours=12)  # a missed send still goes out this long after its time
     bant_stale_weeks: int = 8
+    quiet_weeks: int = 2  # no update on a deal for this long flags it in the digests
+    signoff_tier: int = 3  # managers of this tier and above sign off (认可) their forecast: the region heads
+    forecast_margin: int = 20  # percent: forecast and actual further apart than this ask the review questions
 
     def digest_time(self, tier: int) -> WeeklyTime:
         if tier in self.digests:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.domain.gates import Kind, Missing
-from bot.domain.playbook import Playbook
+from bot.domain.playbook import MARKER_PREFIX, Playbook
 
 
 def label(m: Missing, playbook: Playbook, lang: str = "en") -> str:
     """A short name for the missing item, e.g. "BANT: Budget" or "role: Coach"."""
     if m.kind is Kind.CHARACTERISTIC:
-        return playbook.characteristic(m.key)[1].text.in_(lang)
+        text = playbook.characteristic(m.key)[1].text.in_(lang)
+        return f"{'标志' if lang == 'zh' else 'marker'}: {text}" if m.key.startswith(MARKER_PREFIX) else text
     if m.kind is Kind.BANT:
         return f"BANT: {playbook.bant_question(m.key).name.in_(lang)}"
     if m.kind is Kind.ROLE:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain import money
 from bot.domain.coverage import Coverage
 from bot.domain.deal import DealFacts
+from bot.domain.forecast import ForecastCheck, ReviewRow
 from bot.domain.playbook import Playbook
+from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals, totals
 from bot.domain.waterfall import Attention, Concern, Movement, Snapshot, attention, waterfall
 
@@ -108,10 +110,30 @@ class OrgInput:
     checkin_status: Mapping[str, str]  # person key -> pending / partial / complete / away
 
 
+def in_currency(org: OrgInput, rates: Rates, currency: str, on: date) -> OrgInput:
+    """``org`` with every amount (deals and last week's snapshots) in ``currency`` at the rates of ``on``.
+
+    Both sides of a week's comparison use the same day's rate, so a moving rate
+    never shows as an amount change; an amount with no rate stays as it is.
+    """
+    def deal(d: DealFacts) -> DealFacts:
+        amount = rates.convert(d.amount, d.currency, currency, on)
+        return d if amount is None else replace(d, amount=amount, currency=currency,
+                                                own_amount=d.own_amount or (d.currency, d.amount))
+
+    def snap(s: Snapshot) -> Snapshot:
+        amount = rates.convert(s.amount, s.currency, currency, on)
+        return s if amount is None else replace(s, amount=amount, currency=currency)
+
+    return replace(org, deals=[deal(d) for d in org.deals],
+                   last_week={ref: snap(s) for ref, s in org.last_week.items()})
+
+
 def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
-            big_amount: Decimal | None = None, stall_limits: Mapping[str, float] | None = None) -> dict[str, Node]:
-    """A Node for every person under ``roots`` (themselves included); ``stall_limits`` as for
-    ``waterfall.attention`` (by default the playbook's ``stall_days``)."""
+            big_amount: Decimal | None = None, stall_limits: Mapping[str, float] | None = None,
+            quiet_weeks: int = 2) -> dict[str, Node]:
+    """A Node for every person under ``roots`` (themselves included); ``stall_limits`` and
+    ``quiet_weeks`` as for ``waterfall.attention`` (by default the playbook's ``stall_days``)."""
     own: dict[str, Node] = {}
     by_owner: dict[str, list[DealFacts]] = {}
     for d in org.deals:
@@ -134,7 +156,8 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
         _count_attention(node, attention(deals, playbook, now=now, close_dates=org.close_history,
-                                         big_amount=big_amount, stall_limits=stall_limits), amount_of, owner_of)
+                                         big_amount=big_amount, stall_limits=stall_limits, quiet_weeks=quiet_weeks),
+                         amount_of, owner_of)
     for key, status in org.checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))
         node.checkins[status] = node.checkins.get(status, 0) + 1
@@ -206,6 +229,7 @@ class CommentRow:
     commit: Decimal | None
     best_case: Decimal | None
     currency: str
+    signed_off: bool = False
 
     @property
     def commit_text(self) -> str:
@@ -230,3 +254,6 @@ class ManagerDigest:
     away: list[str]
     names: Mapping[str, str]  # person id -> name, for the owners in the lists
     coverage: Coverage | None = None
+    can_sign_off: bool = False  # a region head's digest: one click signs off (认可) the forecast
+    check: ForecastCheck | None = None  # last period's forecast against what was won, when they differ
+    reviews: Sequence[ReviewRow] = ()  # the tier below's answers to the forecast review

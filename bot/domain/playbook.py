@@ -85,6 +85,34 @@ class ExitCriteria:
 
 
 @dataclass(frozen=True)
+class EntryCriteria:
+    """What the customer must have shown before a deal may enter a stage.
+
+    ``marker`` asks for the stage's marker (标志) itself to be confirmed;
+    ``characteristics`` are keys of this stage's characteristics or of its
+    entry ``conditions`` (e.g. Negotiation's 进入商务谈判阶段的条件).
+    """
+
+    marker: bool = False
+    characteristics: tuple[str, ...] = ()
+    bant: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    evaluations: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.marker or self.characteristics or self.bant or self.roles or self.evaluations)
+
+
+MARKER_PREFIX = "marker_"
+
+
+def marker_key(stage_key: str) -> str:
+    """The key under which a deal records that the customer shows ``stage_key``'s marker."""
+    return f"{MARKER_PREFIX}{stage_key}"
+
+
+@dataclass(frozen=True)
 class Stage:
     key: str
     name: Text
@@ -95,9 +123,21 @@ class Stage:
     forecast: Forecast
     exit: ExitCriteria
     stall_days: int | None  # longer than this in the stage and the deal is stalled; None: the team's p80
+    entry: EntryCriteria = field(default_factory=EntryCriteria)
+    conditions: tuple[Item, ...] = ()  # entry conditions the source lists beside the marker
+    buyer_stage: Text | None = None  # where the customer is in its own buying process (e.g. Kotler's stages)
+
+    @property
+    def marker_item(self) -> Item:
+        return Item(marker_key(self.key), self.marker)
+
+    @property
+    def confirmables(self) -> tuple[Item, ...]:
+        """Everything a rep can confirm about the customer at this stage: marker, characteristics, conditions."""
+        return (self.marker_item, *self.characteristics, *self.conditions)
 
     def characteristic(self, key: str) -> Item | None:
-        return next((c for c in self.characteristics if c.key == key), None)
+        return next((c for c in self.confirmables if c.key == key), None)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
@@ -104,6 +104,8 @@ def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[DealFacts], playb
 class Concern(StrEnum):
     STALLED = "stalled"
     SLIPPING = "slipping"  # close date pushed out again and again
+    QUIET = "no_update"  # nothing recorded on the deal for weeks
+    OVERDUE = "next_step_overdue"  # the next step's date has passed
     GAPS = "gaps"  # BANT answers or buying roles its stage needs
     BIG_LATE = "big_late"  # big deal in a late stage: worth a manager's eye
 
@@ -124,6 +126,7 @@ def attention(
     big_amount: Decimal | None = None,
     late_probability: int = 60,
     stall_limits: Mapping[str, float] | None = None,
+    quiet_weeks: int = 2,
 ) -> list[Attention]:
     """Open deals a manager should look at, each with why.
 
@@ -132,6 +135,9 @@ def attention(
     size from which a late-stage deal is "big" (default: the top tenth).
     ``stall_limits`` gives the days after which a deal is stalled, per stage
     (``bot.domain.stats.stall_limits``); by default the playbook's ``stall_days``.
+    The source's signals: time in stage beyond the stage's limit, a close date
+    that keeps slipping, no update for ``quiet_weeks`` weeks, and a next step
+    whose date has passed.
     """
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if big_amount is None and open_deals:
@@ -152,13 +158,18 @@ def attention(
         pushes = sum(1 for a, b in pairwise(history) if b > a)
         if pushes >= 2:
             out.append(Attention(d.ref, Concern.SLIPPING, f"close date pushed out {pushes} times"))
+        if d.updated_at is not None and now - d.updated_at >= timedelta(weeks=quiet_weeks):
+            weeks = (now - d.updated_at).days // 7
+            out.append(Attention(d.ref, Concern.QUIET, f"no update for {weeks} weeks (since {d.updated_at.date()})"))
+        if d.next_step_date is not None and d.next_step_date < now.date():
+            what = f"“{d.next_step}” " if d.next_step else ""
+            out.append(Attention(d.ref, Concern.OVERDUE, f"next step {what}was due {d.next_step_date.isoformat()}"))
         gaps = [m for m in missing_for_next(d, playbook) if m.kind in (Kind.BANT, Kind.ROLE)]
         if gaps:
             out.append(Attention(d.ref, Concern.GAPS, "missing " + ", ".join(
                 f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps)))
         if big_amount is not None and stage.probability >= late_probability and d.amount >= big_amount:
-            out.append(Attention(d.ref, Concern.BIG_LATE,
-                                 f"{d.currency} {fmt_amount(d.amount)} in {stage.name.en}"))
+            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.own_money} in {stage.name.en}"))
     return out
 
 

@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from bot.domain.plan import ActivityRatios
 from bot.domain.playbook import (
     LOST,
+    MARKER_PREFIX,
     BantQuestion,
     BuyingRole,
+    EntryCriteria,
     Evaluation,
     ExitCriteria,
     Forecast,
@@ -146,20 +148,32 @@ def _semantic(pb: PlaybookIn, c: _Checker) -> None:
         if s.stall_days is not None and s.stall_days < 1:
             c.add((*at, "stall_days"), "stall_days must be at least 1")
         own = [ch.key for ch in s.characteristics]
-        for j, k in enumerate(own):
-            if k in seen_char:
-                c.add((*at, "characteristics", j, "key"),
-                      f"duplicate characteristic key '{k}' (also in stages[{seen_char[k]}])")
-            seen_char.setdefault(k, i)
+        conditions = [ch.key for ch in s.conditions]
+        for field, keys in (("characteristics", own), ("conditions", conditions)):
+            for j, k in enumerate(keys):
+                if k in seen_char:
+                    c.add((*at, field, j, "key"),
+                          f"duplicate characteristic key '{k}' (also in stages[{seen_char[k]}])")
+                elif k.startswith(MARKER_PREFIX):
+                    c.add((*at, field, j, "key"), f"keys starting '{MARKER_PREFIX}' are kept for stage markers")
+                seen_char.setdefault(k, i)
+        if i == 0 and (s.entry.marker or s.entry.characteristics or s.entry.bant or s.entry.roles
+                       or s.entry.evaluations):
+            c.add((*at, "entry"), "the first stage has no entry criteria (deals start there)")
+        for j, k in enumerate(s.entry.characteristics):
+            if k not in own + conditions:
+                c.add((*at, "entry", "characteristics", j), f"'{k}' is not a characteristic or condition of stage "
+                      f"'{s.key}' (known: {', '.join(own + conditions) or 'none'})")
         for j, k in enumerate(s.exit.characteristics):
             if k not in own:
                 c.add((*at, "exit", "characteristics", j), f"'{k}' is not a characteristic of stage '{s.key}' "
                       f"(known: {', '.join(own) or 'none'})")
         for field, known, what in (("bant", bant, "BANT item"), ("roles", roles, "buying role"),
                                    ("evaluations", evals, "evaluation")):
-            for j, k in enumerate(getattr(s.exit, field)):
-                if k not in known:
-                    c.add((*at, "exit", field, j), f"unknown {what} '{k}' (known: {', '.join(known) or 'none'})")
+            for part in ("exit", "entry"):
+                for j, k in enumerate(getattr(getattr(s, part), field)):
+                    if k not in known:
+                        c.add((*at, part, field, j), f"unknown {what} '{k}' (known: {', '.join(known) or 'none'})")
     _check_numbers(pb, c)
     if pb.stages:
         won = pb.stages[-1]
@@ -258,6 +272,10 @@ def _to_domain(pb: PlaybookIn) -> Playbook:
                 exit=ExitCriteria(tuple(s.exit.characteristics), tuple(s.exit.bant), tuple(s.exit.roles),
                                   tuple(s.exit.evaluations)),
                 stall_days=s.stall_days,
+                entry=EntryCriteria(s.entry.marker, tuple(s.entry.characteristics), tuple(s.entry.bant),
+                                    tuple(s.entry.roles), tuple(s.entry.evaluations)),
+                conditions=tuple(Item(c.key, _text(c.text)) for c in s.conditions),
+                buyer_stage=_text(s.buyer_stage) if s.buyer_stage else None,
             )
             for s in pb.stages
         ),
@@ -295,6 +313,8 @@ def describe_playbook(pb: Playbook, lang: str = "en") -> str:
         stall = f"{s.stall_days} days" if s.stall_days is not None else "the team's 80th percentile"
         out.append(f"{n}. {s.name.in_(lang)} [{s.key}]  {s.probability}% · {s.forecast.value} · "
                    f"stalled after {stall}")
+        if s.buyer_stage:
+            out.append(f"   {'客户采购阶段' if lang == 'zh' else 'Customer buying stage'}: {s.buyer_stage.in_(lang)}")
         out.append(f"   {'标志' if lang == 'zh' else 'Marker'}: {s.marker.in_(lang)}")
         if s.characteristics:
             out.append(f"   {'特征' if lang == 'zh' else 'Characteristics'}:")
@@ -302,6 +322,19 @@ def describe_playbook(pb: Playbook, lang: str = "en") -> str:
         if s.actions:
             out.append(f"   {'动作' if lang == 'zh' else 'Actions'}:")
             out += [f"     - {a.in_(lang)}" for a in s.actions]
+        if s.conditions:
+            out.append(f"   {'条件' if lang == 'zh' else 'Entry conditions'}:")
+            out += [f"     - {c.text.in_(lang)} [{c.key}]" for c in s.conditions]
+        n_ = s.entry
+        if not n_.empty:
+            out.append(f"   {'进入条件' if lang == 'zh' else 'To enter this stage'}:")
+            if n_.marker:
+                out.append(f"     - {'标志' if lang == 'zh' else 'the marker'}: {s.marker.in_(lang)}")
+            out += [f"     - {s.characteristic(k).text.in_(lang)}" for k in n_.characteristics if s.characteristic(k)]
+            out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in n_.bant]
+            out += [f"     - {'角色' if lang == 'zh' else 'role'}: {pb.role(k).name.in_(lang)}" for k in n_.roles]
+            out += [f"     - {'评估' if lang == 'zh' else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}"
+                    for k in n_.evaluations]
         e = s.exit
         if not e.empty:
             out.append(f"   {'出口条件' if lang == 'zh' else 'To leave this stage'}:")

@@ -48,6 +48,14 @@ class ExitIn(_Strict):
     evaluations: list[str] = []
 
 
+class EntryIn(_Strict):
+    marker: bool = False
+    characteristics: list[str] = []
+    bant: list[str] = []
+    roles: list[str] = []
+    evaluations: list[str] = []
+
+
 class StageIn(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: TextIn
@@ -58,6 +66,9 @@ class StageIn(_Strict):
     forecast: str
     stall_days: int | None = None  # none: stalled after the team's 80th percentile
     exit: ExitIn = ExitIn()
+    entry: EntryIn = EntryIn()
+    conditions: list[ItemIn] = []
+    buyer_stage: TextIn | None = None
 
 
 class LostIn(_Strict):

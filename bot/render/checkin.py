@@ -13,7 +13,7 @@ from slack_sdk.models.views import View as SlackView
 from bot.domain import money
 from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
-from bot.domain.playbook import Playbook
+from bot.domain.playbook import Playbook, marker_key
 from bot.domain.score import Score
 from bot.render.blocks import actions, button, context, header, macro, page_nav, section
 from bot.render.deal_blocks import missing_labels
@@ -113,7 +113,11 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
                                      checked={c.key for c in q.characteristics if c.key in d.characteristics}))
     if q.next_stage is not None:
         blocks.append(checkbox_input(B.NEXT_MARKER, _c("marker_label", stage=q.next_stage, lang=lang),
-                                     [("yes", q.next_stage.marker.in_(lang))], checked=set()))
+                                     [("yes", q.next_stage.marker.in_(lang))],
+                                     checked={"yes"} if marker_key(q.next_stage.key) in d.characteristics else set()))
+    for plan in d.open_plans:  # agreed in the team meeting: "did you do it?"
+        blocks.append(select_input(f"{B.PLAN_DONE_PREFIX}{plan.id}", macro("meeting.j2", "plan_done_label", p=plan),
+                                   [("yes", "Yes, done"), ("no", "No"), ("open", "Not yet")], initial="open"))
     for key in q.bant:
         bq = playbook.bant_question(key)
         blocks.append(text_input(f"{B.BANT_PREFIX}{key}", f"{bq.name.in_(lang)}: {bq.question.in_(lang)}",

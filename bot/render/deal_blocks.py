@@ -48,11 +48,16 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
     blocks.append(divider())
     blocks.append(section(_d("bant_section", d=d, pb=playbook, lang=lang)))
     blocks.append(section(_d("roles_section", d=d, pb=playbook, lang=lang)))
-    blocks.append(section(_d("evaluations_section", d=d, pb=playbook, lang=lang)))
+    blocks.append(section(_d("evaluations_heading")))
+    for ev in playbook.evaluations:
+        blocks.append(section(_d("evaluation_items", d=d, e=ev, lang=lang)))
     blocks.append(section(_d("next_step", d=d)))
+    if d.plans:
+        blocks.append(section(_d("plans_section", plans=list(d.plans)[-5:])))
     if history:
         blocks.append(context(_d("history_section", changes=list(history)[-HISTORY_LINES:], pb=playbook, lang=lang)))
-    buttons = [button("Update", Action.UPDATE, {"ref": d.ref})]
+    buttons = [button("Update", Action.UPDATE, {"ref": d.ref}),
+               button("Roles & evaluations", Action.QUALIFY, {"ref": d.ref})]
     if can_advance and not playbook.is_closed(d.stage):
         buttons.insert(0, button("Advance", Action.ADVANCE, {"ref": d.ref}, style="primary"))
     blocks.append(actions(*buttons))
@@ -123,9 +128,11 @@ def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_over
     """Coaching for a gated move: each stage left, what it still needs, and what to do."""
     blocks: list[Block] = [section(macro("gate.j2", "intro", d=d, pb=playbook, to_stage=gate.to_stage, lang=lang))]
     for stage in playbook.stages:
-        items = [label(m, playbook, lang) for m in gate.missing if m.stage == stage.key]
-        if items:
-            blocks.append(section(macro("gate.j2", "stage_block", stage=stage, items=items, lang=lang)))
+        for entering in (True, False):
+            items = [label(m, playbook, lang) for m in gate.missing if m.stage == stage.key and m.entering == entering]
+            if items:
+                blocks.append(section(macro("gate.j2", "stage_block", stage=stage, items=items, lang=lang,
+                                            entering=entering)))
     blocks.append(context(macro("gate.j2", "ask")))
     value = {"ref": d.ref, "to": gate.to_stage}
     buttons = [button(macro("gate.j2", "ask_button"), Action.ADVANCE, value, style="primary")]

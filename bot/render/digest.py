@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.domain import money
 from bot.domain.coverage import Coverage
 from bot.domain.digest import CommentRow, ManagerDigest, Node, ReportRow, ranked
+from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow
 from bot.domain.playbook import Playbook
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
 from bot.render.ids import Action
@@ -38,7 +39,9 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en", coverage: Coverage | None = None) -> list[Block]:
+                  names: Mapping[str, str], lang: str = "en", coverage: Coverage | None = None,
+                  can_sign_off: bool = False, check: ForecastCheck | None = None,
+                  reviews: Sequence[ReviewRow] = ()) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
@@ -52,6 +55,13 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     ]
     if coverage is not None:
         blocks.insert(2, section(_g("coverage", c=coverage)))
+    if check is not None:
+        blocks += [divider(), section(_g("forecast_check", c=check))]
+        if not check.answered:
+            blocks.append(actions(button(_g("review_button"), Action.FORECAST_REVIEW, {"week": check.week.isoformat()},
+                                         style="primary")))
+    if reviews:
+        blocks += [divider(), *pack(_g("reviews", rows=list(reviews)).splitlines())]
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
     if reports:
@@ -63,15 +73,18 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                         items=items(node.top_attention)).splitlines())]
     blocks += [*pack(_g("checkins", counts=sorted(node.checkins.items()), late=list(not_finished[:30]),
                         away=list(away[:30])).splitlines())]
-    blocks.append(actions(button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()},
-                                 style="primary")))
+    buttons = [button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()}, style="primary")]
+    if can_sign_off:
+        buttons.insert(0, button(_g("signoff_button"), Action.DIGEST_SIGNOFF, {"week": week.isoformat()}))
+    blocks.append(actions(*buttons))
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def manager_digest_blocks(d: ManagerDigest, playbook: Playbook) -> list[Block]:
     """One manager's digest message."""
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
-                         not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage)
+                         not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage,
+                         can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews)
 
 
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
@@ -91,3 +104,12 @@ def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
 
 def comment_saved(week: date, row: CommentRow) -> list[Block]:
     return [section(_g("comment_saved", week=week, c=row))]
+
+
+def review_modal(check: ForecastCheck) -> dict[str, Any]:
+    """The source's four questions, when forecast and actual differ."""
+    blocks: list[Block] = [section(_g("forecast_check", c=check))]
+    blocks += [text_input(f"{B.REVIEW_PREFIX}{q}", _g("question", q=q), multiline=True, max_length=1000, optional=True)
+               for q in QUESTIONS]
+    return modal_view(V.FORECAST_REVIEW, _g("review_title"), blocks, {"week": check.week.isoformat()},
+                      _g("comment_submit"))

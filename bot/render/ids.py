@@ -16,6 +16,10 @@ class View(StrEnum):
     CHECKIN = "checkin_deal"  # the Monday questions for one deal
     DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
     ACTIVITY = "checkin_activity"  # last week's visits, calls and proposals
+    QUALIFY = "deal_qualify"  # buying roles and evaluation items, any time
+    NEW_DEAL_GATE = "deal_new_gate"  # what a new deal's stage needs the customer to have shown
+    ACTION_PLAN = "action_plan"  # what, who, by when: agreed in the Monday team meeting
+    FORECAST_REVIEW = "forecast_review"  # why forecast and actual differ: the source's four questions
 
 
 class Action(StrEnum):
@@ -23,6 +27,7 @@ class Action(StrEnum):
     OVERRIDE = "deal_override"
     SHOW = "deal_show"
     UPDATE = "deal_update"
+    QUALIFY = "deal_qualify"
     PAGE = "page"
     NEW_DEAL = "deal_new"
     CHECKIN_NO_CHANGE = "checkin_no_change"
@@ -32,6 +37,9 @@ class Action(StrEnum):
     DIGEST_COMMENT = "digest_comment"
     ACTIVITY_REPORT = "checkin_activity"
     ACTIVITY_SKIP = "checkin_activity_skip"
+    MEETING_PLAN = "meeting_plan"  # open the action-plan form for a deal in the team meeting list
+    FORECAST_REVIEW = "forecast_review"
+    DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
 
 
 class Block(StrEnum):
@@ -57,6 +65,12 @@ class Block(StrEnum):
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key
+    ITEM_PREFIX = "item__"  # + evaluation key + "__" + item key
+    PLAN_WHAT = "plan_what"
+    PLAN_WHO = "plan_who"
+    PLAN_DUE = "plan_due"
+    PLAN_DONE_PREFIX = "plan_done__"  # + action plan id: followed up in the check-in
+    REVIEW_PREFIX = "review__"  # + question key (bot.domain.forecast.QUESTIONS)
 
 
 FIELD = "value"  # the action_id of the single input inside each input block

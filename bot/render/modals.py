@@ -91,6 +91,7 @@ def checkbox_input(block_id: str, label: str, options: Sequence[tuple[str, str]]
 
 def modal_view(callback_id: str, title: str, blocks: list[Block], metadata: dict[str, Any],
                submit: str) -> dict[str, Any]:
+    """A modal with a submit and a cancel button; ``metadata`` travels in ``private_metadata``."""
     view = View(
         type="modal",
         callback_id=callback_id,
@@ -185,6 +186,15 @@ def gate_modal(d: DealFacts, to_stage: str, missing: Sequence[Missing], playbook
     room = MAX_VIEW_BLOCKS - len(head) - len(inputs)
     blocks = head + list(coaching)[:max(room, 0)] + inputs
     return modal_view(V.GATE, _m("gate_title", ref=d.ref), blocks, metadata, _m("submit_gate"))
+
+
+def new_deal_gate_modal(name: str, stage: str, missing: Sequence[Missing], playbook: Playbook, *,
+                        metadata: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    """The second page of ``/deal new`` into a later stage: what the customer must have shown to be there."""
+    d = DealFacts(ref="", name=name, stage=playbook.first.key)
+    head: list[Block] = [section(_m("new_gate_context", name=name, stage=playbook.stage_name(stage, lang)))]
+    return modal_view(V.NEW_DEAL_GATE, _m("new_title"), head + gate_blocks(d, missing, playbook, lang), metadata,
+                      _m("submit"))
 
 
 def reason_modal(

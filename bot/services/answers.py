@@ -58,7 +58,7 @@ def record_answers(deal: Deal, answers: Answers, playbook: Playbook, *, now: dat
     """Store answers on the deal, confirming BANT items with today's date."""
     have = {c.key: c for c in deal.characteristics}
     for key in answers.characteristics - set(have):
-        deal.characteristics.append(ConfirmedCharacteristic(key=key, confirmed_at=now))
+        deal.characteristics.append(ConfirmedCharacteristic(key=key, confirmed_at=now, confirmed_by=by))
     for key in answers.unconfirmed & set(have):
         deal.characteristics.remove(have[key])
     bant = {b.item: b for b in deal.bant}
@@ -85,5 +85,6 @@ def record_answers(deal: Deal, answers: Answers, playbook: Playbook, *, now: dat
             if answer is None:
                 answer = EvaluationAnswer(evaluation=ev_key, item=question.key)
                 deal.evaluation_answers.append(answer)
-            answer.answer, answer.answered_at = question.key in yes, now
+            if answer.answered_by_id is None or answer.answer != (question.key in yes):
+                answer.answer, answer.answered_at, answer.answered_by = question.key in yes, now, by
     deal.updated_at = now

@@ -16,9 +16,9 @@ from bot.domain.cadence import Cadence, digest_instant
 from bot.domain.checkin import Status, status_of
 from bot.domain.deal import DealFacts
 from bot.domain.gates import check_gate
-from bot.domain.playbook import LOST, Playbook
+from bot.domain.playbook import LOST, Playbook, marker_key
 from bot.domain.score import Score, lead_score
-from bot.services import targets
+from bot.services import meeting, targets
 from bot.services.answers import Answers, DealEdits, apply_edits, record_answers
 from bot.services.errors import UserError
 from bot.services.local_time import current_week, tz_of
@@ -198,9 +198,16 @@ class Saved:
 
 
 def save_answer(session: so.Session, person: Person, deal: Deal, week: date, answers: Answers, edits: DealEdits,
-                playbook: Playbook, cadence: Cadence, *, now: datetime, note: str) -> Saved:
-    """Store every answer and mark the deal reviewed this week."""
+                playbook: Playbook, cadence: Cadence, *, now: datetime, note: str, marker_seen: bool = False,
+                plans_done: dict[int, bool | None] | None = None) -> Saved:
+    """Store every answer and mark the deal reviewed this week. ``marker_seen``: the rep ticked that the
+    customer shows the next stage's marker; ``plans_done``: action plan id -> done? (the follow-up)."""
+    nxt_stage = playbook.next_stage(deal.stage)
+    if nxt_stage is not None and marker_seen:
+        answers.characteristics.add(marker_key(nxt_stage.key))
     record_answers(deal, answers, playbook, now=now, by=person)
+    if plans_done:
+        meeting.follow_up(deal, plans_done, now=now)
     apply_edits(deal, edits, now=now)
     checkin = get_checkin(session, person, week, now=now)
     record_review(session, checkin, deal, "updated", playbook, cadence, now=now, note=note)

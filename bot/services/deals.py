@@ -67,9 +67,12 @@ def create_deal(
 
 
 def add_deal(session: so.Session, new: NewDeal, playbook: Playbook, *, now: datetime,
-             by: Person | None = None) -> DealFacts:
-    """A deal a person created from the form, stored (its ref taken) and returned as facts."""
+             by: Person | None = None, answers: Answers | None = None) -> DealFacts:
+    """A deal a person created from the form (with what the customer has shown, for a deal
+    created straight into a later stage), stored (its ref taken) and returned as facts."""
     deal = create_deal(session, new, playbook, now=now, by=by)
+    if answers is not None:
+        record_answers(deal, answers, playbook, now=now, by=by)
     session.flush()
     return repo.to_facts(deal)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,11 +16,14 @@ from bot.db import repo
 from bot.db.models import (
     Deal,
     DealSnapshot,
+    ForecastReview,
     ManagerComment,
     Person,
+    StageChange,
 )
 from bot.domain import org
-from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow, compute
+from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow, compute, in_currency
+from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more_than
 from bot.domain.playbook import Playbook
 from bot.domain.score import lead_score_value
 from bot.domain.stats import in_window, stall_limits, time_in_stage
@@ -49,9 +54,16 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
                     repo.checkin_status(session, week))
 
 
-def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime) -> dict[str, Node]:
-    """Every person's digest node for ``week`` (keys are person ids as strings)."""
+def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
+                quiet_weeks: int = 2, currency: str | None = None) -> dict[str, Node]:
+    """Every person's digest node for ``week`` (keys are person ids as strings).
+
+    With ``currency``, totals, forecasts and rankings are in that one currency,
+    converted at the company's rates (`coach rates import`) in force ``now``.
+    """
     data = load_org_input(session, week)
+    if currency:
+        data = in_currency(data, repo.load_rates(session), currency, now.date())
     roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     limits = None
     if any(s.stall_days is None for s in playbook.stages):
@@ -59,7 +71,7 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
         since = now - timedelta(days=playbook.numbers.window_days)
         history = in_window(repo.transitions(session), since, now)
         limits = stall_limits(playbook, time_in_stage(history, playbook, since=since, now=now))
-    nodes = compute(data, roots, playbook, now=now, stall_limits=limits)
+    nodes = compute(data, roots, playbook, now=now, stall_limits=limits, quiet_weeks=quiet_weeks)
     # Lead scores for the attention items managers will see: at most ten per manager, each deal scored once.
     facts = {d.ref: d for d in data.deals}
     scored: dict[str, int] = {}
@@ -90,7 +102,8 @@ def load_team(session: so.Session) -> Team:
 
 
 def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, checkin_status: dict[str, str],
-                   comments: list[CommentRow], coverage: CoverageIndex | None = None) -> ManagerDigest:
+                   comments: list[CommentRow], coverage: CoverageIndex | None = None, *, signoff_tier: int = 3,
+                   check: ForecastCheck | None = None, reviews: Sequence[ReviewRow] = ()) -> ManagerDigest:
     """One manager's digest, from the computed nodes (with coverage against targets, if given)."""
     cover = coverage.of if coverage is not None else (lambda k: None)
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
@@ -99,7 +112,9 @@ def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, che
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
     return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names,
-                         cover(key))
+                         cover(key),
+                         can_sign_off=team.tiers[key] >= signoff_tier and team.managers.get(key) is not None,
+                         check=check, reviews=list(reviews))
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -128,11 +143,12 @@ def comments_for(session: so.Session, manager: Person, week: date) -> list[Comme
     """What ``manager``'s direct reports said on their own digests of ``week``: the tier below speaks up."""
     rows = session.execute(
         sa.select(Person.name, ManagerComment.text, ManagerComment.commit_amount, ManagerComment.best_case_amount,
-                  ManagerComment.currency)
+                  ManagerComment.currency, ManagerComment.signed_off_at)
         .join(Person, Person.id == ManagerComment.author_id)
         .where(Person.manager_id == manager.id, ManagerComment.week == week)
         .order_by(Person.name))
-    return [CommentRow(name, text, commit, best, currency or "") for name, text, commit, best, currency in rows]
+    return [CommentRow(name, text, commit, best, currency or "", signed is not None)
+            for name, text, commit, best, currency, signed in rows]
 
 
 def comment_of(session: so.Session, author: Person, week: date) -> ManagerComment | None:
@@ -141,8 +157,9 @@ def comment_of(session: so.Session, author: Person, week: date) -> ManagerCommen
 
 
 def save_comment(session: so.Session, author: Person, week: date, *, text: str, commit: Decimal | None,
-                 best_case: Decimal | None, currency: str | None, now: datetime) -> ManagerComment:
-    """Create or replace ``author``'s comment and forecast for ``week``."""
+                 best_case: Decimal | None, currency: str | None, now: datetime,
+                 signed_off: bool = False) -> ManagerComment:
+    """Create or replace ``author``'s comment and forecast for ``week``; ``signed_off``: it is their 认可."""
     comment = comment_of(session, author, week)
     if comment is None:
         comment = ManagerComment(author=author, week=week, created_at=now)
@@ -150,18 +167,69 @@ def save_comment(session: so.Session, author: Person, week: date, *, text: str, 
     comment.text, comment.commit_amount, comment.best_case_amount = text, commit, best_case
     comment.currency = currency if (commit is not None or best_case is not None) else None
     comment.updated_at = now
+    comment.signed_off_at = now if signed_off else None
     return comment
 
 
-def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: datetime) -> ManagerDigest:
+@dataclass(frozen=True)
+class SignOff:
+    commit: Decimal
+    best_case: Decimal
+    currency: str
+
+
+def sign_off(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+             currency: str, quiet_weeks: int = 2) -> SignOff:
+    """A region head's one-click sign-off (认可): their subtree's forecast as rolled up, in one currency.
+
+    Commit is the commit category; best case adds the best-case category to it.
+    UserError when the forecast is in several currencies (no rates): then the
+    figure has to be given, with the comment form.
+    """
+    node = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)[str(person.id)]
+    by = node.totals.by_forecast
+    commit_bag = dict(by["commit"].amount) if "commit" in by else {}
+    best_bag = dict(commit_bag)
+    for c, a in (by["best_case"].amount.items() if "best_case" in by else ()):
+        best_bag[c] = best_bag.get(c, Decimal(0)) + a
+    currencies = {c for c, a in best_bag.items() if a} or {currency}
+    if len(currencies) > 1:
+        raise UserError("signoff_needs_rates", currencies=sorted(currencies))
+    (code,) = currencies
+    result = SignOff(commit_bag.get(code, Decimal(0)), best_bag.get(code, Decimal(0)), code)
+    old = comment_of(session, person, week)
+    save_comment(session, person, week, text=old.text if old else "", commit=result.commit,
+                 best_case=result.best_case, currency=code, now=now, signed_off=True)
+    return result
+
+
+def reporting_currency(person: Person, default: str) -> str:
+    """The currency ``person``'s digests total in: their own choice, else the workspace's."""
+    return person.reporting_currency or default
+
+
+def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -> str | None:
+    """Store ``person``'s own reporting currency (None: back to the workspace's); UserError if not a code."""
+    if code is not None:
+        code = code.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise UserError("bad_currency_word", value=code)
+    person.reporting_currency, person.updated_at = code, now
+    return code
+
+
+def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: datetime, quiet_weeks: int = 2,
+               currency: str | None = None, signoff_tier: int = 3, forecast_margin: int = 20) -> ManagerDigest:
     """One manager's digest of this week on demand (``/pipeline digest``), computed like the scheduled ones."""
     require_manager(session, person)
     week = current_week(person, now)
-    nodes = all_digests(session, playbook, week, now=now)
+    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)
     team = load_team(session)
     return manager_digest(team, nodes, str(person.id), week, repo.checkin_status(session, week),
                           comments_for(session, person, week),
-                          CoverageIndex(session, playbook, team.managers, nodes, week))
+                          CoverageIndex(session, playbook, team.managers, nodes, week), signoff_tier=signoff_tier,
+                          check=forecast_check(session, playbook, person, week, now=now, margin=forecast_margin),
+                          reviews=reviews_for(session, person, week))
 
 
 def usual_currency(session: so.Session, manager: Person) -> str:
@@ -173,3 +241,54 @@ def usual_currency(session: so.Session, manager: Person) -> str:
                             .group_by(Deal.currency).order_by(sa.func.sum(Deal.amount).desc(), Deal.currency)
                             .limit(1)).first()
     return found[0] if found else "USD"
+
+
+def forecast_check(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+                   margin: int) -> ForecastCheck | None:
+    """Last week's forecast of ``person`` against what their subtree won in it, when they differ by more
+    than ``margin`` percent (None otherwise, or when they gave no forecast)."""
+    period = week - timedelta(weeks=1)
+    given = comment_of(session, person, period)
+    if given is None or given.commit_amount is None or not given.currency:
+        return None
+    owners = [int(k) for k in org.subtree(repo.manager_map(session), str(person.id))]
+    start = datetime.combine(period, datetime.min.time(), tzinfo=now.tzinfo)
+    won_rows = session.execute(
+        sa.select(Deal.amount, Deal.currency).join(StageChange, StageChange.deal_id == Deal.id)
+        .where(StageChange.to_stage == playbook.won.key, StageChange.changed_at >= start,
+               StageChange.changed_at < start + timedelta(weeks=1), Deal.owner_id.in_(owners),
+               Deal.stage == playbook.won.key)).all()
+    rates = repo.load_rates(session)
+    won = Decimal(0)
+    for amount, currency in won_rows:
+        converted = rates.convert(amount, currency, given.currency, now.date())
+        if converted is None:
+            return None  # a won deal that can't be compared: no rate
+        won += converted
+    if not off_by_more_than(given.commit_amount, won, margin):
+        return None
+    answered = session.scalar(sa.select(ForecastReview.id).where(
+        ForecastReview.author_id == person.id, ForecastReview.week == period)) is not None
+    return ForecastCheck(period, given.commit_amount, won, given.currency, answered)
+
+
+def save_forecast_review(session: so.Session, person: Person, check: ForecastCheck, answers: dict[str, str], *,
+                         now: datetime) -> ForecastReview:
+    """Keep ``person``'s answers to the review questions for ``check``'s period; they go up a tier."""
+    row = session.scalar(sa.select(ForecastReview).where(ForecastReview.author_id == person.id,
+                                                         ForecastReview.week == check.week))
+    if row is None:
+        row = ForecastReview(author=person, week=check.week, created_at=now)
+        session.add(row)
+    row.forecast, row.won, row.currency = check.forecast, check.won, check.currency
+    row.wrong, row.unknown, row.misled, row.next_steps = (answers.get(q, "").strip() for q in QUESTIONS)
+    return row
+
+
+def reviews_for(session: so.Session, manager: Person, week: date) -> list[ReviewRow]:
+    """The forecast reviews ``manager``'s direct reports wrote about last week: answers go up a tier."""
+    rows = session.scalars(sa.select(ForecastReview).join(Person, Person.id == ForecastReview.author_id)
+                           .where(Person.manager_id == manager.id, ForecastReview.week == week - timedelta(weeks=1))
+                           .order_by(Person.name))
+    return [ReviewRow(r.author.name, ForecastCheck(r.week, r.forecast, r.won, r.currency, True),
+                      r.wrong, r.unknown, r.misled, r.next_steps) for r in rows]

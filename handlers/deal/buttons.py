@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.render import modals
 from bot.render.ids import Action
+from bot.render.meeting import plan_modal
+from bot.render.qualify import qualify_modal
 from bot.services import deals
 from bot.services.access import find_deal, person_by_id
 from bot.services.errors import UserError
@@ -57,6 +59,27 @@ def register(app: App, deps: Deps) -> None:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
                 deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": channel_of(body)}))
+
+    @app.action(Action.QUALIFY)
+    @guarded
+    def qualify_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
+            client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
+                deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": channel_of(body)},
+                lang=work.lang))
+
+    @app.action(Action.MEETING_PLAN)
+    @guarded
+    def plan_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
+            if deal.owner_id == work.actor.person.id and not work.actor.is_manager:
+                raise UserError("plan_for_managers")
+            client.views_open(trigger_id=body["trigger_id"], view=plan_modal(
+                deals.facts_of(deal), deal.owner.name, metadata={"ref": deal.ref, "channel": channel_of(body)}))
 
     @app.action(Action.NEW_DEAL)
     @guarded

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.domain.values import parse_date
 from bot.render import deal_blocks, modals
 from bot.render.blocks import macro, section
+from bot.render.qualify import qualify_modal
 from bot.services import checkins, deals
 from bot.services.access import find_deal, person_for_mention
 from bot.services.errors import UserError
@@ -68,6 +69,13 @@ def _update(work: Work, cmd: Command, body: dict[str, Any]) -> None:
         deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")}))
 
 
+def _qualify(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    deal = find_deal(work.session, work.actor, cmd.rest)
+    work.client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
+        deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": body.get("channel_id", "")},
+        lang=work.lang))
+
+
 def _advance(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     if not cmd.rest:
         raise UserError("usage", command="/deal advance REF [STAGE]", example="/deal advance D-17 negotiation")
@@ -114,6 +122,7 @@ SUBCOMMANDS = {
     "show": _show,
     "update": _update,
     "edit": _update,
+    "qualify": _qualify,
     "advance": _advance,
     "won": _won,
     "lost": _lost,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import App
@@ -9,18 +11,22 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.domain.gates import Kind, Missing
-from bot.domain.playbook import Playbook
+from bot.domain.playbook import LOST, Playbook
+from bot.render import modals
 from bot.render.blocks import macro, section
 from bot.render.ids import Block, View
-from bot.services import deals
+from bot.render.meeting import plan_saved
+from bot.services import deals, meeting
 from bot.services.access import find_deal
-from bot.services.answers import apply_edits
+from bot.services.answers import Answers, apply_edits
+from bot.services.deals import NewDeal
 from bot.services.errors import UserError
+from bot.services.qualification import new_deal_gate, record_qualification
 from bot.slack.payload import metadata_of
-from bot.slack.work import work_for
+from bot.slack.work import Work, work_for
 from handlers.base import guarded
 from handlers.deal.replies import show_moved
-from handlers.forms import Form, read_answers, read_deal_fields
+from handlers.forms import Form, read_answers, read_deal_fields, read_qualification
 
 
 def register(app: App, deps: Deps) -> None:
@@ -36,13 +42,40 @@ def register(app: App, deps: Deps) -> None:
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
+        gate_view: dict[str, Any] | None = None
         with work_for(deps, client, body) as work:
             assert fields.amount is not None and fields.currency is not None
-            new = deals.NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount,
-                                fields.currency, stage, fields.close_date, fields.next_step or "")
-            created = deals.add_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person)
-            work.reply([section(macro("deal.j2", "created", d=created, pb=work.playbook, lang=work.lang))])
+            new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
+                          stage, fields.close_date, fields.next_step or "")
+            if not work.playbook.has_stage(stage) or stage == LOST:
+                raise UserError("stale_view")
+            # Straight into a later stage: the customer must have shown what that stage needs.
+            gate = new_deal_gate(new, Answers(), work.playbook, now=work.now)
+            if gate.missing:
+                gate_view = modals.new_deal_gate_modal(new.name, stage, gate.missing, work.playbook,
+                                                       metadata=_new_deal_metadata(new, body), lang=work.lang)
+            else:
+                _create(work, new, Answers())
+        if gate_view is not None:
+            ack(response_action="update", view=gate_view)
+            return
         ack()
+
+    @app.view(View.NEW_DEAL_GATE)
+    @guarded
+    def new_deal_gate_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        meta = metadata_of(body)
+        form = Form(body["view"])
+        errors: dict[str, str] = {}
+        with work_for(deps, client, body) as work:
+            new = _new_deal_from(meta, work)
+            answers = read_answers(form, work.playbook)
+            gate = new_deal_gate(new, answers, work.playbook, now=work.now)
+            if gate.missing:
+                errors = _errors_for(form, gate.missing, work.playbook)
+            else:
+                _create(work, new, answers)
+        _ack_form(ack, errors)
 
     @app.view(View.UPDATE_DEAL)
     @guarded
@@ -73,6 +106,37 @@ def register(app: App, deps: Deps) -> None:
                 show_moved(work, move)
         _ack_form(ack, errors)
 
+    @app.view(View.QUALIFY)
+    @guarded
+    def qualify_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
+            changed = record_qualification(deal, read_qualification(form, work.playbook), work.playbook,
+                                           now=work.now, by=work.actor.person)
+            work.reply([section(macro("qualify.j2", "saved", d=deals.facts_of(deal), changed=changed))])
+        ack()
+
+    @app.view(View.ACTION_PLAN)
+    @guarded
+    def plan_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        what, who = form.required_text(Block.PLAN_WHAT), form.required_text(Block.PLAN_WHO)
+        due = form.date(Block.PLAN_DUE)
+        if due is None:
+            form.error(Block.PLAN_DUE, "required")
+        elif due < deps.clock.now().date():
+            form.error(Block.PLAN_DUE, "plan_due_past")
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        assert due is not None
+        with work_for(deps, client, body) as work:
+            deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
+            meeting.save_plan(deal, what=what, who=who, due=due, by=work.actor.person, now=work.now)
+            work.reply(plan_saved(deals.facts_of(deal), what, who, due))
+        ack()
+
     @app.view(View.REASON)
     @guarded
     def reason_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
@@ -93,6 +157,31 @@ def register(app: App, deps: Deps) -> None:
             show_moved(work, deals.move_with_reason(work.session, work.actor, deal, to_stage, work.playbook,
                                                     now=work.now, reason=reason, override=override))
         ack()
+
+
+def _create(work: Work, new: NewDeal, answers: Answers) -> None:
+    created = deals.add_deal(work.session, new, work.playbook, now=work.now, by=work.actor.person, answers=answers)
+    work.reply([section(macro("deal.j2", "created", d=created, pb=work.playbook, lang=work.lang))])
+
+
+def _new_deal_metadata(new: NewDeal, body: dict[str, Any]) -> dict[str, Any]:
+    """The first page's fields, carried to the second (Slack keeps private_metadata up to 3,000 characters)."""
+    return {"name": new.name, "account": new.account, "amount": f"{new.amount:f}", "currency": new.currency,
+            "close_date": new.close_date.isoformat() if new.close_date else "", "stage": new.stage,
+            "next_step": new.next_step, "channel": metadata_of(body).get("channel", "")}
+
+
+def _new_deal_from(meta: dict[str, Any], work: Work) -> NewDeal:
+    stage = str(meta.get("stage") or "")
+    try:
+        amount = Decimal(str(meta.get("amount")))
+        close = date.fromisoformat(meta["close_date"]) if meta.get("close_date") else None
+    except (ArithmeticError, ValueError) as e:
+        raise UserError("stale_view") from e
+    if not work.playbook.has_stage(stage) or stage == LOST:
+        raise UserError("stale_view")
+    return NewDeal(str(meta.get("name", "")), str(meta.get("account", "")), work.actor.person, amount,
+                   str(meta.get("currency", "")), stage, close, str(meta.get("next_step", "")))
 
 
 def _ack_form(ack: Any, errors: dict[str, str]) -> None:
@@ -116,5 +205,5 @@ def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Playbook) ->
         if block is None or not form.has(block):
             block = next(iter(form.values), None)
         if block is not None:
-            errors.setdefault(block, macro("errors.j2", "still_missing", stage=stage))
+            errors.setdefault(block, macro("errors.j2", "still_missing", stage=stage, entering=m.entering))
     return errors

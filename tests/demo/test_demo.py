@@ -53,6 +53,9 @@ def test_the_demo_shows_the_whole_week(week):
     assert "isn't finished yet" in text
     assert "you're away until Wednesday 2 December" in text
     assert "moved from" in text  # one rep advances a deal
+    # Monday afternoon: a first-line manager's team meeting, and an action plan agreed.
+    assert "holds the Monday team meeting: /pipeline review" in text and "## Team meeting · " in text
+    assert ":dart: Action plan for *D-" in text
     # Tuesday to Friday: every manager gets one digest; comments go up the chain.
     with sqlite3.connect(out / "demo.db") as db:
         managers = db.execute("select count(*) from person where tier > 0").fetchone()[0]
@@ -61,6 +64,11 @@ def test_the_demo_shows_the_whole_week(week):
         comments = db.execute("select count(*) from manager_comment").fetchone()[0]
     assert sum(n for _, n in digests) == managers and {t for t, _ in digests} == {1, 2, 3, 4}
     assert comments == 3 and text.count("*From your managers*") == 3
+    # The region head's comment and figure is their sign-off (认可), seen by the top on Friday.
+    assert ":white_check_mark: signed off (认可)" in text
+    with sqlite3.connect(out / "demo.db") as db:
+        assert db.execute("select count(*) from action_plan").fetchone()[0] == 1
+        assert db.execute("select count(*) from manager_comment where signed_off_at is not null").fetchone()[0] == 1
     for day in ("Tuesday 1 December", "Wednesday 2 December", "Thursday 3 December", "Friday 4 December"):
         assert day in text
     assert "Pipeline digest · week of 30 Nov · Grace Hopper" in text  # the top, on Friday
@@ -138,6 +146,7 @@ def org_db(clean_env, tmp_path, monkeypatch):
 SCRIPT = """\
 /deal advance D-57
 1,2
+1
 Their quotes take a week
 :tick 2026-11-30T09:00Z
 :click 4
@@ -155,6 +164,7 @@ def test_the_shell_runs_a_scripted_session(org_db):
     out = r.output
     assert "can't move to *Interested* yet" in out  # the gate coaches...
     assert "┌─ form: Advance D-57" in out and "Now true of the customer (Prospect)" in out  # ...and asks
+    assert "Now true of the customer (Interested)" in out and "Fits the product's application profile" in out
     assert "moved from Prospect to *Interested*" in out  # answered, the move completes
     assert "## Monday check-in · week of 30 Nov" in out  # :tick ran the schedule: Tommy's prompt
     assert ":white_check_mark: _no change_" in out  # :click 4 pressed "No change" on the second deal
@@ -163,7 +173,7 @@ def test_the_shell_runs_a_scripted_session(org_db):
 
 
 def test_the_shell_form_shows_errors_and_can_be_cancelled(org_db):
-    script = "/deal advance D-57\n\n\n:cancel\n:quit\n"
+    script = "/deal advance D-57\n\n\n\n:cancel\n:quit\n"
     r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"], input=script)
     assert r.exit_code == 0, r.output
     assert "✗ Need: What problem does the customer need solved, and what does it cost them today?: Still needed to leave Prospect." in r.output and "form closed without saving" in r.output
@@ -217,7 +227,11 @@ def test_the_transcript_and_preview_read_right(week):
     result, out = week
     text = result.output
     assert not re.search(r"\b1 more lines", text) and "deal(s)" not in text
-    assert re.search(r"\b1 more line \(in the HTML preview\)", text) and re.search(r"\b1 deal “No change”", text)
+    # Counts agree with their nouns wherever they appear ("1 more line", "3 more lines", "1 deal").
+    mores = re.findall(r"\b(\d+) more (lines?) \(in the HTML preview\)", text)
+    deals = re.findall(r"\b(\d+) (deals?) “No change”", text)
+    assert mores and deals
+    assert all((n == "1") == (noun in ("line", "deal")) for n, noun in mores + deals), mores + deals
     index = (out / "index.html").read_text()
     pages = sorted((out / "messages").glob("*.html"))
     # Emoji as Slack draws them, not their codes.
@@ -237,6 +251,8 @@ def test_one_attention_line_per_deal(week):
     digest = (out / "digest.svg").read_text()
     refs = re.findall(r'font-weight="bold">(D-\d+)</tspan>', digest.split("Needs attention")[1])
     assert refs and len(refs) == len(set(refs))
+
+
 def test_the_demo_has_history_behind_its_numbers_and_draws_the_charts(clean_env, tmp_path):
     result, out = demo(tmp_path)
     assert result.exit_code == 0, result.output
@@ -260,3 +276,18 @@ def test_the_demo_has_history_behind_its_numbers_and_draws_the_charts(clean_env,
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
     assert text.count('<img src="charts/') == len(pngs)
     assert "Charts shared with the digests (PNG): " + str(out / "charts") in result.output
+
+
+def test_the_shell_holds_the_team_meeting_and_the_region_head_signs_off(org_db, tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2026-01-01,EUR,USD,1.08\n2026-01-01,GBP,USD,1.27\n")
+    assert org_db.invoke(main, ["rates", "import", str(rates)]).exit_code == 0
+    script = ("/pipeline review\n:click 1\nCall the CFO with our director\nTommy\n2026-12-04\n"
+              ":as ada.lovelace@example.com\n/pipeline digest\n:click 1\n:quit\n")
+    r = org_db.invoke(main, ["shell", "--as", "tim.bernerslee@example.com", "--at", "2026-11-30T15:00Z"], input=script)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "## Team meeting · Tim Berners-Lee" in out and "[1: Action plan]" in out
+    assert "┌─ form: Action plan · D-" in out and ":dart: Action plan for *D-" in out
+    assert "[1: Sign off (认可)]" in out
+    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out

@@ -47,3 +47,21 @@ def test_digests_cover_each_subtree_and_this_weeks_changes(session):
     open_deals = session.execute(sa.select(Deal.currency, Deal.amount).where(Deal.stage.not_in(["won", "lost"]))).all()
     assert nodes[grace].totals.open_amount == money.total(open_deals)
     assert nodes[grace].totals.open_count == len(open_deals)
+
+
+def test_digests_flag_deals_with_no_update_and_a_next_step_past_its_date(session):
+    import_org(session, EXAMPLES / "org.csv", now=NOW)
+    import_deals(session, EXAMPLES / "deals.csv", PB, now=NOW)
+    d3 = session.scalar(sa.select(Deal).where(Deal.ref == "D-3"))
+    d3.next_step, d3.next_step_date = "Send the proposal", date(2026, 12, 1)
+    d3.amount = Decimal(10_000_000)  # the largest: listed first among the flagged
+    session.flush()
+    tim = _id(session, "tim.bernerslee@example.com")
+    later = datetime(2026, 12, 8, 12, tzinfo=UTC)  # two weeks and two days after the import
+    nodes = all_digests(session, PB, date(2026, 12, 7), now=later, quiet_weeks=2)
+    flagged = {i.ref: i.text for i in nodes[tim].top_attention}  # one line per deal, all its flags
+    assert "next step “Send the proposal” was due 2026-12-01" in flagged["D-3"].split("; ")
+    assert "no update for 2 weeks (since 2026-11-22)" in flagged["D-3"].split("; ")
+    assert nodes[tim].concerns["no_update"] >= 1 and nodes[tim].concerns["next_step_overdue"] == 1
+    # Three weeks' patience: nothing is quiet yet.
+    assert "no_update" not in all_digests(session, PB, date(2026, 12, 7), now=later, quiet_weeks=3)[tim].concerns

@@ -46,7 +46,7 @@ def test_one_deal_and_the_bulk_loader_read_the_same(session):
 def test_a_move_returns_the_deal_as_it_is_then_stored(session):
     rep = _person(session, "rep@x.io")
     deal = _deal(session, rep, "A", stage="target")
-    deal.characteristics.append(ConfirmedCharacteristic(key="fits_profile", confirmed_at=T0))  # the gate is open
+    deal.characteristics.append(ConfirmedCharacteristic(key="marker_prospect", confirmed_at=T0))  # the gate is open
     actor = actor_for(session, rep, frozenset())
     move = advance_deal(session, actor, deal, None, PB, now=T0 + timedelta(days=1))
     assert move.moved and (move.from_stage, move.to_stage) == ("target", "prospect")

@@ -85,6 +85,8 @@ def test_advance_with_missing_criteria_coaches_and_asks_then_completes(coach):
     text = run(coach, "advance D-3", TOMMY)
     assert "can't move to *Interested* yet" in text
     assert "To leave Prospect" in text and "Do now:" in text
+    # Entering Interested needs its marker (标志) shown by the customer, not only Prospect's criteria.
+    assert "To enter Interested" in text and "marker: Fits the product's application profile; has a need" in text
     assert "Override" not in text  # a rep cannot override their own gate
     opened = wait_call(coach.fake, "views.open")
     view = opened.params["view"]
@@ -178,6 +180,14 @@ def test_new_deal_modal_validates_inline_then_creates(coach):
         "currency": select("GBP"), "close_date": date_value("2027-03-31"), "stage": select("prospect"),
         "next_step": text_input("Discovery call"),
     }, user=coach.uid(TOMMY))
+    # Prospect is past the first stage: the form asks for its marker before the deal exists.
+    page = ok.json()
+    assert page["response_action"] == "update" and page["view"]["callback_id"] == View.NEW_DEAL_GATE
+    box = next(b for b in page["view"]["blocks"] if b["type"] == "input")
+    assert [o["text"]["text"] for o in box["element"]["options"]] == ["There is a sales opportunity"]
+    with transaction(coach.deps.sessions) as s:
+        assert s.scalar(sa.select(Deal).where(Deal.ref == "D-91")) is None
+    ok = coach.slack.submit(page["view"], {box["block_id"]: checks("marker_prospect")}, user=coach.uid(TOMMY))
     assert ok.status == 200 and ok.body == ""
     d = deal(coach, "D-91")
     assert (d.name, str(d.amount), d.currency, d.stage) == ("Acme CRM", "12500.00", "GBP", "prospect")
@@ -227,14 +237,23 @@ def test_person_matched_by_email_gets_timezone_from_slack(coach):
 
 
 def test_won_goes_through_the_gate(coach):
-    # D-6 is in negotiation; leaving it needs the schedule fixed and the contract reviewed.
+    # D-6 is in negotiation; leaving it needs the schedule fixed, and Won needs what the source
+    # marks it by: contract signed, first payment confirmed by finance, order placed and shipped.
     owner = "radia.perlman@example.com"
     text = run(coach, "won D-6", owner)
-    assert "can't move to *Won* yet" in text and "To leave Negotiation" in text
+    assert "can't move to *Won* yet" in text and "To leave Negotiation" in text and "To enter Won" in text
     view = wait_call(coach.fake, "views.open").params["view"]
-    box = next(b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "checkboxes")
-    assert {o["value"] for o in box["element"]["options"]} == {"schedule_fixed", "contract_reviewed"}
-    answer = coach.slack.submit(view, {box["block_id"]: checks("schedule_fixed", "contract_reviewed")},
+    boxes = {b["block_id"]: {o["value"] for o in b["element"]["options"]} for b in view["blocks"]
+             if b["type"] == "input" and b["element"]["type"] == "checkboxes"}
+    assert sorted(boxes.values(), key=len) == [{"schedule_fixed"}, {"contract_signed", "first_payment", "order_shipped"}]
+    leave, enter = sorted(boxes, key=lambda k: len(boxes[k]))
+    # Signed and shipped, but finance has not confirmed the first payment: still not won.
+    answer = coach.slack.submit(view, {leave: checks("schedule_fixed"), enter: checks("contract_signed", "order_shipped")},
+                                user=coach.uid(owner))
+    assert answer.json()["errors"] == {enter: "Still needed to enter Won."}
+    assert deal(coach, "D-6").stage == "negotiation"
+    answer = coach.slack.submit(view, {leave: checks("schedule_fixed"),
+                                       enter: checks("contract_signed", "first_payment", "order_shipped")},
                                 user=coach.uid(owner))
     assert answer.status == 200 and answer.body == ""
     d = deal(coach, "D-6")
@@ -242,3 +261,40 @@ def test_won_goes_through_the_gate(coach):
     msg = wait_call(coach.fake, "chat.postEphemeral", lambda c: "Won!" in all_text(c.params.get("blocks")))
     assert msg.params["channel"] == "C0GENERAL"
     assert "D-6 is already in *Won*" in run(coach, "won D-6", owner)
+
+
+def test_a_new_deal_cannot_start_in_negotiation_unqualified(coach):
+    coach.slack.command("/deal", "new", user=coach.uid(TOMMY))
+    view = wait_call(coach.fake, "views.open").params["view"]
+    page = coach.slack.submit(view, {
+        "name": text_input("Globex ERP"), "account": text_input("Globex"), "amount": text_input("90000"),
+        "currency": select("EUR"), "close_date": date_value("2027-03-31"), "stage": select("negotiation"),
+        "next_step": text_input("Contract review"),
+    }, user=coach.uid(TOMMY)).json()
+    gate = page["view"]
+    inputs = {b["block_id"]: b for b in gate["blocks"] if b["type"] == "input"}
+    offered = {o["value"] for b in inputs.values() if b["element"]["type"] == "checkboxes"
+               for o in b["element"]["options"]}
+    # Every marker on the way, Shortlisted's 90-day likelihood and the source's conditions for negotiation.
+    assert {"marker_prospect", "marker_interested", "marker_project", "marker_shortlisted", "marker_negotiation",
+            "likely_in_90_days", "met_top_executive", "selection_reported", "contract_template"} <= offered
+    assert {"bant__need", "role__economic_buyer", "role__coach", "eval__is_real", "eval__can_win"} <= set(inputs)
+    # Ticking only some of it: errors on the form, and no deal.
+    first_box = next(k for k, b in inputs.items() if b["element"]["type"] == "checkboxes")
+    answer = coach.slack.submit(gate, {first_box: checks("marker_prospect")}, user=coach.uid(TOMMY)).json()
+    assert answer["response_action"] == "errors" and answer["errors"]
+    with transaction(coach.deps.sessions) as s:
+        assert s.scalar(sa.select(Deal).where(Deal.name == "Globex ERP")) is None
+    # Everything answered: created in Negotiation, with what was confirmed kept on the deal.
+    values = {}
+    for k, b in inputs.items():
+        el = b["element"]
+        values[k] = (checks(*[o["value"] for o in el["options"]]) if el["type"] == "checkboxes"
+                     else text_input("Confirmed with the CFO"))
+    answer = coach.slack.submit(gate, values, user=coach.uid(TOMMY))
+    assert answer.status == 200 and answer.body == ""
+    with transaction(coach.deps.sessions) as s:
+        d = s.scalar(sa.select(Deal).where(Deal.name == "Globex ERP"))
+        assert (d.stage, str(d.amount), d.currency) == ("negotiation", "90000.00", "EUR")
+        assert {"marker_negotiation", "likely_in_90_days", "contract_template"} <= {c.key for c in d.characteristics}
+    assert "Stage: Negotiation" in run(coach, f"show {d.ref}", TOMMY)

@@ -1,10 +1,10 @@
 from datetime import date
 from decimal import Decimal
 
-from bot.domain.digest import OrgInput, compute
+from bot.domain.digest import CommentRow, OrgInput, ReportRow, compute
 from bot.domain.waterfall import Snapshot
 from bot.render.blocks import as_dicts
-from bot.render.digest import CommentRow, ReportRow, delta, digest_blocks
+from bot.render.digest import delta, digest_blocks
 from tests.unit.factories import T0, deal, mini_playbook
 
 PB = mini_playbook()

@@ -64,21 +64,22 @@ def test_unknown_bant_item_in_exit_criteria_is_located(tmp_path):
 
 def test_every_problem_is_reported_at_once(tmp_path):
     p = _broken(tmp_path, "    probability: 40\n    forecast: pipeline", "    probability: 140\n    forecast: maybe")
-    p.write_text(p.read_text().replace("      characteristics: [fits_profile]", "      characteristics: [fit]")
-                 .replace("    stall_days: 21\n    exit:\n      characteristics: [has_management_need",
-                          "    stall_days: 0\n    exit:\n      characteristics: [has_management_need"))
+    p.write_text(p.read_text().replace("characteristics: [has_management_need, no_good_solution]",
+                                       "characteristics: [has_management_need, fit]")
+                 .replace("    stall_days: 21\n    entry: {marker: true}\n",
+                          "    stall_days: 0\n    entry: {marker: true}\n"))
     problems = check_playbook(p)
     got = {(pr.path, pr.message.split(" (")[0]) for pr in problems}
     assert ("stages[3].probability", "probability must be between 0 and 100") in got
     assert ("stages[3].forecast", "unknown forecast 'maybe'") in got
-    assert ("stages[0].exit.characteristics[0]", "'fit' is not a characteristic of stage 'target'") in got
+    assert ("stages[1].exit.characteristics[1]", "'fit' is not a characteristic of stage 'prospect'") in got
     assert ("stages[1].stall_days", "stall_days must be at least 1") in got
     assert all(pr.line for pr in problems)
 
 
 def test_shape_errors_come_with_lines(tmp_path):
-    p = _broken(tmp_path, "    stall_days: 30\n    exit:\n      characteristics: [fits_profile]",
-                "    stall_days: thirty\n    colour: red\n    exit:\n      characteristics: [fits_profile]")
+    p = _broken(tmp_path, "    probability: 0\n    forecast: pipeline\n    stall_days: 30\n",
+                "    probability: 0\n    forecast: pipeline\n    stall_days: thirty\n    colour: red\n")
     problems = {pr.path: pr for pr in check_playbook(p)}
     assert problems["stages[0].stall_days"].line == _line_of(p, "stall_days: thirty")
     assert problems["stages[0].colour"].message == "unknown field"
@@ -98,6 +99,21 @@ def test_semantic_rules(tmp_path):
     assert any("duplicate characteristic key 'has_management_need'" in pr.message for pr in check_playbook(p))
     p = _broken(tmp_path, "  - key: target\n", "  - key: lost\n")
     assert any("'lost' is the terminal outcome" in pr.message for pr in check_playbook(p))
+
+
+def test_entry_criteria_rules(tmp_path):
+    p = _broken(tmp_path, "      characteristics: [likely_in_90_days]", "      characteristics: [likely_in_9_days]")
+    [problem] = check_playbook(p)
+    assert problem.path == "stages[4].entry.characteristics[0]"
+    assert "'likely_in_9_days' is not a characteristic or condition of stage 'shortlisted'" in problem.message
+    p = _broken(tmp_path, "    stall_days: 30\n\n  - key: prospect", "    stall_days: 30\n    entry: {marker: true}\n\n"
+                "  - key: prospect")
+    assert [pr.path for pr in check_playbook(p)] == ["stages[0].entry"]
+    p = _broken(tmp_path, "{key: contract_template,", "{key: marker_won,")
+    assert any("kept for stage markers" in pr.message for pr in check_playbook(p))
+    p = _broken(tmp_path, "      marker: true\n      characteristics: [likely_in_90_days]",
+                "      marker: true\n      characteristics: [likely_in_90_days]\n      roles: [insider]")
+    assert [pr.path for pr in check_playbook(p)] == ["stages[4].entry.roles[0]"]
 
 
 def test_yaml_syntax_error_has_its_line(tmp_path):
@@ -120,7 +136,7 @@ def test_describe_in_both_languages():
     en = describe_playbook(pb, "en")
     assert "3. Interested [interested]  20%" in en and "evaluation: Is it real?" in en
     zh = describe_playbook(pb, "zh")
-    assert "意向客户" in zh and "出口条件" in zh and "评估: 机会是否真实？" in zh
+    assert "意向客户" in zh and "出口条件" in zh and "评估: 销售机会是不是虚的？" in zh
 
 
 def test_scoring_and_numbers_sections_are_loaded_and_checked(tmp_path) -> None:

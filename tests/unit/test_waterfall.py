@@ -63,3 +63,20 @@ def test_attention_flags_stalled_slipping_gaps_and_big_late_deals():
     assert detail[Concern.STALLED] == "30 days in A (limit 14)"
     assert detail[Concern.GAPS] == "missing BANT need"
     assert isinstance(now, datetime)
+
+
+def test_attention_flags_deals_with_no_update_for_weeks_and_overdue_next_steps():
+    now = T0 + timedelta(days=30)
+    fresh = dict(stage_entered_at=now, updated_at=now - timedelta(days=13))
+    deals = [
+        deal("a", ref="D-1", **fresh),
+        deal("a", ref="D-2", stage_entered_at=now, updated_at=now - timedelta(days=15)),
+        deal("a", ref="D-3", next_step="Demo", next_step_date=(now - timedelta(days=1)).date(), **fresh),
+        deal("a", ref="D-4", next_step="Demo", next_step_date=now.date(), **fresh),
+        deal("d", ref="D-5", stage_entered_at=now, updated_at=now - timedelta(days=90)),  # won: not flagged
+    ]
+    flags = {(a.ref, a.concern): a.detail for a in attention(deals, PB, now=now, quiet_weeks=2)
+             if a.concern in (Concern.QUIET, Concern.OVERDUE)}
+    assert flags == {("D-2", Concern.QUIET): "no update for 2 weeks (since 2026-01-20)",
+                     ("D-3", Concern.OVERDUE): "next step “Demo” was due 2026-02-03"}
+    assert not [a for a in attention(deals, PB, now=now, quiet_weeks=3) if a.concern is Concern.QUIET]
