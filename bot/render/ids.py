@@ -16,6 +16,7 @@ class View(StrEnum):
     CHECKIN = "checkin_deal"  # the Monday questions for one deal
     DIGEST_COMMENT = "digest_comment"  # a manager's comment and forecast for the tier above
     ACTIVITY = "checkin_activity"  # last week's visits, calls and proposals
+    TEAM_TARGETS = "team_targets"  # a manager sets their reports' targets
 
 
 class Action(StrEnum):
@@ -32,6 +33,7 @@ class Action(StrEnum):
     DIGEST_COMMENT = "digest_comment"
     ACTIVITY_REPORT = "checkin_activity"
     ACTIVITY_SKIP = "checkin_activity_skip"
+    SET_TARGETS = "team_targets"
 
 
 class Block(StrEnum):
@@ -54,6 +56,8 @@ class Block(StrEnum):
     VISITS = "visits"
     CALLS = "calls"
     PROPOSALS = "proposals"
+    PERIOD = "period"
+    TARGET_PREFIX = "target__"  # + the report's person id
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View as SlackView
 
 from bot.domain.plan import Plan
 from bot.domain.playbook import Playbook
-from bot.render.blocks import context, header, macro, section
+from bot.render.blocks import actions, button, context, header, macro, section
+from bot.render.ids import Action, View
+from bot.render.ids import Block as B
+from bot.render.modals import CURRENCIES, select_input, text_input
 
 SCORES_SHOWN = 5  # open deals listed with their lead score in a report
+MAX_REPORTS = 90  # amounts in the targets form: with its 3 other blocks, within a modal's 100
 
 
 def _n(name: str, /, **ctx: Any) -> str:
@@ -49,9 +55,32 @@ def plan_blocks(n: Any, playbook: Playbook, lang: str = "en") -> list[Block]:
     return blocks
 
 
-def team_targets_blocks(rows: Sequence[Any], *, usage: dict[str, str]) -> list[Block]:
-    """``/pipeline target`` alone: each direct report's target for this period, and how to set one."""
-    return [section(_n("team_targets", rows=list(rows))), context(macro("errors.j2", "usage", **usage))]
+def team_targets_blocks(rows: Sequence[Any], *, period: str, usage: dict[str, str]) -> list[Block]:
+    """``/pipeline target`` alone: each direct report's target for this period, a button to set
+    them all in a form, and the one-line way."""
+    blocks: list[Block] = [section(_n("team_targets", rows=list(rows)))]
+    if rows:
+        blocks.append(actions(button(_n("set_targets_button"), Action.SET_TARGETS, {"period": period},
+                                     style="primary")))
+    return [*blocks, context(macro("errors.j2", "usage", **usage))]
+
+
+def team_targets_modal(rows: Sequence[Any], *, period: str, currency: str) -> dict[str, Any]:
+    """One amount per direct report (their own target for ``period`` filled in), the period and the currency."""
+    codes = list(CURRENCIES) if currency in CURRENCIES else [currency, *CURRENCIES]
+    blocks: list[Block] = [
+        section(_n("set_targets_intro")),
+        text_input(B.PERIOD, "Period", initial=period, max_length=10, hint=_n("period_hint")),
+        select_input(B.CURRENCY, "Currency", [(c, c) for c in codes], initial=currency),
+    ]
+    for r in list(rows)[:MAX_REPORTS]:
+        own = r.target.amount if r.target is not None and not r.target.summed else None
+        label = r.name + (" (team)" if r.is_manager else "")
+        blocks.append(text_input(f"{B.TARGET_PREFIX}{r.person_id}", label, optional=True, max_length=30,
+                                 initial=None if own is None else f"{own:f}"))
+    view = SlackView(type="modal", callback_id=View.TEAM_TARGETS, title="Team targets", submit="Save",
+                     close="Cancel", blocks=blocks, private_metadata=json.dumps({"period": period}))
+    return view.to_dict()
 
 
 def target_set_blocks(name: str, period: str, amount: Decimal, currency: str) -> list[Block]:

@@ -111,3 +111,37 @@ def test_pipeline_and_plan_share_their_charts_in_the_askers_dm(coach):
     assert activity.filename.startswith("activity-") and activity.title == "Plan vs last week · Tommy Flowers"
     assert activity.alt_txt == ("Plan vs done last week: Visits 104 planned, none done, Calls 208 planned, none done, "
                                 "Proposals 52 planned, none done")
+
+
+def test_a_manager_sets_the_teams_targets_in_a_form(coach):
+    import json
+
+    from bot.render.ids import Action, View
+    from tests.slack.harness import select, text_input, wait_call
+
+    answer, url = coach.slack.command("/pipeline", "target", user=coach.uid(TIM))
+    assert answer.status == 200
+    reply = wait_reply_blocks(coach, url)
+    button = next(e for b in reply if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == Action.SET_TARGETS and json.loads(button["value"]) == {"period": "2026-11"}
+    coach.slack.click(Action.SET_TARGETS, button["value"], user=coach.uid(TIM), channel="D" + coach.uid(TIM))
+    view = wait_call(coach.fake, "views.open").params["view"]
+    assert view["callback_id"] == View.TEAM_TARGETS
+    inputs = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    people = {label: bid for bid, label in inputs.items() if bid.startswith("target__")}
+    assert set(people) == {"Dorothy Hodgkin", "Joan Clarke", "Rosalind Franklin", "Tommy Flowers"}
+    values = {"period": text_input("2026-13"), "currency": select("GBP"),
+              people["Tommy Flowers"]: text_input("lots"), people["Joan Clarke"]: text_input("90,000")}
+    bad = coach.slack.submit(view, values, user=coach.uid(TIM)).json()
+    assert set(bad["errors"]) == {"period", people["Tommy Flowers"]} and targets(coach) == {}
+    values |= {"period": text_input("2026-Q4"), people["Tommy Flowers"]: text_input("120000")}
+    assert coach.slack.submit(view, values, user=coach.uid(TIM)).status == 200
+    wait_call(coach.fake, "chat.postMessage", lambda c: "2 targets set for 2026-Q4" in str(c.params.get("blocks")))
+    assert targets(coach) == {(TOMMY, "2026-Q4"): (Decimal(120_000), "GBP"),
+                              ("joan.clarke@example.com", "2026-Q4"): (Decimal(90_000), "GBP")}
+
+
+def wait_reply_blocks(coach, url):
+    from tests.slack.harness import wait_reply
+
+    return wait_reply(coach.fake, url)["blocks"]
