@@ -74,7 +74,8 @@ def team_targets_modal(rows: Sequence[Any], *, period: str, currency: str) -> di
         select_input(B.CURRENCY, "Currency", [(c, c) for c in codes], initial=currency),
     ]
     for r in list(rows)[:MAX_REPORTS]:
-        own = r.target.amount if r.target is not None and not r.target.summed else None
+        t = r.target
+        own = t.amount if t is not None and not t.summed and t.period == period else None
         label = r.name + (" (team)" if r.is_manager else "")
         blocks.append(text_input(f"{B.TARGET_PREFIX}{r.person_id}", label, optional=True, max_length=30,
                                  initial=None if own is None else f"{own:f}"))

@@ -146,9 +146,10 @@ def _target(work: Work, args: TargetArgs) -> None:
     if args.user is None:
         if not work.actor.is_manager:
             raise UserError("not_a_manager")
-        period = numbers.current_period(manager, work.now).label
-        work.reply(numbers_render.team_targets_blocks(targets.team_targets(work.session, manager, work.now.date()),
-                                                      period=period, usage=TARGET_USAGE))
+        rows = targets.team_targets(work.session, manager, work.now.date())
+        # The form opens on the period the team's targets are set for (else this month).
+        period = next((r.target.period for r in rows if r.target), numbers.current_period(manager, work.now).label)
+        work.reply(numbers_render.team_targets_blocks(rows, period=period, usage=TARGET_USAGE))
         return
     person = person_for_mention(work.session, work.actor, args.user, SlackDirectory(work.client))
     if args.amount is None:
