@@ -33,7 +33,7 @@ def plan_text(plan: Plan, currency: str = "") -> str:
 def report_text(n: Any, playbook: Playbook, lang: str = "en") -> str:
     """``coach report``: a person's numbers, section by section (``n`` is a ``services.numbers.Numbers``)."""
     parts = [f"{n.name} <{n.email}> · {n.today.isoformat()}", _n("coverage", n=n)]
-    parts.append(_n("plan", p=n.plan, currency=n.currency) if n.plan else _n("no_plan", n=n))
+    parts.append(_n("plan", p=n.plan, currency=n.currency, head=False) if n.plan else _n("no_plan", n=n))
     parts += [_n("activity_ratios", n=n), _n("vs_actual", n=n), _n("conversions", n=n, pb=playbook, lang=lang),
               _n("times", n=n, pb=playbook, lang=lang), _n("outcomes", n=n)]
     if n.scores:
@@ -49,7 +49,8 @@ def plan_blocks(n: Any, playbook: Playbook, lang: str = "en") -> list[Block]:
     """``/pipeline plan``: the plan beside last week's activity, coverage and the ratios it used."""
     period = n.target.period if n.target else n.today.strftime("%Y-%m")
     blocks: list[Block] = [header(_n("plan_header", name=n.name, period=period)), section(_n("coverage", n=n, b="*"))]
-    blocks.append(section(_n("plan", p=n.plan, currency=n.currency, b="*") if n.plan else _n("no_plan", n=n, b="*")))
+    blocks.append(section(_n("plan", p=n.plan, currency=n.currency, b="*", head=False) if n.plan
+                          else _n("no_plan", n=n, b="*")))
     blocks.append(section(_n("vs_actual", n=n, b="*")))
     blocks.append(context(_n("activity_ratios", n=n).replace("\n", " ")))
     return blocks

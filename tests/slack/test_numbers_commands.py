@@ -24,13 +24,14 @@ def test_a_manager_sets_a_reports_target_and_the_plan_works_back_from_it(coach):
     assert "• Tommy Flowers: GBP 240,000 for 2026-11" in text
     text = run(coach, "plan", TOMMY, "/pipeline")
     assert "Plan: Tommy Flowers · 2026-11" in text
-    assert "*Target* GBP 240,000 · achieved GBP 0 (0%) · weighted pipeline GBP 36,000" in text
+    assert "*Target* 2026-11: GBP 240,000 · won GBP 0 · left GBP 240,000" in text
+    assert "*Coverage*: open GBP 180,000 (0.8×) · weighted GBP 36,000 (0.1×) of what is left" in text
     # 204,000 left at GBP 60,000 a deal (his open deals' average: nothing won yet) = 4 deals.
     assert "that is *4 deals*" in text and "Over 5 working days" in text
     assert "*Last week (from 2026-11-16)*: no activity reported" in text
     # a manager asks for a report's plan with a target of their own choosing
     text = run(coach, f"plan <@{coach.uid(TOMMY)}> 30000", TIM, "/pipeline")
-    assert "*Target* GBP 30,000" in text and "On track" in text
+    assert "*Target* 2026-11: GBP 30,000" in text and "*On track:* what is won and the weighted pipeline" in text
 
 
 def test_only_a_manager_above_sets_a_target_and_bad_input_says_how(coach):
