@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.domain.plan import parse_period
 from bot.render import numbers as numbers_render
 from bot.render.blocks import macro, section
 from bot.render.charts import ChartFile, drawn
 from bot.render.digest import manager_digest_blocks
+from bot.render.ids import Action, Block, View
 from bot.render.meeting import meeting_blocks
 from bot.render.pipeline_blocks import pipeline_blocks
 from bot.services import charts, digests, meeting, numbers, targets
@@ -20,10 +23,11 @@ from bot.services.access import person_for_mention
 from bot.services.errors import UserError
 from bot.services.local_time import current_week
 from bot.services.pipeline import team_pipeline
-from bot.slack.payload import user_id_of
+from bot.slack.payload import button_value, user_id_of
 from bot.slack.uploads import share_files
 from bot.slack.work import Work, work_for
 from handlers.base import guarded
+from handlers.forms import Form
 from handlers.parse import TargetArgs, mentioned_user, parse, target_args
 
 PLAN_USAGE = {"command": "/pipeline plan [@person] [TARGET]", "example": "/pipeline plan @maria 120000"}
@@ -88,6 +92,53 @@ def register(app: App, deps: Deps) -> None:
         _share(client, body, shown)
 
 
+    @app.action(Action.SET_TARGETS)
+    @guarded
+    def set_targets_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with work_for(deps, client, body) as work:
+            manager = work.actor.person
+            if not work.actor.is_manager:
+                raise UserError("not_a_manager")
+            period = str(button_value(body).get("period") or numbers.current_period(manager, work.now).label)
+            day = _day_in(period, work)
+            client.views_open(trigger_id=body["trigger_id"], view=numbers_render.team_targets_modal(
+                targets.team_targets(work.session, manager, day), period=period,
+                currency=digests.usual_currency(work.session, manager)))
+
+    @app.view(View.TEAM_TARGETS)
+    @guarded
+    def targets_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        form = Form(body["view"])
+        raw = form.required_text(Block.PERIOD)
+        try:
+            period = parse_period(raw) if raw else None
+        except ValueError:
+            form.error(Block.PERIOD, "bad_period", value=raw)
+            period = None
+        currency = form.currency(Block.CURRENCY)
+        amounts = {int(b.removeprefix(Block.TARGET_PREFIX)): form.amount(b)
+                   for b in form.blocks_starting(Block.TARGET_PREFIX) if form.text(b)}
+        if form.errors or period is None or currency is None:
+            ack(response_action="errors", errors=form.errors)
+            return
+        ack()
+        with work_for(deps, client, body) as work:
+            count = targets.set_team_targets(work.session, work.actor.person, period, currency,
+                                             {k: v for k, v in amounts.items() if v is not None}, now=work.now)
+            work.reply([section(macro("numbers.j2", "targets_saved", count=count, period=period.label))])
+
+
+def _day_in(period: str, work: Work) -> date:
+    """A day in ``period`` (today when it contains today), for looking up the targets set for it."""
+    try:
+        p = parse_period(period)
+    except ValueError as e:
+        raise UserError("stale_view") from e
+    today = work.now.date()
+    return today if p.contains(today) else p.start
+
+
 def _args(rest: str, usage: dict[str, str]) -> TargetArgs:
     try:
         return target_args(rest)
@@ -125,8 +176,10 @@ def _target(work: Work, args: TargetArgs) -> None:
     if args.user is None:
         if not work.actor.is_manager:
             raise UserError("not_a_manager")
-        work.reply(numbers_render.team_targets_blocks(targets.team_targets(work.session, manager, work.now.date()),
-                                                      usage=TARGET_USAGE))
+        rows = targets.team_targets(work.session, manager, work.now.date())
+        # The form opens on the period the team's targets are set for (else this month).
+        shown = next((r.target.period for r in rows if r.target), numbers.current_period(manager, work.now).label)
+        work.reply(numbers_render.team_targets_blocks(rows, period=shown, usage=TARGET_USAGE))
         return
     person = person_for_mention(work.session, work.actor, args.user, work.directory)
     if args.amount is None:

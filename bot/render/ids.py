@@ -20,6 +20,7 @@ class View(StrEnum):
     NEW_DEAL_GATE = "deal_new_gate"  # what a new deal's stage needs the customer to have shown
     ACTION_PLAN = "action_plan"  # what, who, by when: agreed in the Monday team meeting
     FORECAST_REVIEW = "forecast_review"  # why forecast and actual differ: the source's four questions
+    TEAM_TARGETS = "team_targets"  # a manager sets their reports' targets
 
 
 class Action(StrEnum):
@@ -40,6 +41,7 @@ class Action(StrEnum):
     MEETING_PLAN = "meeting_plan"  # open the action-plan form for a deal in the team meeting list
     FORECAST_REVIEW = "forecast_review"
     DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
+    SET_TARGETS = "team_targets"
 
 
 class Block(StrEnum):
@@ -62,6 +64,8 @@ class Block(StrEnum):
     VISITS = "visits"
     CALLS = "calls"
     PROPOSALS = "proposals"
+    PERIOD = "period"
+    TARGET_PREFIX = "target__"  # + the report's person id
     BANT_PREFIX = "bant__"  # + item key
     ROLE_PREFIX = "role__"  # + role key
     EVAL_PREFIX = "eval__"  # + evaluation key

@@ -17,6 +17,7 @@ from bot.db import repo
 from bot.db.models import Person, Target, WeeklyActivity
 from bot.domain import org
 from bot.domain.plan import Period
+from bot.services.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,22 @@ class ReportTarget:
     name: str
     is_manager: bool
     target: TargetInfo | None
+    person_id: int = 0
 
 
 def team_targets(session: so.Session, manager: Person, day: date) -> list[ReportTarget]:
     """Each direct report of ``manager`` with their target for the period containing ``day``."""
     reports = session.scalars(sa.select(Person).where(Person.manager_id == manager.id).order_by(Person.name))
-    return [ReportTarget(p.name, p.tier > 0, target_for(session, p, day)) for p in reports]
+    return [ReportTarget(p.name, p.tier > 0, target_for(session, p, day), p.id) for p in reports]
+
+
+def set_team_targets(session: so.Session, manager: Person, period: Period, currency: str,
+                     amounts: dict[int, Decimal], *, now: datetime) -> int:
+    """Set targets for ``manager``'s direct reports (by person id); anyone else is refused
+    (UserError), nothing written. Returns how many were set."""
+    reports = {p.id: p for p in session.scalars(sa.select(Person).where(Person.manager_id == manager.id))}
+    if any(pid not in reports for pid in amounts):
+        raise UserError("stale_view")
+    for pid, amount in amounts.items():
+        set_target(session, reports[pid], period, amount, currency, by=manager, now=now)
+    return len(amounts)

@@ -24,13 +24,14 @@ def test_a_manager_sets_a_reports_target_and_the_plan_works_back_from_it(coach):
     assert "• Tommy Flowers: GBP 240,000 for 2026-11" in text
     text = run(coach, "plan", TOMMY, "/pipeline")
     assert "Plan: Tommy Flowers · 2026-11" in text
-    assert "*Target* GBP 240,000 · achieved GBP 0 (0%) · weighted pipeline GBP 36,000" in text
+    assert "*Target* 2026-11: GBP 240,000 · won GBP 0 · left GBP 240,000" in text
+    assert "*Coverage*: open GBP 180,000 (0.8×) · weighted GBP 36,000 (0.1×) of what is left" in text
     # 204,000 left at GBP 60,000 a deal (his open deals' average: nothing won yet) = 4 deals.
     assert "that is *4 deals*" in text and "Over 5 working days" in text
     assert "*Last week (from 2026-11-16)*: no activity reported" in text
     # a manager asks for a report's plan with a target of their own choosing
     text = run(coach, f"plan <@{coach.uid(TOMMY)}> 30000", TIM, "/pipeline")
-    assert "*Target* GBP 30,000" in text and "On track" in text
+    assert "*Target* 2026-11: GBP 30,000" in text and "*On track:* what is won and the weighted pipeline" in text
 
 
 def test_only_a_manager_above_sets_a_target_and_bad_input_says_how(coach):
@@ -111,3 +112,37 @@ def test_pipeline_and_plan_share_their_charts_in_the_askers_dm(coach):
     assert activity.filename.startswith("activity-") and activity.title == "Plan vs last week · Tommy Flowers"
     assert activity.alt_txt == ("Plan vs done last week: Visits 104 planned, none done, Calls 208 planned, none done, "
                                 "Proposals 52 planned, none done")
+
+
+def test_a_manager_sets_the_teams_targets_in_a_form(coach):
+    import json
+
+    from bot.render.ids import Action, View
+    from tests.slack.harness import select, text_input, wait_call
+
+    answer, url = coach.slack.command("/pipeline", "target", user=coach.uid(TIM))
+    assert answer.status == 200
+    reply = wait_reply_blocks(coach, url)
+    button = next(e for b in reply if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == Action.SET_TARGETS and json.loads(button["value"]) == {"period": "2026-11"}
+    coach.slack.click(Action.SET_TARGETS, button["value"], user=coach.uid(TIM), channel="D" + coach.uid(TIM))
+    view = wait_call(coach.fake, "views.open").params["view"]
+    assert view["callback_id"] == View.TEAM_TARGETS
+    inputs = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    people = {label: bid for bid, label in inputs.items() if bid.startswith("target__")}
+    assert set(people) == {"Dorothy Hodgkin", "Joan Clarke", "Rosalind Franklin", "Tommy Flowers"}
+    values = {"period": text_input("2026-13"), "currency": select("GBP"),
+              people["Tommy Flowers"]: text_input("lots"), people["Joan Clarke"]: text_input("90,000")}
+    bad = coach.slack.submit(view, values, user=coach.uid(TIM)).json()
+    assert set(bad["errors"]) == {"period", people["Tommy Flowers"]} and targets(coach) == {}
+    values |= {"period": text_input("2026-Q4"), people["Tommy Flowers"]: text_input("120000")}
+    assert coach.slack.submit(view, values, user=coach.uid(TIM)).status == 200
+    wait_call(coach.fake, "chat.postMessage", lambda c: "2 targets set for 2026-Q4" in str(c.params.get("blocks")))
+    assert targets(coach) == {(TOMMY, "2026-Q4"): (Decimal(120_000), "GBP"),
+                              ("joan.clarke@example.com", "2026-Q4"): (Decimal(90_000), "GBP")}
+
+
+def wait_reply_blocks(coach, url):
+    from tests.slack.harness import wait_reply
+
+    return wait_reply(coach.fake, url)["blocks"]
