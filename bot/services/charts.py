@@ -52,7 +52,8 @@ def waterfall_data(b: Bridge, whose: str, week: date) -> WaterfallData:
     steps = [("New", *b.new), ("Amount changes", *b.amount_changes), ("Won", *b.won), ("Lost", *b.lost)]
     if b.other[0]:
         steps.append(("Other", *b.other))
-    moves = [f"{b.advanced} advanced", f"{b.moved_back} moved back", f"{b.slipped} close dates slipped"]
+    moves = [f"{b.advanced} advanced", f"{b.moved_back} moved back",
+             f"{b.slipped} close date{'' if b.slipped == 1 else 's'} slipped"]
     note = f"Since the week's snapshot ({week.strftime('%-d %b')}). Also: {', '.join(moves)} (no change in amount)."
     return WaterfallData(f"Open pipeline this week · {whose} · {b.currency}", b.currency, b.start, steps, b.end, note)
 
