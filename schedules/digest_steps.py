@@ -64,7 +64,8 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
             nodes = digests.all_digests(session, deps.playbook, week, now=now,
                                         quiet_weeks=deps.settings.cadence.quiet_weeks, currency=currency)
             computed[week, currency] = (nodes, status,
-                                        CoverageIndex(session, deps.playbook, team.managers, nodes, week))
+                                        CoverageIndex(session, deps.playbook, team.managers, nodes, week,
+                                                      rates=repo.load_rates(session), currency=currency))
         nodes, status, coverage = computed[week, currency]
         key = str(manager.id)
         digest = digests.manager_digest(

@@ -41,6 +41,7 @@ from bot.domain.playbook import Forecast, Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
+from bot.imports.rates_csv import import_rates
 from bot.playbooks.loader import load_playbook
 from bot.render.ids import Action
 from bot.services import checkins
@@ -273,6 +274,8 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
             people = import_org(s, org or EXAMPLES / "org.csv", now=friday - timedelta(weeks=6))
             loaded = import_deals(s, deals or _example_deals_for(ws.deps.playbook, out),
                                   ws.deps.playbook, now=friday - timedelta(weeks=6))
+            # The company's exchange rates: digests total in one reporting currency (USD here).
+            import_rates(s, EXAMPLES / "rates.csv", now=friday - timedelta(weeks=6))
             # Two quarters of stage changes, closed deals, activity and targets behind them.
             past = add_history(s, ws.deps.playbook, now=friday, period=f"{WEEK.year}-Q{(WEEK.month - 1) // 3 + 1}",
                                week=WEEK, rng=random.Random(seed))

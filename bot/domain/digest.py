@@ -116,13 +116,16 @@ def in_currency(org: OrgInput, rates: Rates, currency: str, on: date) -> OrgInpu
     Both sides of a week's comparison use the same day's rate, so a moving rate
     never shows as an amount change; an amount with no rate stays as it is.
     """
+    def whole(amount: Decimal | None) -> Decimal | None:  # a digest reads in whole units of its currency
+        return None if amount is None else amount.quantize(Decimal(1))
+
     def deal(d: DealFacts) -> DealFacts:
-        amount = rates.convert(d.amount, d.currency, currency, on)
+        amount = whole(rates.convert(d.amount, d.currency, currency, on))
         return d if amount is None else replace(d, amount=amount, currency=currency,
                                                 own_amount=d.own_amount or (d.currency, d.amount))
 
     def snap(s: Snapshot) -> Snapshot:
-        amount = rates.convert(s.amount, s.currency, currency, on)
+        amount = whole(rates.convert(s.amount, s.currency, currency, on))
         return s if amount is None else replace(s, amount=amount, currency=currency)
 
     return replace(org, deals=[deal(d) for d in org.deals],

@@ -31,7 +31,7 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
     """``+USD 12,000`` / ``−EUR 3,000`` / ``no change``, currency by currency."""
     parts = []
     for c in sorted(set(now) | set(before)):
-        d = now.get(c, Decimal(0)) - before.get(c, Decimal(0))
+        d = (now.get(c, Decimal(0)) - before.get(c, Decimal(0))).quantize(Decimal(1))  # a digest reads in units
         if d:
             parts.append(f"{'+' if d > 0 else '−'}{c} {money.fmt_amount(abs(d))}")
     return ", ".join(parts) or "no change"

@@ -227,7 +227,9 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     team = load_team(session)
     return manager_digest(team, nodes, str(person.id), week, repo.checkin_status(session, week),
                           comments_for(session, person, week),
-                          CoverageIndex(session, playbook, team.managers, nodes, week), signoff_tier=signoff_tier,
+                          CoverageIndex(session, playbook, team.managers, nodes, week, rates=repo.load_rates(session),
+                                        currency=currency),
+                          signoff_tier=signoff_tier,
                           check=forecast_check(session, playbook, person, week, now=now, margin=forecast_margin),
                           reviews=reviews_for(session, person, week))
 

@@ -291,3 +291,17 @@ def test_the_shell_holds_the_team_meeting_and_the_region_head_signs_off(org_db, 
     assert "┌─ form: Action plan · D-" in out and ":dart: Action plan for *D-" in out
     assert "[1: Sign off (认可)]" in out
     assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
+
+
+def test_the_top_digest_reads_in_one_reporting_currency(week):
+    """The demo imports the company's rates (bot/examples/rates.csv): totals, forecasts, coverage and the
+    team lines of the top digest are all in USD, whatever currencies the deals are in."""
+    _, out = week
+    svg = (out / "digest.svg").read_text()
+    text = re.sub(r"<[^>]+>", " ", svg)
+    head = text.split("Open pipeline", 1)[1].split("From your managers", 1)[0]
+    team = text.split("Your team", 1)[1].split("What changed", 1)[0]
+    for part in (head, team):
+        assert "USD" in part
+        assert not re.search(r"\b(CNY|EUR|GBP|AUD)\b", part), part
+    assert "coverage 0.0×" not in team
