@@ -45,9 +45,12 @@ def manager_map(session: so.Session) -> dict[str, str | None]:
 
 
 def checkin_status(session: so.Session, week: date) -> dict[str, str]:
-    """Each person's check-in status for ``week``, by person id in text; no row means not asked yet."""
-    return {str(pid): st for pid, st in session.execute(
+    """Each person's check-in status for ``week``, by person id in text; no row means not asked yet.
+    Someone deactivated in Slack shows as "deactivated" (they are not asked)."""
+    status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+    status.update((str(pid), "deactivated") for pid in session.scalars(sa.select(Person.id).where(Person.deactivated)))
+    return status
 
 
 def recompute_tiers(session: so.Session) -> None:

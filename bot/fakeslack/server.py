@@ -66,8 +66,9 @@ class _User:
     email: str
     name: str
     real_name: str
-    tz: str
+    tz: str | None
     is_bot: bool
+    deleted: bool = False
 
 
 @dataclass
@@ -122,6 +123,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "users.list": self._users_list,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "chat.postMessage": self._chat_post_message,
@@ -183,11 +185,25 @@ class FakeSlack:
 
     # -- workspace ---------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None, tz: str = "UTC",
-                 is_bot: bool = False) -> None:
-        ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
+    def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None,
+                 tz: str | None = "UTC", is_bot: bool = False, deleted: bool = False) -> None:
+        """A workspace member; ``tz=None`` is a profile without a timezone, ``deleted`` a deactivated account."""
+        if tz is not None:
+            ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
         with self._cond:
-            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot)
+            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, deleted)
+
+    def update_user(self, user_id: str, *, tz: str | object | None = ..., deleted: bool | None = None) -> None:
+        """Change a member's profile as Slack would: a timezone move, a deactivation (or reactivation)."""
+        with self._cond:
+            user = self._users[user_id]
+            if tz is not ...:
+                assert tz is None or isinstance(tz, str)
+                if tz is not None:
+                    ZoneInfo(tz)
+                user.tz = tz
+            if deleted is not None:
+                user.deleted = deleted
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id ``conversations.open`` gives for ``user_id``."""
@@ -340,6 +356,19 @@ class FakeSlack:
                 return {"user": self._user_json(user)}
         raise SlackError("users_not_found")
 
+    def _users_list(self, p: Params) -> dict[str, Any]:
+        """Members in a stable order, ``limit`` a page (at most 1000, as Slack), ``cursor`` the next page's start."""
+        try:
+            limit = min(int(p.get("limit") or 100), 1000)
+            start = int(p.get("cursor") or 0)
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        users = sorted(self._users.values(), key=lambda u: u.id)
+        page = users[start:start + limit]
+        more = start + limit < len(users)
+        return {"members": [self._user_json(u) for u in page], "cache_ts": 0,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     def _conversations_open(self, p: Params) -> dict[str, Any]:
         users = [u for u in str(p.get("users", "")).split(",") if u]
         if len(users) != 1:
@@ -439,15 +468,16 @@ class FakeSlack:
     # -- helpers -----------------------------------------------------------------------------
 
     def _user_json(self, user: _User) -> dict[str, Any]:
-        zone = ZoneInfo(user.tz)
-        now = datetime.now(zone)
-        offset = now.utcoffset()
-        return {
+        out: dict[str, Any] = {
             "id": user.id, "team_id": self.TEAM_ID, "name": user.name, "real_name": user.real_name,
-            "deleted": False, "is_bot": user.is_bot, "tz": user.tz, "tz_label": now.tzname(),
-            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "deleted": user.deleted, "is_bot": user.is_bot,
             "profile": {"email": user.email, "real_name": user.real_name, "display_name": user.name},
         }
+        if user.tz is not None:  # Slack leaves the timezone fields out of a profile without one
+            now = datetime.now(ZoneInfo(user.tz))
+            offset = now.utcoffset()
+            out.update(tz=user.tz, tz_label=now.tzname(), tz_offset=int(offset.total_seconds()) if offset else 0)
+        return out
 
     def _conversation_key(self, channel: str) -> str:
         """A user's id for their id or DM channel id; other channel ids as they are."""
