@@ -19,7 +19,7 @@ from bot.render.ids import Action, Block, View
 from bot.services import checkins, deals
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import Redraw, Work, work_for
-from handlers.base import guarded
+from handlers.base import acked, guarded
 from handlers.forms import Form, read_answers, read_deal_fields, shown_options
 
 MARKER_YES = "yes"
@@ -52,9 +52,8 @@ def _modal(work: Work, deal: DealFacts, week: date, *, walk: bool, position: int
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.CHECKIN_NO_CHANGE)
-    @guarded
+    @acked
     def no_change(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
@@ -63,9 +62,8 @@ def register(app: App, deps: Deps) -> None:
             _refresh_prompt(work, week)
 
     @app.action(Action.CHECKIN_UPDATE)
-    @guarded
+    @acked
     def update(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
@@ -73,9 +71,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=_modal(work, deals.facts_of(deal), week, walk=False))
 
     @app.action(Action.CHECKIN_WALK)
-    @guarded
+    @acked
     def walk(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             deal, position, count = checkins.next_unanswered(work.session, work.actor.person, week, work.playbook,
@@ -85,9 +82,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(f"^{Action.CHECKIN_PAGE}_"))
-    @guarded
+    @acked
     def page(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         container = body.get("container") or {}

@@ -14,15 +14,14 @@ from bot.render.ids import Action, Block, View
 from bot.services import digests
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import work_for
-from handlers.base import guarded
+from handlers.base import acked, guarded
 from handlers.forms import Form
 
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.DIGEST_COMMENT)
-    @guarded
+    @acked
     def comment_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             person = work.actor.person

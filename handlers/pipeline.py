@@ -15,15 +15,14 @@ from bot.services.access import person_for_mention
 from bot.services.errors import UserError
 from bot.services.pipeline import team_pipeline
 from bot.slack.work import work_for
-from handlers.base import guarded
+from handlers.base import acked
 from handlers.parse import mentioned_user
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/pipeline")
-    @guarded
+    @acked
     def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         text = (body.get("text") or "").strip()
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
