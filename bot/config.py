@@ -37,6 +37,7 @@ ENV = {
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
     "digest_channel": "COACH_DIGEST_CHANNEL",
+    "send_rate": "COACH_SEND_RATE",
 }
 
 
@@ -56,6 +57,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     cadence: Cadence = field(default_factory=Cadence)
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
+    send_rate: float = 40.0  # scheduled messages per second, shared by this process's senders
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -107,7 +109,15 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     api_url = str(values.get("slack_api_url") or "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
+    try:
+        send_rate = float(str(values.get("send_rate") or 40))
+        if not 0 < send_rate <= 1000:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"COACH_SEND_RATE {values.get('send_rate')!r} is not a number of messages per second "
+                          "between 0 and 1000 (e.g. 40)") from None
     return Settings(
+        send_rate=send_rate,
         cadence=_cadence(values),
         data_dir=data_dir,
         database_url=database_url,

@@ -109,6 +109,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._delays: dict[str, float] = {}
+        self._caps: dict[str, tuple[float, deque[float]]] = {}  # method -> (per second, times of accepted calls)
         self._users: dict[str, _User] = {}
         self._messages: dict[str, _Message] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -282,6 +283,15 @@ class FakeSlack:
         with self._cond:
             self._delays[method] = seconds
 
+    def limit_rate(self, method: str, per_second: float | None) -> None:
+        """Answer calls to ``method`` past ``per_second`` in any one-second window with 429 and
+        ``Retry-After: 1`` (not carried out), as Slack's rate limits do; None to lift the cap."""
+        with self._cond:
+            if per_second is None:
+                self._caps.pop(method, None)
+            else:
+                self._caps[method] = (per_second, deque())
+
     def _inject(self, method: str, failure: _Failure, times: int) -> None:
         with self._cond:
             self._failures.setdefault(method, deque()).extend([failure] * times)
@@ -308,6 +318,15 @@ class FakeSlack:
 
     def _answer(self, method: str, params: Params, headers: dict[str, str],
                 error: SlackError | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cap = self._caps.get(method)
+        if cap is not None:
+            per_second, accepted = cap
+            now = time.monotonic()
+            while accepted and accepted[0] <= now - 1.0:
+                accepted.popleft()
+            if len(accepted) >= per_second:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            accepted.append(now)
         pending = self._failures.get(method)
         if pending and not pending[0].drop:
             failure = pending.popleft()
