@@ -28,8 +28,9 @@ from bot.services.local_time import current_week
 CLOSE_HISTORY_WEEKS = 8
 
 
-def load_org_input(session: so.Session, week: date) -> OrgInput:
-    """Everything ``compute`` needs for the digests of ``week``."""
+def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> OrgInput:
+    """Everything ``compute`` needs for the digests of ``week`` (only the deals of ``owner_ids``
+    when given: one manager's subtree)."""
     snaps: dict[str, Snapshot] = {}
     history: dict[str, list] = defaultdict(list)
     q = (sa.select(Deal.ref, DealSnapshot.week, DealSnapshot.stage, DealSnapshot.amount, DealSnapshot.currency,
@@ -37,12 +38,15 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
          .join(Deal, Deal.id == DealSnapshot.deal_id)
          .where(DealSnapshot.week.between(week - timedelta(weeks=CLOSE_HISTORY_WEEKS), week))
          .order_by(DealSnapshot.week))
+    if owner_ids is not None:
+        q = q.where(Deal.owner_id.in_(owner_ids))
     for ref, wk, stage, amount, currency, close, forecast in session.execute(q):
         if wk == week:
             snaps[ref] = Snapshot(ref, stage, amount, currency, close, forecast)
         else:
             history[ref].append(close)
-    return OrgInput(repo.load_facts(session), snaps, history, org.reports_of(repo.manager_map(session)),
+    return OrgInput(repo.load_facts(session, owner_ids=owner_ids), snaps, history,
+                    org.reports_of(repo.manager_map(session)),
                     repo.checkin_status(session, week))
 
 
@@ -136,8 +140,12 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     """One manager's digest of this week on demand (``/pipeline digest``), computed like the scheduled ones."""
     require_manager(session, person)
     week = current_week(person, now)
-    nodes = all_digests(session, playbook, week, now=now)
-    return manager_digest(load_team(session), nodes, str(person.id), week, repo.checkin_status(session, week),
+    team = load_team(session)
+    key = str(person.id)
+    # Only the caller's subtree is loaded and rolled up, not the whole org's.
+    subtree = [int(k) for k in org.subtree(team.managers, key)]
+    nodes = compute(load_org_input(session, week, owner_ids=subtree), [key], playbook, now=now)
+    return manager_digest(team, nodes, key, week, repo.checkin_status(session, week),
                           comments_for(session, person, week))
 
 
