@@ -134,9 +134,13 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
                 _deliver(deps, client, message, now=now, instance=instance, report=report, pace=pace)
             continue
         with ThreadPoolExecutor(min(SENDERS, len(due)), thread_name_prefix="coach-send") as senders:
-            for f in [senders.submit(_deliver, deps, client, m, now=now, instance=instance, report=report, pace=pace)
-                      for m in due]:
-                f.result()
+            for m, f in [(m, senders.submit(_deliver, deps, client, m, now=now, instance=instance, report=report,
+                                            pace=pace)) for m in due]:
+                try:
+                    f.result()
+                except sa.exc.OperationalError as e:  # e.g. the database busy: this one waits for the next run
+                    log.error("send %s not attempted: the database answered %s", m.key, e.orig)
+                    report.failed.append((m.key, f"database: {e.orig}"))
     if report.sent or report.failed or report.recovered or report.step_errors:
         log.info("run at %s: %s", now.isoformat(), report.summary())
     return report
