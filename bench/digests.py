@@ -103,7 +103,17 @@ def measure(url: str, out: mp.Queue) -> None:
         nodes = all_digests(session, pb, WEEK, now=NOW)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    out.put((elapsed, peak / 1024, (peak - before) / 1024, len(nodes)))
+    # `/pipeline digest`: one manager's digest on demand, a first-line and a second-line one.
+    from bot.db.models import Person
+    from bot.services.digests import digest_for
+    on_demand = {}
+    with make_session_factory(engine)() as session:
+        for tier in (1, 2):
+            person = session.scalars(sa.select(Person).where(Person.tier == tier).order_by(Person.id).limit(1)).one()
+            t0 = time.perf_counter()
+            digest_for(session, pb, person, now=NOW)
+            on_demand[tier] = time.perf_counter() - t0
+    out.put((elapsed, peak / 1024, (peak - before) / 1024, len(nodes), on_demand))
 
 
 def main() -> None:
@@ -135,6 +145,9 @@ def main() -> None:
     print(f"all digests ({results[0][3]:,} people, every manager's subtree): "
           f"median {statistics.median(times):.2f} s over {len(times)} runs ({spread}); "
           f"peak RSS median {statistics.median(peaks):.0f} MiB (process total, interpreter included)")
+    for tier in (1, 2):
+        print(f"/pipeline digest of a tier-{tier} manager (their subtree only): "
+              f"median {statistics.median(r[4][tier] for r in results):.3f} s")
 
 
 if __name__ == "__main__":

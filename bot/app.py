@@ -4,7 +4,7 @@ Socket Mode, the tests and the demo — only the adapters differ."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from bot.db.models import HandledEvent
 from bot.deps import Deps
 from bot.slack.client import verify_slack, web_client
 from handlers import checkin, digest, home, pipeline
+from handlers.base import WORK_KEY
 from handlers.deal import buttons, command, modals
 
 log = logging.getLogger("coach.app")
@@ -38,20 +39,34 @@ def check_slack_settings(settings: Settings, *, socket_mode: bool) -> None:
         raise ConfigError("cannot start:\n  " + "\n  ".join(problems))
 
 
+ACK_THREADS = 16  # Bolt's listener pool: it only acks and hands off, so it never fills up
+# The work after the acks (queries, rendering, replies). It is CPU-bound under one interpreter
+# lock: more threads than cores only take the lock from the acks (bench/ack.py, 2 cores: p99
+# of the ack 184 ms with 4 threads, 118 ms with 2) without finishing the work any sooner.
+WORK_THREADS = 2
+
+
 def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: bool = True,
                listener_executor: Executor | None = None) -> App:
     """The Bolt app with every listener registered.
 
     ``verify_token`` asks Slack's ``auth.test`` at start-up, so a wrong token
     stops the app with a clear message instead of failing on first use.
-    ``listener_executor`` runs the work that follows each ack (the embedded
-    workspace passes one it can wait on; Bolt's default otherwise).
+    ``listener_executor`` runs the listeners and the work that follows each ack (the
+    embedded workspace passes one it can wait on). Otherwise acks and the work after
+    them get separate pools, so an ack never queues behind another request's work.
     """
     settings = deps.settings
     client = client or web_client(settings)
     if verify_token:
         verify_slack(client)
-    extra: dict[str, Any] = {"listener_executor": listener_executor} if listener_executor is not None else {}
+    work: Executor
+    if listener_executor is None:
+        listener_executor = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="coach-ack")
+        work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="coach-work")
+    else:
+        work = listener_executor
+    extra: dict[str, Any] = {"listener_executor": listener_executor}
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
@@ -61,11 +76,22 @@ def create_app(deps: Deps, *, client: WebClient | None = None, verify_token: boo
         ignoring_self_events_enabled=True,
         **extra,
     )
+    app.use(_with_work(work))
     app.use(_once_per_event(deps))
     app.error(_on_error)
     for listeners in (command, pipeline, buttons, modals, home, checkin, digest):
         listeners.register(app, deps)
     return app
+
+
+def _with_work(executor: Executor) -> Any:
+    """Hand the work executor to ``handlers.base.acked`` listeners through the request's context."""
+
+    def middleware(context: dict[str, Any], next: Any) -> BoltResponse | None:
+        context[WORK_KEY] = executor
+        return next()
+
+    return middleware
 
 
 def _once_per_event(deps: Deps) -> Any:

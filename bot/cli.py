@@ -203,8 +203,42 @@ def org_show(ctx: click.Context) -> None:
             _echo_tree(top, 0)
 
 
+@org.command("sync")
+@click.pass_context
+@friendly
+def org_sync(ctx: click.Context) -> None:
+    """Read everyone's Slack profile now: fill the Slack ids and timezones the org file left
+    empty, follow timezone moves, mark deactivated accounts. The scheduler does this daily.
+
+    Profiles that could not be read are listed with the reason (exit status 1); nothing is defaulted.
+    """
+    from bot.services.profiles import SourceUnavailable, sync_profiles
+    from bot.slack.client import web_client
+    from bot.slack.directory import SlackProfiles
+
+    deps = deps_from(ctx)
+    source = SlackProfiles(web_client(deps.settings))
+    with ready_db(deps) as session:
+        try:
+            report = sync_profiles(session, source, now=deps.clock.now())
+        except SourceUnavailable as e:
+            _fail(f"could not read Slack's user list ({e}); nothing was changed. Check SLACK_BOT_TOKEN "
+                  "and that the app has the users:read and users:read.email scopes")
+            return
+    click.echo(report.summary())
+    for email, changes in report.changed:
+        click.echo(f"  {email}: {', '.join(changes)}")
+    for email in report.deactivated:
+        click.echo(f"  {email}: deactivated in Slack, gets nothing")
+    for email, reason in report.problems:
+        click.echo(f"  not read: {email}: {reason}", err=True)
+    if report.problems:
+        sys.exit(1)
+
+
 def _echo_tree(person: Any, depth: int) -> None:
-    extra = ", ".join(x for x in (person.timezone, person.country, person.slack_user_id) if x)
+    extra = ", ".join(x for x in (person.timezone, person.country, person.slack_user_id,
+                                  "deactivated in Slack" if person.deactivated else None) if x)
     click.echo(f"{'  ' * depth}{person.name} <{person.email}> tier {person.tier}" + (f" ({extra})" if extra else ""))
     for r in person.reports:
         _echo_tree(r, depth + 1)
@@ -428,7 +462,7 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
     """The send ledger: what the schedule sent, what is in flight, what failed and why."""
     from collections import Counter
 
-    from schedules.runner import ledger_rows
+    from schedules.runner import ledger_rows, profile_issues
 
     deps = deps_from(ctx)
     with ready_db(deps):
@@ -451,6 +485,11 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
         elif r.status == "sending":
             line += f" · held by {r.claimed_by} until {r.lease_until.strftime('%H:%M UTC')}"
         click.echo(line)
+    issues = profile_issues(deps)
+    if issues:
+        click.echo(f"people the schedule leaves out or cannot place ({len(issues)}):")
+        for i in issues:
+            click.echo(f"  {i.email:<32} {i.state}")
 
 
 # --- without Slack: demo and shell -----------------------------------------------

@@ -42,6 +42,7 @@ ENV = {
     "forecast_margin": "COACH_FORECAST_MARGIN",
     "digest_channel": "COACH_DIGEST_CHANNEL",
     "reporting_currency": "COACH_REPORTING_CURRENCY",
+    "send_rate": "COACH_SEND_RATE",
 }
 
 
@@ -62,6 +63,7 @@ class Settings:
     cadence: Cadence = field(default_factory=Cadence)
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
     reporting_currency: str = "USD"  # digests total in it (a manager may choose their own)
+    send_rate: float = 40.0  # scheduled messages per second, shared by this process's senders
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -113,11 +115,19 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     api_url = str(values.get("slack_api_url") or "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
+    try:
+        send_rate = float(str(values.get("send_rate") or 40))
+        if not 0 < send_rate <= 1000:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"COACH_SEND_RATE {values.get('send_rate')!r} is not a number of messages per second "
+                          "between 0 and 1000 (e.g. 40)") from None
     reporting = str(values.get("reporting_currency") or "USD").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", reporting):
         raise ConfigError(f"COACH_REPORTING_CURRENCY '{reporting}' is not a currency code (three letters, e.g. EUR)")
     return Settings(
         reporting_currency=reporting,
+        send_rate=send_rate,
         cadence=_cadence(values),
         data_dir=data_dir,
         database_url=database_url,

@@ -19,7 +19,7 @@ from bot.render.ids import Action, Block, View
 from bot.services import checkins, deals, targets
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import Redraw, Work, work_for
-from handlers.base import guarded
+from handlers.base import acked, guarded
 from handlers.forms import Form, read_answers, read_deal_fields, shown_options
 
 MARKER_YES = "yes"
@@ -53,9 +53,8 @@ def _modal(work: Work, deal: DealFacts, week: date, *, walk: bool, position: int
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.CHECKIN_NO_CHANGE)
-    @guarded
+    @acked
     def no_change(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
@@ -64,9 +63,8 @@ def register(app: App, deps: Deps) -> None:
             _refresh_prompt(work, week)
 
     @app.action(Action.CHECKIN_UPDATE)
-    @guarded
+    @acked
     def update(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         with work_for(deps, client, body) as work:
@@ -74,9 +72,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=_modal(work, deals.facts_of(deal), week, walk=False))
 
     @app.action(Action.CHECKIN_WALK)
-    @guarded
+    @acked
     def walk(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             deal, position, count = checkins.next_unanswered(work.session, work.actor.person, week, work.playbook,
@@ -86,9 +83,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(f"^{Action.CHECKIN_PAGE}_"))
-    @guarded
+    @acked
     def page(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         week = week_value(value.get("week"))
         container = body.get("container") or {}
@@ -97,18 +93,16 @@ def register(app: App, deps: Deps) -> None:
                                 _prompt_renderer(work, week, int(value.get("page", 1) or 1)))
 
     @app.action(Action.ACTIVITY_REPORT)
-    @guarded
+    @acked
     def activity(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             done = targets.activity_for(work.session, work.actor.person, week - timedelta(days=7))
             client.views_open(trigger_id=body["trigger_id"], view=render_checkin.activity_modal(week, done))
 
     @app.action(Action.ACTIVITY_SKIP)
-    @guarded
+    @acked
     def activity_skipped(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             targets.record_activity(work.session, work.actor.person, week - timedelta(days=7), visits=None,

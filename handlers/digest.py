@@ -18,7 +18,7 @@ from bot.services import digests
 from bot.services.errors import UserError
 from bot.slack.payload import button_value, metadata_of, week_value
 from bot.slack.work import Work, work_for
-from handlers.base import guarded
+from handlers.base import acked, guarded
 from handlers.forms import Form
 
 
@@ -35,9 +35,8 @@ def _check(work: Work, period: date) -> ForecastCheck:
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.DIGEST_COMMENT)
-    @guarded
+    @acked
     def comment_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             person = work.actor.person
@@ -79,9 +78,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     @app.action(Action.FORECAST_REVIEW)
-    @guarded
+    @acked
     def review_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         period = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             check = _check(work, period)
@@ -103,9 +101,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     @app.action(Action.DIGEST_SIGNOFF)
-    @guarded
+    @acked
     def signoff_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
             person = work.actor.person

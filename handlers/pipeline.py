@@ -26,7 +26,7 @@ from bot.services.pipeline import team_pipeline
 from bot.slack.payload import button_value, user_id_of
 from bot.slack.uploads import share_files
 from bot.slack.work import Work, work_for
-from handlers.base import guarded
+from handlers.base import acked, guarded
 from handlers.forms import Form
 from handlers.parse import TargetArgs, mentioned_user, parse, target_args
 
@@ -37,9 +37,8 @@ TARGET_USAGE = {"command": "/pipeline target @person AMOUNT [PERIOD] [CURRENCY]"
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/pipeline")
-    @guarded
+    @acked
     def pipeline_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         text = (body.get("text") or "").strip()
         cmd = parse(text)
         if cmd.verb in ("plan", "target"):
@@ -93,9 +92,8 @@ def register(app: App, deps: Deps) -> None:
 
 
     @app.action(Action.SET_TARGETS)
-    @guarded
+    @acked
     def set_targets_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         with work_for(deps, client, body) as work:
             manager = work.actor.person
             if not work.actor.is_manager:

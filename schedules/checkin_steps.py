@@ -85,7 +85,8 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
     )
     for checkin in prompted:
         person = checkin.person
-        if not person.slack_user_id or checkin.week != local_time.current_week(person, now):
+        if not person.slack_user_id or checkin.week != local_time.current_week(person, now) \
+                or not local_time.schedulable(person):
             continue
         pw = local_time.week_of(person, checkin.week, cadence)
         digest_at = checkins.manager_digest_at(person, checkin.week, cadence)

@@ -35,6 +35,8 @@ def due_managers(session: so.Session, deps: Deps, *, now: datetime,
     cadence = deps.settings.cadence
     out = []
     for m in session.scalars(sa.select(Person).where(Person.tier > 0).order_by(Person.id)):
+        if not local_time.schedulable(m):
+            continue
         tz = local_time.tz_of(m)
         week = local_week(now, tz)
         at = digest_instant(week, m.tier, cadence, tz)

@@ -21,9 +21,11 @@ import http.client
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -36,7 +38,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
-from bot.slack.client import ledger_client
+from bot.slack.client import Pace, ledger_client
 from bot.slack.uploads import share_files
 from schedules.outgoing import Outgoing, SendKey
 
@@ -91,11 +93,29 @@ def sent_keys(session: so.Session, weeks: Iterable[date]) -> set[SendKey]:
     return {SendKey(w, s, r) for w, s, r in rows}
 
 
+SENDERS = 16  # threads posting at once: enough to keep the pace while others wait on Slack or the database
+# (bench/fanout.py, 1,000 reps at a 50/s cap: 86 % of the cap with 8, 91 % with 16)
+_PACES: dict[tuple[str, float], Pace] = {}
+_PACES_LOCK = threading.Lock()
+
+
+def pace_for(deps: Deps) -> Pace:
+    """The process's send budget for this workspace: every run and thread shares it."""
+    key = (deps.settings.slack_api_url, deps.settings.send_rate)
+    with _PACES_LOCK:
+        return _PACES.setdefault(key, Pace(deps.settings.send_rate))
+
+
 def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: datetime,
-            instance: str | None = None) -> RunReport:
-    """Run each step at ``now`` and send what it says is due, each message once."""
+            instance: str | None = None, pace: Pace | None = None, senders: int = SENDERS) -> RunReport:
+    """Run each step at ``now`` and send what it says is due, each message once.
+
+    A step's messages go out from ``SENDERS`` threads at once, paced to the shared budget
+    (``COACH_SEND_RATE``); a 429 pauses them all for its ``Retry-After``.
+    """
     instance = instance or instance_id()
-    client = ledger_client(client)
+    pace = pace or pace_for(deps)
+    client = ledger_client(client, pace)
     report = RunReport()
     # Recipients' weeks differ by timezone around midnight, so look a week either side.
     weeks = {(now + timedelta(days=d)).date() - timedelta(days=(now + timedelta(days=d)).weekday())
@@ -109,9 +129,28 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
             log.exception("step %s failed at %s", step.__name__, now.isoformat())
             report.step_errors.append((step.__name__, str(e)))
             continue
-        for message in outgoing:
-            if message.key not in done:
-                _deliver(deps, client, message, now=now, instance=instance, report=report)
+        due = [m for m in outgoing if m.key not in done]
+        if len(due) <= 1:
+            for message in due:
+                _deliver(deps, client, message, now=now, instance=instance, report=report, pace=pace)
+            continue
+        # One conversation's messages go out in the step's order (a digest before its charts);
+        # different conversations go out side by side.
+        by_channel: dict[str, list[Outgoing]] = {}
+        for m in due:
+            by_channel.setdefault(m.channel, []).append(m)
+
+        def deliver_in_order(messages: list[Outgoing]) -> None:
+            for m in messages:
+                try:
+                    _deliver(deps, client, m, now=now, instance=instance, report=report, pace=pace)
+                except sa.exc.OperationalError as e:  # e.g. the database busy: this one waits for the next run
+                    log.error("send %s not attempted: the database answered %s", m.key, e.orig)
+                    report.failed.append((m.key, f"database: {e.orig}"))
+
+        with ThreadPoolExecutor(min(senders, len(by_channel)), thread_name_prefix="coach-send") as pool:
+            for f in [pool.submit(deliver_in_order, group) for group in by_channel.values()]:
+                f.result()
     if report.sent or report.failed or report.recovered or report.step_errors:
         log.info("run at %s: %s", now.isoformat(), report.summary())
     return report
@@ -167,7 +206,7 @@ def _claim(deps: Deps, message: Outgoing, *, now: datetime, instance: str) -> _C
 
 
 def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime, instance: str,
-             report: RunReport) -> None:
+             report: RunReport, pace: Pace) -> None:
     claim = _claim(deps, message, now=now, instance=instance)
     if claim is None:
         report.busy.append(message.key)
@@ -184,7 +223,10 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
     since = datetime.now(UTC)
     for attempt, delay in enumerate((*RETRY_DELAYS, None)):
         try:
-            _mark_sent(deps, message, *_post(client, message), now=now, report=report)
+            pace.wait()
+            channel, ts = _post(client, message)
+            remember_dm(message.channel, channel)
+            _mark_sent(deps, message, channel, ts, now=now, report=report)
             return
         except SlackApiError as e:
             if e.response.status_code < 500:  # Slack said no (429s were waited out by the client)
@@ -211,7 +253,8 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
 def _post(client: WebClient, message: Outgoing) -> tuple[str, str]:
     """Post the message (or share its files); (channel, ts), or (channel, file id) for files."""
     if message.files:
-        return share_files(client, message.channel, message.files, comment=message.text)
+        where = _DM_CHANNELS.get(message.channel, message.channel)  # a DM opened before is not opened again
+        return share_files(client, where, message.files, comment=message.text)
     answer = client.chat_postMessage(
         channel=message.channel, text=message.text, blocks=message.blocks,
         metadata={"event_type": EVENT_TYPE, "event_payload": {"key": str(message.key)}},
@@ -228,10 +271,21 @@ def _carries(m: dict[str, Any], key: SendKey) -> bool:
     return any(key.tag in str(f.get("name", "")) for f in m.get("files") or [])
 
 
+_DM_CHANNELS: dict[str, str] = {}  # user id -> their DM channel with the bot, learnt once
+
+
+def remember_dm(user: str, channel: str) -> None:
+    """Keep the DM channel Slack gave for ``user`` so it is not opened again."""
+    if user[:1] in ("U", "W") and channel[:1] == "D":
+        _DM_CHANNELS[user] = channel
+
+
 def find_sent(client: WebClient, channel: str, key: SendKey, *, since: datetime) -> tuple[str, str] | None:
     """(channel, ts) of the message carrying ``key``, posted since ``since`` (wall clock), or None."""
     if channel[:1] in ("U", "W"):  # a DM is addressed by user id; its history lives in the DM channel
-        channel = client.conversations_open(users=channel)["channel"]["id"]
+        user = channel
+        channel = _DM_CHANNELS.get(user) or client.conversations_open(users=user)["channel"]["id"]
+        remember_dm(user, channel)
     oldest = f"{(since - timedelta(minutes=1)).timestamp():.6f}"
     cursor: str | None = None
     while True:

@@ -65,6 +65,9 @@ class SlackIds:
         self._directory: Directory | None = None
 
     def of(self, session: so.Session, person: Person, what: str) -> str | None:
+        if person.deactivated:
+            log.info("%s is deactivated in Slack: no %s", person.email, what)
+            return None
         if person.slack_user_id is not None:
             return person.slack_user_id
         if self._directory is None:

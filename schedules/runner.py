@@ -17,14 +17,17 @@ from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
 from bot.domain.cadence import local_week
+from bot.services import profiles
 from bot.services.digests import ensure_snapshots
 from schedules.checkin_steps import checkin_prompts, checkin_reminders
 from schedules.digest_steps import manager_digests
-from schedules.ledger import RunReport, Step, instance_id, run_due
+from schedules.ledger import SENDERS, RunReport, Step, instance_id, run_due
+from schedules.profile_steps import refresh_profiles
 
 log = logging.getLogger("coach.schedule")
 
-STEPS: tuple[Step, ...] = (checkin_prompts, checkin_reminders, manager_digests)
+# Profiles first: a timezone or deactivation read from Slack counts before anything is scheduled.
+STEPS: tuple[Step, ...] = (refresh_profiles, checkin_prompts, checkin_reminders, manager_digests)
 # The first place on Earth where a new week begins: snapshots are taken then, before anyone's Monday.
 EARLIEST = ZoneInfo("Pacific/Kiritimati")
 TICK_EVERY = timedelta(minutes=1)
@@ -38,11 +41,13 @@ def take_weekly_snapshots(deps: Deps, now: datetime) -> None:
             log.info("took the deal snapshots for the week of %s", week.isoformat())
 
 
-def tick(deps: Deps, client: WebClient, *, now: datetime | None = None, instance: str | None = None) -> RunReport:
-    """Run every step that is due at ``now`` (default: the clock's now), once."""
+def tick(deps: Deps, client: WebClient, *, now: datetime | None = None, instance: str | None = None,
+         senders: int | None = None) -> RunReport:
+    """Run every step that is due at ``now`` (default: the clock's now), once; ``senders``: threads
+    posting at once (the demo uses one, so its transcript reads the same for the same seed)."""
     now = now or deps.clock.now()
     take_weekly_snapshots(deps, now)
-    return run_due(deps, client, STEPS, now=now, instance=instance)
+    return run_due(deps, client, STEPS, now=now, instance=instance, senders=senders or SENDERS)
 
 
 def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
@@ -61,6 +66,12 @@ def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
     scheduler.start()
     log.info("scheduler started as %s: every step is checked each minute", instance)
     return scheduler
+
+
+def profile_issues(deps: Deps) -> list[profiles.ProfileIssue]:
+    """Who is deactivated in Slack or has a profile that could not be read, for ``coach status``."""
+    with transaction(deps.sessions) as session:
+        return profiles.profile_issues(session)
 
 
 def ledger_rows(deps: Deps, *, since: datetime) -> list[ScheduledSend]:

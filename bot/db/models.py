@@ -65,6 +65,14 @@ class Person(Base):
     away_until: so.Mapped[date | None]
     # The currency this manager's digests total in (`/pipeline currency EUR`); None: the workspace's.
     reporting_currency: so.Mapped[str | None] = so.mapped_column(sa.String(3))
+    # The Slack profile, read ahead of time by `coach org sync` and the daily refresh step:
+    # the timezone came from Slack (so a move there is followed) rather than from the org file,
+    # the account is deactivated (the person gets nothing), when it was last read, and why it
+    # could not be (None when it was).
+    timezone_from_slack: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    deactivated: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    profile_checked_at: so.Mapped[datetime | None]
+    profile_problem: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime]
     updated_at: so.Mapped[datetime]
 

@@ -47,15 +47,35 @@ def person_names(session: so.Session) -> dict[str, str]:
 
 
 def manager_map(session: so.Session) -> dict[str, str | None]:
-    """Each person's manager, both as person ids in text: the form the domain's org functions take."""
-    return {str(pid): (str(mid) if mid is not None else None)
-            for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
+    """Each person's manager, both as person ids in text: the form the domain's org functions take.
+
+    Every request needs it (who may see what); it is read again only when the org changed,
+    which one aggregate over the person table tells (a change of people, ids or managers
+    changes the count or the sums). The map returned is shared: do not modify it.
+    """
+    version = tuple(session.execute(sa.select(
+        sa.func.count(Person.id), sa.func.sum(Person.id), sa.func.sum(Person.manager_id * Person.id),
+        sa.func.sum(Person.manager_id * Person.id * Person.id), sa.func.max(Person.updated_at))).one())
+    key = id(session.get_bind())
+    cached = _MANAGER_MAPS.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    managers = {str(pid): (str(mid) if mid is not None else None)
+                for pid, mid in session.execute(sa.select(Person.id, Person.manager_id))}
+    _MANAGER_MAPS[key] = (version, managers)
+    return managers
+
+
+_MANAGER_MAPS: dict[int, tuple[tuple[Any, ...], dict[str, str | None]]] = {}
 
 
 def checkin_status(session: so.Session, week: date) -> dict[str, str]:
-    """Each person's check-in status for ``week``, by person id in text; no row means not asked yet."""
-    return {str(pid): st for pid, st in session.execute(
+    """Each person's check-in status for ``week``, by person id in text; no row means not asked yet.
+    Someone deactivated in Slack shows as "deactivated" (they are not asked)."""
+    status = {str(pid): st for pid, st in session.execute(
         sa.select(CheckIn.person_id, CheckIn.status).where(CheckIn.week == week))}
+    status.update((str(pid), "deactivated") for pid in session.scalars(sa.select(Person.id).where(Person.deactivated)))
+    return status
 
 
 def recompute_tiers(session: so.Session) -> None:

@@ -102,7 +102,9 @@ class EmbeddedWorkspace:
     """
 
     def __init__(self, database_url: str, *, at: datetime, data_dir: Path, playbook: str | None = None,
-                 fake: FakeSlack | None = None, settings: dict[str, str] | None = None) -> None:
+                 fake: FakeSlack | None = None, settings: dict[str, str] | None = None,
+                 senders: int | None = None) -> None:
+        self.senders = senders  # scheduled sends posting at once (None: the product's default)
         self._owns_fake = fake is None
         self.fake = fake or FakeSlack(expected_token=TOKEN).start()
         token = self.fake.expected_token or TOKEN
@@ -193,7 +195,7 @@ class EmbeddedWorkspace:
     def tick(self, at: datetime) -> tuple[RunReport, list[Event]]:
         """Move the clock to ``at`` and run whatever the schedule says is due."""
         self.clock.set(at)
-        report = tick(self.deps, self.client, now=at, instance="embedded")
+        report = tick(self.deps, self.client, now=at, instance="embedded", senders=self.senders)
         self.executor.wait_idle()
         return report, self.events()
 

@@ -67,8 +67,9 @@ class _User:
     email: str
     name: str
     real_name: str
-    tz: str
+    tz: str | None
     is_bot: bool
+    deleted: bool = False
 
 
 @dataclass
@@ -124,6 +125,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._delays: dict[str, float] = {}
+        self._caps: dict[str, tuple[float, deque[float]]] = {}  # method -> (per second, times of accepted calls)
         self._users: dict[str, _User] = {}
         self._messages: dict[str, _Message] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -139,6 +141,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "users.list": self._users_list,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "chat.postMessage": self._chat_post_message,
@@ -202,11 +205,25 @@ class FakeSlack:
 
     # -- workspace ---------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None, tz: str = "UTC",
-                 is_bot: bool = False) -> None:
-        ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
+    def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None,
+                 tz: str | None = "UTC", is_bot: bool = False, deleted: bool = False) -> None:
+        """A workspace member; ``tz=None`` is a profile without a timezone, ``deleted`` a deactivated account."""
+        if tz is not None:
+            ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
         with self._cond:
-            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot)
+            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, deleted)
+
+    def update_user(self, user_id: str, *, tz: str | object | None = ..., deleted: bool | None = None) -> None:
+        """Change a member's profile as Slack would: a timezone move, a deactivation (or reactivation)."""
+        with self._cond:
+            user = self._users[user_id]
+            if tz is not ...:
+                assert tz is None or isinstance(tz, str)
+                if tz is not None:
+                    ZoneInfo(tz)
+                user.tz = tz
+            if deleted is not None:
+                user.deleted = deleted
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id ``conversations.open`` gives for ``user_id``."""
@@ -292,6 +309,15 @@ class FakeSlack:
         with self._cond:
             self._delays[method] = seconds
 
+    def limit_rate(self, method: str, per_second: float | None) -> None:
+        """Answer calls to ``method`` past ``per_second`` in any one-second window with 429 and
+        ``Retry-After: 1`` (not carried out), as Slack's rate limits do; None to lift the cap."""
+        with self._cond:
+            if per_second is None:
+                self._caps.pop(method, None)
+            else:
+                self._caps[method] = (per_second, deque())
+
     def _inject(self, method: str, failure: _Failure, times: int) -> None:
         with self._cond:
             self._failures.setdefault(method, deque()).extend([failure] * times)
@@ -318,6 +344,15 @@ class FakeSlack:
 
     def _answer(self, method: str, params: Params, headers: dict[str, str],
                 error: SlackError | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cap = self._caps.get(method)
+        if cap is not None:
+            per_second, accepted = cap
+            now = time.monotonic()
+            while accepted and accepted[0] <= now - 1.0:
+                accepted.popleft()
+            if len(accepted) >= per_second:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            accepted.append(now)
         pending = self._failures.get(method)
         if pending and not pending[0].drop:
             failure = pending.popleft()
@@ -367,6 +402,19 @@ class FakeSlack:
             if user.email.lower() == email:
                 return {"user": self._user_json(user)}
         raise SlackError("users_not_found")
+
+    def _users_list(self, p: Params) -> dict[str, Any]:
+        """Members in a stable order, ``limit`` a page (at most 1000, as Slack), ``cursor`` the next page's start."""
+        try:
+            limit = min(int(p.get("limit") or 100), 1000)
+            start = int(p.get("cursor") or 0)
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        users = sorted(self._users.values(), key=lambda u: u.id)
+        page = users[start:start + limit]
+        more = start + limit < len(users)
+        return {"members": [self._user_json(u) for u in page], "cache_ts": 0,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_open(self, p: Params) -> dict[str, Any]:
         users = [u for u in str(p.get("users", "")).split(",") if u]
@@ -521,15 +569,16 @@ class FakeSlack:
     # -- helpers -----------------------------------------------------------------------------
 
     def _user_json(self, user: _User) -> dict[str, Any]:
-        zone = ZoneInfo(user.tz)
-        now = datetime.now(zone)
-        offset = now.utcoffset()
-        return {
+        out: dict[str, Any] = {
             "id": user.id, "team_id": self.TEAM_ID, "name": user.name, "real_name": user.real_name,
-            "deleted": False, "is_bot": user.is_bot, "tz": user.tz, "tz_label": now.tzname(),
-            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "deleted": user.deleted, "is_bot": user.is_bot,
             "profile": {"email": user.email, "real_name": user.real_name, "display_name": user.name},
         }
+        if user.tz is not None:  # Slack leaves the timezone fields out of a profile without one
+            now = datetime.now(ZoneInfo(user.tz))
+            offset = now.utcoffset()
+            out.update(tz=user.tz, tz_label=now.tzname(), tz_offset=int(offset.total_seconds()) if offset else 0)
+        return out
 
     def _conversation_key(self, channel: str) -> str:
         """A user's id for their id or DM channel id; other channel ids as they are."""

@@ -131,7 +131,8 @@ def import_org(session: so.Session, path: Path, *, now: datetime) -> OrgImportRe
             updated += 1
         person.name = p.name
         # Empty optional columns keep what is known (e.g. ids learned from Slack).
-        person.timezone = p.timezone or person.timezone
+        if p.timezone:  # the org file's timezone wins over Slack's from now on
+            person.timezone, person.timezone_from_slack = p.timezone, False
         person.country = p.country or person.country
         person.updated_at = now
     # An id may move from one person to another in the same file: free the

@@ -47,6 +47,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates ship with the code: no stat() of each one on every render
     )
     env.filters["money"] = money.fmt
     env.filters["amount"] = money.fmt_amount

@@ -21,7 +21,7 @@ from bot.domain.score import Score, lead_score
 from bot.services import meeting, targets
 from bot.services.answers import Answers, DealEdits, apply_edits, record_answers
 from bot.services.errors import UserError
-from bot.services.local_time import current_week, tz_of
+from bot.services.local_time import current_week, schedulable, tz_of
 
 log = logging.getLogger("coach.checkin")
 
@@ -37,7 +37,7 @@ def people_to_prompt(session: so.Session, playbook: Playbook) -> list[Person]:
     """Every rep, and every manager who owns open deals."""
     owners = sa.select(Deal.owner_id).where(Deal.stage.not_in([LOST, playbook.won.key]))
     q = sa.select(Person).where(sa.or_(Person.tier == 0, Person.id.in_(owners))).order_by(Person.id)
-    return list(session.scalars(q))
+    return [p for p in session.scalars(q) if schedulable(p)]
 
 
 def manager_digest_at(person: Person, week: date, cadence: Cadence) -> datetime | None:

@@ -36,8 +36,9 @@ from bot.services.local_time import current_week
 CLOSE_HISTORY_WEEKS = 8
 
 
-def load_org_input(session: so.Session, week: date) -> OrgInput:
-    """Everything ``compute`` needs for the digests of ``week``."""
+def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> OrgInput:
+    """Everything ``compute`` needs for the digests of ``week`` (only the deals of ``owner_ids``
+    when given: one manager's subtree)."""
     snaps: dict[str, Snapshot] = {}
     history: dict[str, list] = defaultdict(list)
     q = (sa.select(Deal.ref, DealSnapshot.week, DealSnapshot.stage, DealSnapshot.amount, DealSnapshot.currency,
@@ -45,26 +46,36 @@ def load_org_input(session: so.Session, week: date) -> OrgInput:
          .join(Deal, Deal.id == DealSnapshot.deal_id)
          .where(DealSnapshot.week.between(week - timedelta(weeks=CLOSE_HISTORY_WEEKS), week))
          .order_by(DealSnapshot.week))
+    if owner_ids is not None:
+        q = q.where(Deal.owner_id.in_(owner_ids))
     for ref, wk, stage, amount, currency, close, forecast in session.execute(q):
         if wk == week:
             snaps[ref] = Snapshot(ref, stage, amount, currency, close, forecast)
         else:
             history[ref].append(close)
-    return OrgInput(repo.load_facts(session), snaps, history, org.reports_of(repo.manager_map(session)),
+    return OrgInput(repo.load_facts(session, owner_ids=owner_ids), snaps, history,
+                    org.reports_of(repo.manager_map(session)),
                     repo.checkin_status(session, week))
 
 
 def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
-                quiet_weeks: int = 2, currency: str | None = None) -> dict[str, Node]:
-    """Every person's digest node for ``week`` (keys are person ids as strings).
+                quiet_weeks: int = 2, currency: str | None = None, root: str | None = None,
+                managers: dict[str, str | None] | None = None) -> dict[str, Node]:
+    """Every person's digest node for ``week`` (keys are person ids as strings); with ``root``,
+    only that person's subtree is loaded and rolled up (``managers``: the org's manager map).
 
     With ``currency``, totals, forecasts and rankings are in that one currency,
     converted at the company's rates (`coach rates import`) in force ``now``.
     """
-    data = load_org_input(session, week)
+    if root is not None:
+        subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
+        data = load_org_input(session, week, owner_ids=subtree)
+        roots = [root]
+    else:
+        data = load_org_input(session, week)
+        roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     if currency:
         data = in_currency(data, repo.load_rates(session), currency, now.date())
-    roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     limits = None
     if any(s.stall_days is None for s in playbook.stages):
         # Stages without stall_days: stalled after the 80th percentile of the org's time in them.
@@ -223,9 +234,12 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     """One manager's digest of this week on demand (``/pipeline digest``), computed like the scheduled ones."""
     require_manager(session, person)
     week = current_week(person, now)
-    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)
     team = load_team(session)
-    return manager_digest(team, nodes, str(person.id), week, repo.checkin_status(session, week),
+    key = str(person.id)
+    # Only the caller's subtree is loaded and rolled up, not the whole org's.
+    nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency, root=key,
+                        managers=team.managers)
+    return manager_digest(team, nodes, key, week, repo.checkin_status(session, week),
                           comments_for(session, person, week),
                           CoverageIndex(session, playbook, team.managers, nodes, week, rates=repo.load_rates(session),
                                         currency=currency),

@@ -20,6 +20,19 @@ def tz_of(person: Person) -> ZoneInfo:
     return ZoneInfo(person.timezone or "UTC")
 
 
+def schedulable(person: Person) -> bool:
+    """Whether anything may be scheduled for ``person``: not deactivated in Slack, and their
+    timezone known (from the org file or their Slack profile) unless their profile has not
+    been read yet. Someone whose timezone could not be read is not prompted on UTC's clock:
+    ``coach status`` lists them with the reason."""
+    if person.deactivated:
+        return False
+    if person.timezone is None and person.profile_problem:
+        log.warning("nothing scheduled for %s: %s", person.email, person.profile_problem)
+        return False
+    return True
+
+
 @cache
 def _holidays(country: str, year: int) -> frozenset[date]:
     try:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db.models import Person
+from bot.domain.profiles import Profile
 from bot.domain.values import valid_timezone
 
-
-@dataclass(frozen=True)
-class SlackProfile:
-    user_id: str
-    email: str | None
-    tz: str | None
+SlackProfile = Profile  # a Slack account: id, email, timezone, deleted
 
 
 class Directory(Protocol):
@@ -48,7 +43,7 @@ def person_for_slack_user(session: so.Session, user_id: str, directory: Director
             return None  # the org says this email is someone else's Slack account
         person.slack_user_id = user_id
     if not person.timezone and profile and profile.tz and valid_timezone(profile.tz):
-        person.timezone = profile.tz
+        person.timezone, person.timezone_from_slack = profile.tz, True
     return person
 
 
@@ -61,5 +56,5 @@ def slack_id_for(session: so.Session, person: Person, directory: Directory) -> s
         return None
     person.slack_user_id = profile.user_id
     if not person.timezone and profile.tz and valid_timezone(profile.tz):
-        person.timezone = profile.tz
+        person.timezone, person.timezone_from_slack = profile.tz, True
     return profile.user_id

@@ -9,6 +9,8 @@ message): the ledger checks the conversation itself before trying again.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,6 +20,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.config import ConfigError, Settings
@@ -42,10 +47,63 @@ def webhook_client(url: str) -> WebhookClient:
     return WebhookClient(url, timeout=TIMEOUT, retry_handlers=retry_handlers())
 
 
-def ledger_client(client: WebClient) -> WebClient:
-    """``client`` without blind retries: only 429s are waited out, the ledger handles the rest."""
+class Pace:
+    """A send budget shared by every thread that posts: at most ``per_second`` calls, evenly
+    spaced, and when Slack answers 429 everyone waits out its ``Retry-After``, not only the
+    thread that got it. ``per_second=None``: no pacing, ``Retry-After`` still shared."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._lock = threading.Lock()
+        self._next = 0.0  # monotonic time of the next free slot
+        self._paused_until = 0.0
+
+    def wait(self) -> None:
+        """Block until this caller may send."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                at = max(now, self._next, self._paused_until)
+                self._next = at + self.interval
+            if at > now:
+                time.sleep(at - now)
+            with self._lock:
+                if time.monotonic() >= self._paused_until:
+                    return
+
+    def pause(self, seconds: float) -> None:
+        """Slack said to wait: nobody sends for ``seconds``."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+class _SharedRetryAfter(RateLimitErrorRetryHandler):
+    """On a 429, pause the whole :class:`Pace` for ``Retry-After``, then retry in turn."""
+
+    def __init__(self, pace: Pace, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pace = pace
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        state.next_attempt_requested = True
+        after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        try:
+            seconds = float(after[0] if isinstance(after, list) else after) if after else 1.0
+        except ValueError:
+            seconds = 1.0
+        self.pace.pause(seconds)
+        self.pace.wait()
+        state.increment_current_attempt()
+
+
+def ledger_client(client: WebClient, pace: Pace | None = None) -> WebClient:
+    """``client`` without blind retries: only 429s are waited out (by everyone sharing ``pace``),
+    the ledger handles the rest."""
     return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)])
+                     retry_handlers=[_SharedRetryAfter(pace or Pace(None), max_retry_count=8)])
 
 
 def verify_slack(client: WebClient) -> None:

@@ -19,15 +19,14 @@ from bot.services.errors import UserError
 from bot.services.pipeline import deal_list
 from bot.slack.payload import button_value, channel_of
 from bot.slack.work import work_for
-from handlers.base import guarded
+from handlers.base import acked
 from handlers.deal.replies import show_list, show_move
 
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.ADVANCE)
-    @guarded
+    @acked
     def advance_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
@@ -37,9 +36,8 @@ def register(app: App, deps: Deps) -> None:
             show_move(work, move, trigger_id=body.get("trigger_id"), channel=channel_of(body))
 
     @app.action(Action.OVERRIDE)
-    @guarded
+    @acked
     def override_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, value.get("ref", ""))
@@ -52,18 +50,16 @@ def register(app: App, deps: Deps) -> None:
                 deals.facts_of(deal), pb.stage_name(deal.stage), pb.stage_name(to), "override", metadata=meta))
 
     @app.action(Action.UPDATE)
-    @guarded
+    @acked
     def update_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=modals.update_deal_modal(
                 deals.facts_of(deal), work.playbook, metadata={"ref": deal.ref, "channel": channel_of(body)}))
 
     @app.action(Action.QUALIFY)
-    @guarded
+    @acked
     def qualify_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             client.views_open(trigger_id=body["trigger_id"], view=qualify_modal(
@@ -71,9 +67,8 @@ def register(app: App, deps: Deps) -> None:
                 lang=work.lang))
 
     @app.action(Action.MEETING_PLAN)
-    @guarded
+    @acked
     def plan_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
             if deal.owner_id == work.actor.person.id and not work.actor.is_manager:
@@ -82,18 +77,16 @@ def register(app: App, deps: Deps) -> None:
                 deals.facts_of(deal), deal.owner.name, metadata={"ref": deal.ref, "channel": channel_of(body)}))
 
     @app.action(Action.NEW_DEAL)
-    @guarded
+    @acked
     def new_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         with work_for(deps, client, body) as work:
             currency = deals.default_currency(work.session, work.actor.person)
             client.views_open(trigger_id=body["trigger_id"], view=modals.new_deal_modal(
                 work.playbook, currency=currency, metadata={"channel": channel_of(body)}, lang=work.lang))
 
     @app.action(re.compile(f"^{Action.PAGE}_"))
-    @guarded
+    @acked
     def page_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         value = button_value(body)
         with work_for(deps, client, body) as work:
             owner = person_by_id(work.session, work.actor, int(value.get("owner", 0) or 0))

@@ -18,16 +18,15 @@ from bot.services.errors import UserError
 from bot.services.pipeline import deal_card, deal_list
 from bot.slack.reply import Replier
 from bot.slack.work import Work, work_for
-from handlers.base import guarded
+from handlers.base import acked
 from handlers.deal.replies import show_list, show_move
 from handlers.parse import Command, mentioned_user, parse, strip_sort
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/deal")
-    @guarded
+    @acked
     def deal_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         cmd = parse(body.get("text", ""))
         if cmd.verb in ("", "help"):
             Replier(client, body).ephemeral([section(macro("help.j2", "deal_help"))])

@@ -128,7 +128,8 @@ def test_a_mistake_gets_a_clear_message_and_a_non_zero_exit(mistake: Mistake, re
     monkeypatch.chdir(tmp_path)  # relative file names (nope.csv) are looked up here
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     if mistake.db == "ready":
-        shutil.copy(ready_db, tmp_path / "coach.db")
+        for part in ready_db.parent.glob("coach.db*"):  # SQLite runs in WAL mode: the -wal file too
+            shutil.copy(part, tmp_path / part.name)
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)

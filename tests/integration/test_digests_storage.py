@@ -65,3 +65,35 @@ def test_digests_flag_deals_with_no_update_and_a_next_step_past_its_date(session
     assert nodes[tim].concerns["no_update"] >= 1 and nodes[tim].concerns["next_step_overdue"] == 1
     # Three weeks' patience: nothing is quiet yet.
     assert "no_update" not in all_digests(session, PB, date(2026, 12, 7), now=later, quiet_weeks=3)[tim].concerns
+
+
+def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(session, monkeypatch):
+    from bot.db import repo
+    from bot.services import digests
+
+    import_org(session, EXAMPLES / "org.csv", now=NOW)
+    import_deals(session, EXAMPLES / "deals.csv", PB, now=NOW)
+    take_snapshots(session, WEEK, now=NOW)
+    session.flush()
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    team = digests.load_team(session)
+    nodes = all_digests(session, PB, WEEK, now=now)
+    status = repo.checkin_status(session, WEEK)
+    load_facts = repo.load_facts
+    for email in ("tim.bernerslee@example.com", "alan.turing@example.com", "grace.hopper@example.com"):
+        person = session.scalar(sa.select(Person).where(Person.email == email))
+        asked: list = []
+
+        def recording(s, *, owner_ids=None, asked=asked):
+            asked.append(owner_ids)
+            return load_facts(s, owner_ids=owner_ids)
+
+        monkeypatch.setattr(repo, "load_facts", recording)
+        mine = digests.digest_for(session, PB, person, now=now)
+        monkeypatch.setattr(repo, "load_facts", load_facts)
+        whole = digests.manager_digest(team, nodes, str(person.id), WEEK, status,
+                                       digests.comments_for(session, person, WEEK))
+        assert mine == whole  # the same digest as from the whole org's roll-up
+        subtree = sorted(int(k) for k in digests.org.subtree(team.managers, str(person.id)))
+        assert [sorted(a) for a in asked] == [subtree]  # only the caller's subtree was loaded
+    assert len(subtree) == len(team.names)  # the last one, the top, sees everyone; the others fewer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 from bot.app import create_app
 from bot.db.engine import transaction
 from bot.db.models import Deal, Person
+from bot.server import ServerThread, make_server
 from bot.services.deals import NewDeal, create_deal
-from tests.slack.harness import all_text, sign, wait_call, wait_reply
+from tests.slack.harness import SlackSender, all_text, sign, wait_call, wait_reply
 
 TOMMY = "tommy.flowers@example.com"
 
@@ -131,3 +133,30 @@ def test_slack_id_looked_up_by_email_and_stored(coach):
     assert coach.person("jack.ryan@example.com").slack_user_id == coach.uid("jack.ryan@example.com")
     assert coach.person("jack.ryan@example.com").timezone == "Europe/Paris"
     assert coach.fake.calls_to("users.lookupByEmail")[-1].params["email"] == "ghost@example.com"
+
+
+def test_acks_never_queue_behind_other_requests_work_or_the_web_api(coach):
+    """As `coach serve` builds it: a dozen `/deal list` at once while Slack takes a second to
+    accept each listing. Every command is acknowledged before the first listing is accepted: the
+    acks do not wait for a free worker (the work of the requests before them) nor for the Web API."""
+    app = create_app(coach.deps, verify_token=False)  # no executor given: acks and work in their own pools
+    server = ServerThread(make_server(app, coach.deps, host="127.0.0.1", port=0, threads=16)).start()
+    try:
+        sender = SlackSender(f"http://127.0.0.1:{server.port}/slack/events", coach.fake)
+        reps = [coach.uid(e) for e in ("tim.bernerslee@example.com", "ada.lovelace@example.com")]
+        for rep in reps:  # matched by email once
+            wait_reply(coach.fake, sender.command("/deal", "list", user=rep)[1])
+        coach.fake.slow_down("response_url", 1.0)
+        with ThreadPoolExecutor(12) as pool:
+            sent = list(pool.map(lambda n: (sender.command("/deal", "list", user=reps[n % 2]), time.monotonic()),
+                                 range(12)))
+        assert all(answer.status == 200 for (answer, _), _ in sent)
+        acked_by = max(at for _, at in sent)
+        replies = [wait_reply(coach.fake, url, timeout=30) for (_, url), _ in sent]
+        assert all("Open deals" in all_text(r.get("blocks")) for r in replies)
+        first_reply = min(c.at for c in coach.fake.calls_to("response_url") if c.params.get("response_url") in
+                          {url for (_, url), _ in sent})
+        assert acked_by < first_reply
+    finally:
+        coach.fake.slow_down("response_url", 0)
+        server.stop()

@@ -16,6 +16,7 @@ from bot.db.engine import transaction
 from bot.db.migrate import upgrade
 from bot.db.models import Person, ScheduledSend
 from bot.deps import Deps, build_deps
+from bot.slack.client import Pace
 from schedules import ledger
 from schedules.ledger import EVENT_TYPE, run_due
 from schedules.outgoing import Outgoing, SendKey
@@ -184,3 +185,47 @@ def test_a_broken_step_does_not_stop_the_others(deps, fake_slack):
 
     report = run_due(deps, web_client(deps.settings), [broken, hello], now=DUE)
     assert report.step_errors == [("broken", "boom")] and len(report.sent) == PEOPLE
+
+
+def test_paced_fan_out_is_exactly_once_under_429s_with_two_instances(deps, fake_slack):
+    """Slack capped at 10 messages a second, two instances sending faster than that from
+    several threads each: the 429s are waited out and every message goes out once."""
+    fake_slack.limit_rate("chat.postMessage", 10)
+    pace = Pace(40)  # deliberately over the cap, so that Slack answers 429
+    reports: list = []
+    threads = [threading.Thread(target=lambda i=i: reports.append(run_due(
+        deps, web_client(deps.settings), [hello], now=DUE, instance=f"inst-{i}", pace=pace))) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert any(c.status == 429 for c in fake_slack.calls_to("chat.postMessage"))
+    assert sum(len(r.sent) for r in reports) == PEOPLE and not any(r.failed for r in reports)
+    assert_exactly_once(deps, fake_slack)
+
+
+def test_a_429_pauses_every_sender_for_its_retry_after(deps, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=2, times=1)
+    report = run_due(deps, web_client(deps.settings), [hello], now=DUE, pace=Pace(None))
+    assert len(report.sent) == PEOPLE and not report.failed
+    posts = fake_slack.calls_to("chat.postMessage")
+    limited = next(c.at for c in posts if c.status == 429)
+    # Requests already on their way may land just after; then nobody posts until Retry-After is over.
+    assert not [c for c in posts if limited + 0.5 < c.at < limited + 1.9]
+    assert [c for c in posts if c.at >= limited + 1.9]
+    assert_exactly_once(deps, fake_slack)
+
+
+def test_dm_channels_are_opened_once_and_remembered(deps, fake_slack):
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    client = web_client(deps.settings)
+    with transaction(deps.sessions) as s:
+        pid = s.scalar(sa.select(Person.id).where(Person.slack_user_id == "U0007"))
+    key = SendKey(WEEK, "hello", pid)
+    assert ledger.find_sent(client, "U0007", key, since=since) is None
+    assert ledger.find_sent(client, "U0007", key, since=since) is None
+    assert len([c for c in fake_slack.calls_to("conversations.open") if c.params.get("users") == "U0007"]) <= 1
+    run(deps, fake_slack)  # the answers of the posts tell each DM channel too
+    fake_slack.clear()
+    assert ledger.find_sent(client, "U0003", SendKey(WEEK, "hello", pid + 1000), since=since) is None
+    assert not fake_slack.calls_to("conversations.open")
