@@ -106,7 +106,7 @@ def pace_for(deps: Deps) -> Pace:
 
 
 def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: datetime,
-            instance: str | None = None, pace: Pace | None = None) -> RunReport:
+            instance: str | None = None, pace: Pace | None = None, senders: int | None = None) -> RunReport:
     """Run each step at ``now`` and send what it says is due, each message once.
 
     A step's messages go out from ``SENDERS`` threads at once, paced to the shared budget
@@ -129,12 +129,13 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
             report.step_errors.append((step.__name__, str(e)))
             continue
         due = [m for m in outgoing if m.key not in done]
-        if len(due) <= 1:
+        threads = min(senders or SENDERS, len(due))
+        if threads <= 1:
             for message in due:
                 _deliver(deps, client, message, now=now, instance=instance, report=report, pace=pace)
             continue
-        with ThreadPoolExecutor(min(SENDERS, len(due)), thread_name_prefix="coach-send") as senders:
-            for m, f in [(m, senders.submit(_deliver, deps, client, m, now=now, instance=instance, report=report,
+        with ThreadPoolExecutor(threads, thread_name_prefix="coach-send") as pool:
+            for m, f in [(m, pool.submit(_deliver, deps, client, m, now=now, instance=instance, report=report,
                                             pace=pace)) for m in due]:
                 try:
                     f.result()

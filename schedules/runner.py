@@ -41,11 +41,13 @@ def take_weekly_snapshots(deps: Deps, now: datetime) -> None:
             log.info("took the deal snapshots for the week of %s", week.isoformat())
 
 
-def tick(deps: Deps, client: WebClient, *, now: datetime | None = None, instance: str | None = None) -> RunReport:
-    """Run every step that is due at ``now`` (default: the clock's now), once."""
+def tick(deps: Deps, client: WebClient, *, now: datetime | None = None, instance: str | None = None,
+         senders: int | None = None) -> RunReport:
+    """Run every step that is due at ``now`` (default: the clock's now), once. ``senders=1`` sends
+    in order (the demo replays a seeded week, which must not depend on which send lands first)."""
     now = now or deps.clock.now()
     take_weekly_snapshots(deps, now)
-    return run_due(deps, client, STEPS, now=now, instance=instance)
+    return run_due(deps, client, STEPS, now=now, instance=instance, senders=senders)
 
 
 def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:

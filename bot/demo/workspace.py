@@ -192,7 +192,7 @@ class EmbeddedWorkspace:
     def tick(self, at: datetime) -> tuple[RunReport, list[Event]]:
         """Move the clock to ``at`` and run whatever the schedule says is due."""
         self.clock.set(at)
-        report = tick(self.deps, self.client, now=at, instance="embedded")
+        report = tick(self.deps, self.client, now=at, instance="embedded", senders=1)
         self.executor.wait_idle()
         return report, self.events()
 
