@@ -107,11 +107,12 @@ def pace_for(deps: Deps) -> Pace:
 
 
 def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: datetime,
-            instance: str | None = None, pace: Pace | None = None, senders: int = SENDERS) -> RunReport:
+            instance: str | None = None, pace: Pace | None = None, senders: int | None = None) -> RunReport:
     """Run each step at ``now`` and send what it says is due, each message once.
 
-    A step's messages go out from ``SENDERS`` threads at once, paced to the shared budget
-    (``COACH_SEND_RATE``); a 429 pauses them all for its ``Retry-After``.
+    A step's messages go out from ``SENDERS`` threads at once (``senders=1``: in order), paced to
+    the shared budget (``COACH_SEND_RATE``); a 429 pauses them all for its ``Retry-After``. One
+    conversation's messages always go out in the step's order (a digest before its charts).
     """
     instance = instance or instance_id()
     pace = pace or pace_for(deps)
@@ -120,6 +121,15 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
     # Recipients' weeks differ by timezone around midnight, so look a week either side.
     weeks = {(now + timedelta(days=d)).date() - timedelta(days=(now + timedelta(days=d)).weekday())
              for d in (-7, 0, 7)}
+
+    def deliver_in_order(messages: list[Outgoing]) -> None:
+        for m in messages:
+            try:
+                _deliver(deps, client, m, now=now, instance=instance, report=report, pace=pace)
+            except sa.exc.OperationalError as e:  # e.g. the database busy: this one waits for the next run
+                log.error("send %s not attempted: the database answered %s", m.key, e.orig)
+                report.failed.append((m.key, f"database: {e.orig}"))
+
     for step in steps:
         try:
             with transaction(deps.sessions) as session:
@@ -130,25 +140,14 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
             report.step_errors.append((step.__name__, str(e)))
             continue
         due = [m for m in outgoing if m.key not in done]
-        if len(due) <= 1:
-            for message in due:
-                _deliver(deps, client, message, now=now, instance=instance, report=report, pace=pace)
-            continue
-        # One conversation's messages go out in the step's order (a digest before its charts);
-        # different conversations go out side by side.
         by_channel: dict[str, list[Outgoing]] = {}
         for m in due:
             by_channel.setdefault(m.channel, []).append(m)
-
-        def deliver_in_order(messages: list[Outgoing]) -> None:
-            for m in messages:
-                try:
-                    _deliver(deps, client, m, now=now, instance=instance, report=report, pace=pace)
-                except sa.exc.OperationalError as e:  # e.g. the database busy: this one waits for the next run
-                    log.error("send %s not attempted: the database answered %s", m.key, e.orig)
-                    report.failed.append((m.key, f"database: {e.orig}"))
-
-        with ThreadPoolExecutor(min(senders, len(by_channel)), thread_name_prefix="coach-send") as pool:
+        threads = min(senders or SENDERS, len(by_channel))
+        if threads <= 1:
+            deliver_in_order(due)
+            continue
+        with ThreadPoolExecutor(threads, thread_name_prefix="coach-send") as pool:
             for f in [pool.submit(deliver_in_order, group) for group in by_channel.values()]:
                 f.result()
     if report.sent or report.failed or report.recovered or report.step_errors:

@@ -21,7 +21,7 @@ from bot.services import profiles
 from bot.services.digests import ensure_snapshots
 from schedules.checkin_steps import checkin_prompts, checkin_reminders
 from schedules.digest_steps import manager_digests
-from schedules.ledger import SENDERS, RunReport, Step, instance_id, run_due
+from schedules.ledger import RunReport, Step, instance_id, run_due
 from schedules.profile_steps import refresh_profiles
 
 log = logging.getLogger("coach.schedule")
@@ -43,11 +43,11 @@ def take_weekly_snapshots(deps: Deps, now: datetime) -> None:
 
 def tick(deps: Deps, client: WebClient, *, now: datetime | None = None, instance: str | None = None,
          senders: int | None = None) -> RunReport:
-    """Run every step that is due at ``now`` (default: the clock's now), once; ``senders``: threads
-    posting at once (the demo uses one, so its transcript reads the same for the same seed)."""
+    """Run every step that is due at ``now`` (default: the clock's now), once. ``senders=1`` sends
+    in order (the demo replays a seeded week, which must not depend on which send lands first)."""
     now = now or deps.clock.now()
     take_weekly_snapshots(deps, now)
-    return run_due(deps, client, STEPS, now=now, instance=instance, senders=senders or SENDERS)
+    return run_due(deps, client, STEPS, now=now, instance=instance, senders=senders)
 
 
 def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:

@@ -27,10 +27,8 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    # Several threads (HTTP workers, the scheduler's senders) share the file: wait, don't fail;
-    # and with a write-ahead log, readers and the one writer do not block each other.
+    # Several threads (HTTP workers, the scheduler) share the file: wait, don't fail.
     cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 

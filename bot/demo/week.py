@@ -268,8 +268,7 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
     shutil.rmtree(out / "charts", ignore_errors=True)
     rng = random.Random(seed)
     friday = datetime.combine(WEEK - timedelta(days=3), datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
-    # One sender: the same seed replays the same week, message for message.
-    with EmbeddedWorkspace(f"sqlite:///{db}", at=friday, data_dir=out, playbook=playbook, senders=1) as ws:
+    with EmbeddedWorkspace(f"sqlite:///{db}", at=friday, data_dir=out, playbook=playbook) as ws:
         t = Transcript(ws, out, echo, full=full, progress=progress)
         with transaction(ws.deps.sessions) as s:
             people = import_org(s, org or EXAMPLES / "org.csv", now=friday - timedelta(weeks=6))

@@ -102,9 +102,7 @@ class EmbeddedWorkspace:
     """
 
     def __init__(self, database_url: str, *, at: datetime, data_dir: Path, playbook: str | None = None,
-                 fake: FakeSlack | None = None, settings: dict[str, str] | None = None,
-                 senders: int | None = None) -> None:
-        self.senders = senders  # scheduled sends posting at once (None: the product's default)
+                 fake: FakeSlack | None = None, settings: dict[str, str] | None = None) -> None:
         self._owns_fake = fake is None
         self.fake = fake or FakeSlack(expected_token=TOKEN).start()
         token = self.fake.expected_token or TOKEN
@@ -195,7 +193,7 @@ class EmbeddedWorkspace:
     def tick(self, at: datetime) -> tuple[RunReport, list[Event]]:
         """Move the clock to ``at`` and run whatever the schedule says is due."""
         self.clock.set(at)
-        report = tick(self.deps, self.client, now=at, instance="embedded", senders=self.senders)
+        report = tick(self.deps, self.client, now=at, instance="embedded", senders=1)
         self.executor.wait_idle()
         return report, self.events()
 
