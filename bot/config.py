@@ -38,6 +38,7 @@ ENV = {
     "grace_hours": "COACH_GRACE_HOURS",
     "bant_stale_weeks": "COACH_BANT_STALE_WEEKS",
     "quiet_weeks": "COACH_QUIET_WEEKS",
+    "meeting": "COACH_MEETING",
     "signoff_tier": "COACH_SIGNOFF_TIER",
     "forecast_margin": "COACH_FORECAST_MARGIN",
     "digest_channel": "COACH_DIGEST_CHANNEL",
@@ -164,6 +165,10 @@ def _cadence(values: dict[str, object]) -> Cadence:
     default = Cadence()
     try:
         checkin = WeeklyTime.parse(str(values["checkin"])) if values.get("checkin") else default.checkin
+        meeting = default.meeting
+        if values.get("meeting"):
+            off = str(values["meeting"]).strip().lower() in ("none", "off")
+            meeting = None if off else WeeklyTime.parse(str(values["meeting"]))
         reminders = default.reminders
         if "reminders" in values:
             raw = values["reminders"]
@@ -191,7 +196,8 @@ def _cadence(values: dict[str, object]) -> Cadence:
     except ValueError as e:
         raise ConfigError(
             f"cadence settings: {e}. Examples: COACH_CHECKIN='mon 09:00', COACH_REMINDERS='mon 15:00,tue 08:00', "
+            "COACH_MEETING='mon 16:00' (or 'off'), "
             "COACH_DIGESTS='1=tue 09:00,2=wed 09:00,3=thu 09:00,4=fri 09:00', COACH_GRACE_HOURS=12"
         ) from e
-    return Cadence(checkin=checkin, reminders=reminders, digests=digests, grace=grace, bant_stale_weeks=stale,
-                   quiet_weeks=quiet, signoff_tier=signoff, forecast_margin=margin)
+    return Cadence(checkin=checkin, meeting=meeting, reminders=reminders, digests=digests, grace=grace,
+                   bant_stale_weeks=stale, quiet_weeks=quiet, signoff_tier=signoff, forecast_margin=margin)

@@ -22,12 +22,13 @@ from bot.services.digests import ensure_snapshots
 from schedules.checkin_steps import checkin_prompts, checkin_reminders
 from schedules.digest_steps import manager_digests
 from schedules.ledger import RunReport, Step, instance_id, run_due
+from schedules.meeting_steps import team_meetings
 from schedules.profile_steps import refresh_profiles
 
 log = logging.getLogger("coach.schedule")
 
 # Profiles first: a timezone or deactivation read from Slack counts before anything is scheduled.
-STEPS: tuple[Step, ...] = (refresh_profiles, checkin_prompts, checkin_reminders, manager_digests)
+STEPS: tuple[Step, ...] = (refresh_profiles, checkin_prompts, checkin_reminders, team_meetings, manager_digests)
 # The first place on Earth where a new week begins: snapshots are taken then, before anyone's Monday.
 EARLIEST = ZoneInfo("Pacific/Kiritimati")
 TICK_EVERY = timedelta(minutes=1)

@@ -41,6 +41,8 @@ def _default_digests() -> dict[int, WeeklyTime]:
 @dataclass(frozen=True)
 class Cadence:
     checkin: WeeklyTime = WeeklyTime(0, time(9))
+    # The first-line managers' team meeting list, after the check-ins (None: only on demand).
+    meeting: WeeklyTime | None = WeeklyTime(0, time(16))
     reminders: tuple[WeeklyTime, ...] = (WeeklyTime(0, time(15)), WeeklyTime(1, time(8)))
     # Tier -> when its managers get their digest; tiers above the highest key use the highest.
     digests: Mapping[int, WeeklyTime] = field(default_factory=_default_digests)
@@ -118,6 +120,11 @@ def personal_week(week: date, cadence: Cadence, tz: ZoneInfo,
 def digest_instant(week: date, tier: int, cadence: Cadence, tz: ZoneInfo) -> datetime:
     """When a tier-``tier`` manager in ``tz`` gets the digest for ``week``."""
     wt = cadence.digest_time(tier)
+    return local_instant(week + timedelta(days=wt.weekday), wt.at, tz)
+
+
+def weekly_instant(week: date, wt: WeeklyTime, tz: ZoneInfo) -> datetime:
+    """``wt`` in the week of ``week`` (its Monday), in ``tz``, as a UTC instant."""
     return local_instant(week + timedelta(days=wt.weekday), wt.at, tz)
 
 
