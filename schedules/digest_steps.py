@@ -10,6 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db import repo
 from bot.db.models import Person
 from bot.deps import Deps
@@ -59,8 +60,9 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         nodes, status = computed[week]
         key = str(manager.id)
         digest = digests.manager_digest(team, nodes, key, week, status, digests.comments_for(session, manager, week))
-        blocks = manager_digest_blocks(digest, deps.playbook)
         channel = slack_ids.of(session, manager, "digest")
+        with i18n.language(slack_ids.language(session, manager)) as lang:  # the recipient's, whoever is in it
+            blocks = manager_digest_blocks(digest, deps.playbook, lang=lang)
         if not channel:
             continue
         payload = as_dicts(blocks)

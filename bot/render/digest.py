@@ -65,10 +65,10 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def manager_digest_blocks(d: ManagerDigest, playbook: Playbook) -> list[Block]:
-    """One manager's digest message."""
+def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str = "en") -> list[Block]:
+    """One manager's digest message, in ``lang`` (the recipient's)."""
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
-                         not_finished=d.not_finished, away=d.away, names=d.names)
+                         not_finished=d.not_finished, away=d.away, names=d.names, lang=lang)
 
 
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from bot.domain import money
+from bot import i18n
 
 
 def escape(text: object) -> str:
@@ -33,6 +33,23 @@ def _finalize(value: Any) -> Any:
     return value if isinstance(value, Raw) else escape(value)
 
 
+def _format(text: str, variables: dict[str, Any]) -> Raw:
+    """A translated message with its variables Slack-escaped (unless ``Raw``): the
+    ``{% trans %}`` counterpart of ``finalize``, which never sees a translation's parts."""
+    return Raw(text % {k: _finalize(v) for k, v in variables.items()})
+
+
+@jinja2.pass_context
+def _gettext(_ctx: Any, message: str, /, **variables: Any) -> Raw:
+    return _format(i18n.gettext(message), variables)
+
+
+@jinja2.pass_context
+def _ngettext(_ctx: Any, singular: str, plural: str, n: int, /, **variables: Any) -> Raw:
+    variables.setdefault("num", n)
+    return _format(i18n.ngettext(singular, plural, n), variables)
+
+
 def mention(slack_user_id: str | None, fallback: str) -> Raw:
     return Raw(f"<@{slack_user_id}>") if slack_user_id else Raw(escape(fallback))
 
@@ -47,9 +64,20 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["money"] = money.fmt
-    env.filters["amount"] = money.fmt_amount
+    # Translations in the language in force (bot.i18n.language), their variables escaped like
+    # any printed value. Newstyle gettext: `%` in wording is written as is in templates.
+    env.policies["ext.i18n.trimmed"] = True
+    env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext)
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.filters["money"] = lambda bag: i18n.money(bag)
+    env.filters["amount"] = lambda value, currency: i18n.amount(value, currency)
+    env.filters["number"] = lambda value: i18n.plain_amount(value)
+    env.filters["day"] = lambda d: i18n.day(d)
+    env.filters["long_day"] = lambda d: i18n.long_day(d)
+    env.filters["weekday"] = lambda d: i18n.weekday(d)
+    env.globals["lang"] = i18n.current  # call it: {{ lang() }}
     env.filters["raw"] = lambda v: Raw(v)
     return env
 
