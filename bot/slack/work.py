@@ -65,6 +65,14 @@ class Work:
             self.updates.append((channel, ts, render))
 
 
+def language_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> str:
+    """The language of whoever sent ``body``, for an answer that needs no unit of work (help);
+    the workspace's when they are not in the org."""
+    with transaction(deps.sessions) as session:
+        person = person_for_slack_user(session, user_id_of(body), SlackDirectory(client))
+        return language_of(person, deps.settings.language) if person else deps.settings.language
+
+
 @contextmanager
 def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Work]:
     """Open a transaction as the org member who sent ``body``; UserError if there is none.
