@@ -50,6 +50,24 @@ def _ngettext(_ctx: Any, singular: str, plural: str, n: int, /, **variables: Any
     return _format(i18n.ngettext(singular, plural, n), variables)
 
 
+# Words the domain keys things by, as people read them: `{{ term(key) }}` in templates.
+TERMS = {
+    "pipeline": i18n.N_("pipeline"), "best_case": i18n.N_("best case"), "commit": i18n.N_("commit"),
+    "new": i18n.N_("new"), "advanced": i18n.N_("advanced"), "moved_back": i18n.N_("moved back"),
+    "slipped": i18n.N_("slipped"), "amount_changed": i18n.N_("amount changed"), "won": i18n.N_("won"),
+    "lost": i18n.N_("lost"), "stalled": i18n.N_("stalled"), "slipping": i18n.N_("slipping"),
+    "gaps": i18n.N_("gaps"), "big_late": i18n.N_("big late"), "pending": i18n.N_("pending"),
+    "partial": i18n.N_("partial"), "complete": i18n.N_("complete"), "away": i18n.N_("away"),
+    "not started": i18n.N_("not started"), "in progress": i18n.N_("in progress"), "done": i18n.N_("done"),
+}
+
+
+def term(key: object) -> str:
+    """A domain key (forecast category, change, concern, check-in status) in the language in force."""
+    k = str(key)
+    return i18n.gettext(TERMS[k]) if k in TERMS else k.replace("_", " ")
+
+
 def mention(slack_user_id: str | None, fallback: str) -> Raw:
     return Raw(f"<@{slack_user_id}>") if slack_user_id else Raw(escape(fallback))
 
@@ -77,7 +95,8 @@ def environment() -> jinja2.Environment:
     env.filters["day"] = lambda d: i18n.day(d)
     env.filters["long_day"] = lambda d: i18n.long_day(d)
     env.filters["weekday"] = lambda d: i18n.weekday(d)
-    env.globals["lang"] = i18n.current  # call it: {{ lang() }}
+    env.globals["lang"] = i18n.current
+    env.globals["term"] = term  # call it: {{ lang() }}
     env.filters["raw"] = lambda v: Raw(v)
     return env
 
