@@ -436,9 +436,12 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
               help="Your own deals CSV (with --org).")
 @click.option("--playbook", "playbook_name", help="A playbook name (default, industrial) or YAML file.")
 @click.option("--full", is_flag=True, help="Print every message whole, not its first lines.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="zh: a mixed-language team, most people's Slack in Chinese, a few reps' in English; "
+                   "the transcript in Chinese.")
 @friendly
 def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, playbook_name: str | None,
-         full: bool) -> None:
+         full: bool, lang: str) -> None:
     """Replay a whole week, Monday to Friday, without Slack: prompts, coaching at a gate,
     reminders, someone away, every tier's digests and a comment carried up.
 
@@ -456,7 +459,7 @@ def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | 
         playbooks.load_playbook(playbook_name)  # a bad playbook is reported before anything starts
     folder = out or Path(tempfile.mkdtemp(prefix="coach-demo-"))
     run_demo(out=folder, seed=seed, org=org_file, deals=deals_file, playbook=playbook_name, echo=click.echo,
-             full=full, progress=sys.stderr.isatty())
+             full=full, progress=sys.stderr.isatty(), lang=lang)
 
 
 @main.command()

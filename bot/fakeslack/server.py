@@ -191,6 +191,11 @@ class FakeSlack:
         with self._cond:
             self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, locale)
 
+    def locale_of(self, user_id: str) -> str:
+        with self._cond:
+            user = self._users.get(user_id)
+            return user.locale if user else ""
+
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id ``conversations.open`` gives for ``user_id``."""
         return "D" + user_id
