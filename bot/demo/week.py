@@ -459,21 +459,28 @@ def team_call(session: so.Session, email: str, playbook: Playbook, rng: random.R
     late = sorted(committed or hopeful or mine, key=lambda d: d.amount, reverse=True)
     big = late[0]
     stalled = [d for d in mine if (today - d.stage_entered_at.date()).days > playbook.stage(d.stage).stall_days]
+    # What a manager would type about their team, in the language the demo speaks.
+    amount = lambda a: f"{currency} {fmt_amount(a)}" if i18n.current() == "en" else i18n.amount(a, currency)  # noqa: E731
+    on = {"ref": big.ref, "account": big.account, "amount": amount(big.amount),
+          "stage": playbook.stage_name(big.stage, i18n.current()), "more": len(late) - 1, "num": len(mine),
+          "stalled": len(stalled), "currency": currency, "weighted": amount(_thousands(weighted)),
+          "hopeful": len(hopeful)}
     facts = [
-        f"{'Commit' if committed else 'Best case'} rests on {big.ref} ({big.account}, {currency} "
-        f"{fmt_amount(big.amount)} in {playbook.stage(big.stage).name.en})"
-        + (f" and {len(late) - 1} more" if len(late) > 1 else "") + ".",
-        (f"Every one of our {len(mine)} {currency} deals" if len(stalled) == len(mine) else
-         f"{len(stalled)} of our {len(mine)} {currency} deals") + " sat too long in their stage; "
-        "I'm asking each owner for a dated next step." if stalled else
-        f"All {len(mine)} {currency} deals moved recently; no stalls.",
-        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; best case needs "
-        f"{len(hopeful)} best-case deals to land." if hopeful else
-        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; nothing beyond commit looks likely.",
+        ((_("Commit rests on %(ref)s (%(account)s, %(amount)s in %(stage)s)") if committed else
+          _("Best case rests on %(ref)s (%(account)s, %(amount)s in %(stage)s)"))
+         + (_(" and %(more)s more") if len(late) > 1 else "") + _(".")) % on,
+        ((_("Every one of our %(num)s %(currency)s deals sat too long in their stage; "
+            "I'm asking each owner for a dated next step.") if len(stalled) == len(mine) else
+          _("%(stalled)s of our %(num)s %(currency)s deals sat too long in their stage; "
+            "I'm asking each owner for a dated next step.")) if stalled else
+         _("All %(num)s %(currency)s deals moved recently; no stalls.")) % on,
+        (_("Weighted pipeline is %(weighted)s; best case needs %(hopeful)s best-case deals to land.") if hopeful else
+         _("Weighted pipeline is %(weighted)s; nothing beyond commit looks likely.")) % on,
     ]
     if len(by_currency) > 1:
         others = ", ".join(c for c in sorted(by_currency) if c != currency)
-        facts.append(f"The forecast is in {currency} only; our {others} deals come on top of it.")
+        facts.append(_("The forecast is in %(currency)s only; our %(others)s deals come on top of it.")
+                     % {"currency": currency, "others": others})
     first = facts[0]
     rest = rng.sample(facts[1:], k=min(2, len(facts) - 1))
     return TeamCall(currency, commit, best, " ".join([first, *rest]))

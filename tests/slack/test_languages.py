@@ -69,3 +69,4 @@ def test_a_digest_is_in_its_recipients_language_whoever_is_in_it(coach):
     text = run(coach, "digest", TIM, command="/pipeline")
     assert "销售漏斗周报" in text and "你的团队" in text and "Pipeline digest" not in text
     assert "Tommy" in text  # names are kept as typed
+    assert " days in " not in text and "missing BANT" not in text  # the flags are worded for the reader too
