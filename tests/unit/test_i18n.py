@@ -87,8 +87,7 @@ def _samples(lang: str) -> dict[Any, Any]:
     t = totals([d, deal("won", ref="D-2", amount=Decimal(5), currency="USD")], PB)
     node = SimpleNamespace(totals=t)
     item = SimpleNamespace(ref="D-1", text="Acme rollout", owner="Wang Fang")
-    comment = SimpleNamespace(name="Wang Fang", text="ok", commit=Decimal(1), best_case=None,
-                              commit_text="¥1", best_case_text="–")
+    comment = SimpleNamespace(name="Wang Fang", text="ok", commit=Decimal(1), best_case=None, currency="CNY")
     history = [HistoryLine(AT, None, "prospect", "Ann", "", False),
                HistoryLine(AT, "prospect", "project", "Ben", "go", True)]
     stage_name = PB.stage_name("interested", lang)
