@@ -16,6 +16,7 @@ import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.config import ConfigError, load_settings
 from bot.db import migrate
 from bot.db.engine import transaction
@@ -139,15 +140,47 @@ def playbook() -> None:
 
 @playbook.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def playbook_check(file: Path) -> None:
-    """Validate a playbook FILE and list every problem with its line."""
+@click.option("--lang", "langs", multiple=True, type=click.Choice(list(i18n.LANGUAGES)),
+              help="Also require texts in this language (repeatable); the workspace's languages always are.")
+@click.pass_context
+def playbook_check(ctx: click.Context, file: Path, langs: tuple[str, ...]) -> None:
+    """Validate a playbook FILE and list every problem with its line, and every text missing
+    a language the workspace uses (COACH_LANGUAGE and the languages of the people in the org)."""
     problems = playbooks.check_playbook(file)
     if problems:
         for p in problems:
             click.echo(str(p), err=True)
         _fail(f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} in {file}")
     pb = playbooks.load_playbook(file)
-    click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)})")
+    used = _workspace_languages(ctx) | set(langs)
+    missing = playbooks.missing_languages(pb, used)
+    if missing:
+        for m in missing:
+            click.echo(f"{file}: {m}", err=True)
+        _fail(f"{len(missing)} {'text lacks' if len(missing) == 1 else 'texts lack'} a language the workspace uses "
+              f"({', '.join(sorted(used))}); add it next to `en:` in {file}")
+    click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)}; languages {', '.join(sorted(used))})")
+
+
+def _workspace_languages(ctx: click.Context) -> set[str]:
+    """COACH_LANGUAGE, and the language of each person in the org when the database is set up."""
+    try:
+        deps = build_deps(load_settings(config_file=ctx.find_root().obj["config_file"]))
+    except (ConfigError, KeyError, TypeError, AttributeError):
+        return {i18n.DEFAULT}
+    from bot.db.models import Person
+
+    used = {i18n.DEFAULT, deps.settings.language}
+    try:
+        if migrate.current_revision(deps.engine) == migrate.head_revision():
+            with transaction(deps.sessions) as s:
+                for language, locale in s.execute(sa.select(Person.language, Person.slack_locale).distinct()):
+                    used.add(i18n.normalize(language) or i18n.normalize(locale) or deps.settings.language)
+    except sa.exc.SQLAlchemyError:
+        pass  # no database yet: the workspace default alone
+    finally:
+        deps.engine.dispose()
+    return used
 
 
 @playbook.command("show")
