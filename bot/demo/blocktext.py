@@ -9,6 +9,8 @@ from typing import Any
 
 import emoji
 
+from bot.i18n import _
+
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])")
@@ -72,7 +74,7 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
                     n += 1
             lines.append("  ".join(parts))
         elif kind == "input":
-            optional = " (optional)" if b.get("optional") else ""
+            optional = " " + _("(optional)") if b.get("optional") else ""
             lines.append(f"▸ {_text_of(b.get('label'))}{optional}: {_element(b.get('element') or {})}")
     return lines, n - first_button
 
