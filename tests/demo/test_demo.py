@@ -256,8 +256,8 @@ def test_the_shell_speaks_chinese_after_deal_language_zh(org_db):
     assert r.exit_code == 0, r.output
     out = r.output
     assert "从现在起我用简体中文和你交流" in out
-    assert "*D-57* 还不能进入*意向客户*" in out and "┌─ 表单：推进 D-57" in out  # the gate coaches, in Chinese
-    assert "已从潜在客户推进到*意向客户*" in out  # and the move completes
+    assert "*D-57* 还不能进入 *意向客户*" in out and "┌─ 表单：推进 D-57" in out  # the gate coaches, in Chinese
+    assert "已从潜在客户推进到 *意向客户*" in out  # and the move completes
     assert "没有按钮 '99'" in out  # the shell's own words too
     assert "From now on I speak English" in out
 

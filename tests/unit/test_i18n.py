@@ -76,6 +76,18 @@ def test_translations_keep_the_placeholders(lang: str) -> None:
     assert not wrong, f"translations whose %(name)s placeholders differ from the msgid: {wrong}"
 
 
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_bold_is_never_glued_to_chinese_characters(lang: str) -> None:
+    """Slack draws *bold* only with a space or punctuation around it, which Chinese text lacks."""
+    cjk = r"[\u4e00-\u9fff\uff00-\uffef]"
+    glued = []
+    for msgid, m in _catalog(lang).items():
+        for s in [m.string] if isinstance(m.string, str) else list(m.string):
+            if re.search(rf"{cjk}\*[^*\s][^*]*?\*|\*[^*\s][^*]*?\*{cjk}", s or ""):
+                glued.append((msgid, s))
+    assert not glued, f"put a space between *bold* and the Chinese next to it: {glued}"
+
+
 # -- every macro, every language --------------------------------------------------------------
 
 def _samples(lang: str) -> dict[Any, Any]:
