@@ -69,6 +69,10 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
         if not done(SendKey(week, DIGEST, manager.id)):
             out.append(Outgoing(SendKey(week, DIGEST, manager.id), at, channel, fallback_text(blocks), payload))
         if deps.settings.digest_channel and key in top_ids and not done(SendKey(week, CHANNEL_DIGEST, manager.id)):
+            if deps.settings.language != lang:  # a channel reads the workspace's language
+                with i18n.language(deps.settings.language) as lang:
+                    blocks = manager_digest_blocks(digest, deps.playbook, lang=lang)
+                payload = as_dicts(blocks)
             out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
                                 fallback_text(blocks), payload))
     return out

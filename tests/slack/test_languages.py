@@ -70,3 +70,18 @@ def test_a_digest_is_in_its_recipients_language_whoever_is_in_it(coach):
     assert "销售漏斗周报" in text and "你的团队" in text and "Pipeline digest" not in text
     assert "Tommy" in text  # names are kept as typed
     assert " days in " not in text and "missing BANT" not in text  # the flags are worded for the reader too
+
+
+def test_the_order_choice_then_slack_locale_then_workspace():
+    from bot.db.models import Person
+    from bot.services.people import language_of
+
+    def person(language=None, locale=None):
+        return Person(email="x@x.io", name="X", language=language, slack_locale=locale)
+
+    assert language_of(person(), "zh") == "zh"  # nothing known: the workspace's
+    assert language_of(person(locale=""), "zh") == "zh"  # Slack gave no locale
+    assert language_of(person(locale="en-GB"), "zh") == "en"  # Slack's wins over the workspace
+    assert language_of(person(locale="zh-CN"), "en") == "zh"
+    assert language_of(person(language="en", locale="zh-CN"), "zh") == "en"  # the choice wins over all
+    assert language_of(person(locale="fr-FR"), "zh") == "zh"  # a language we don't speak: the workspace's
