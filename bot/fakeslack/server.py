@@ -69,6 +69,7 @@ class _User:
     real_name: str
     tz: str
     is_bot: bool
+    locale: str = "en-US"
 
 
 @dataclass
@@ -203,10 +204,16 @@ class FakeSlack:
     # -- workspace ---------------------------------------------------------------------------
 
     def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None, tz: str = "UTC",
-                 is_bot: bool = False) -> None:
+                 is_bot: bool = False, locale: str = "en-US") -> None:
+        """A member; ``locale`` is their Slack language (``zh-CN``...), sent by users.info with include_locale."""
         ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
         with self._cond:
-            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot)
+            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, locale)
+
+    def locale_of(self, user_id: str) -> str:
+        with self._cond:
+            user = self._users.get(user_id)
+            return user.locale if user else ""
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id ``conversations.open`` gives for ``user_id``."""
@@ -359,7 +366,10 @@ class FakeSlack:
         user = self._users.get(p.get("user", ""))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": self._user_json(user)}
+        out = self._user_json(user)
+        if str(p.get("include_locale", "")).lower() in ("1", "true"):
+            out["locale"] = user.locale  # as Slack: only when asked for
+        return {"user": out}
 
     def _users_lookup_by_email(self, p: Params) -> dict[str, Any]:
         email = str(p.get("email", "")).lower()

@@ -20,11 +20,11 @@ class SlackDirectory(Directory):
 
     def user(self, user_id: str) -> SlackProfile | None:
         try:
-            u = self.client.users_info(user=user_id)["user"]
+            u = self.client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as e:
             log.warning("users.info %s failed: %s", user_id, e.response.get("error"))
             return None
-        return SlackProfile(u["id"], (u.get("profile") or {}).get("email"), u.get("tz"))
+        return SlackProfile(u["id"], (u.get("profile") or {}).get("email"), u.get("tz"), u.get("locale"))
 
     def by_email(self, email: str) -> SlackProfile | None:
         try:
