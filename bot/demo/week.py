@@ -402,7 +402,8 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
 
         def team_meeting(email: str) -> None:
             name = ws.names[ws.uid(email)]
-            t.note(_("%(name)s holds the Monday team meeting: /pipeline review") % {"name": name})
+            t.note(_("%(name)s holds the Monday team meeting: %(command)s")
+                   % {"name": name, "command": "/pipeline review"})
             events = ws.command(email, "/pipeline review")
             t.show(events)
             plan = _buttons(events, Action.MEETING_PLAN)

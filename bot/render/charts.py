@@ -13,10 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
 
 from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
+from bot.i18n import _
+
+# Chinese labels draw from a CJK font, glyph by glyph after the Latin one (matplotlib >= 3.6 falls back
+# along the list); on Debian `apt-get install fonts-noto-cjk`.
+matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+                                          "WenQuanYi Zen Hei", *matplotlib.rcParams["font.sans-serif"]]
 
 __all__ = ["ActivityData", "ChartFile", "FunnelData", "FunnelStage", "WaterfallData", "activity_png", "drawn",
            "funnel_png", "waterfall_png"]
@@ -113,7 +120,7 @@ def waterfall_png(data: WaterfallData) -> bytes:
     chart, and the totals' bars are marked as cut) so the movements can be seen.
     """
     fig, ax = _figure()
-    labels = ["Last week", *[s[0] for s in data.steps], "This week"]
+    labels = [_("Last week"), *[s[0] for s in data.steps], _("This week")]
     running = [float(data.start)]
     for _label, amount, _count in data.steps:
         running.append(running[-1] + float(amount))
@@ -146,7 +153,8 @@ def waterfall_png(data: WaterfallData) -> bytes:
     if floor:
         for x in (0, len(labels) - 1):  # the cut: the totals' bars do not start at zero
             ax.text(x, floor + room * 0.06, "≈", ha="center", va="center", fontsize=20, color="white", zorder=3)
-        note = f"The scale starts at {data.currency} {short_amount(floor)}, not 0, so the movements show. {note}"
+        note = _("The scale starts at %(amount)s, not 0, so the movements show.") % {
+            "amount": f"{data.currency} {short_amount(floor)}"} + " " + note
     return _png(fig, data.title, note)
 
 
@@ -157,9 +165,9 @@ def activity_png(data: ActivityData) -> bytes:
     width = 0.36
     planned = [p if p is not None else 0 for p in data.planned]
     actual = [a if a is not None else 0 for a in data.actual]
-    ax.bar([x - width / 2 for x in xs], planned, width, color=GREY, label="Plan, per week", zorder=2)
+    ax.bar([x - width / 2 for x in xs], planned, width, color=GREY, label=_("Plan, per week"), zorder=2)
     colours = [GREEN if a >= p else AMBER for a, p in zip(actual, planned, strict=True)]
-    ax.bar([x + width / 2 for x in xs], actual, width, color=colours, label="Done last week", zorder=2)
+    ax.bar([x + width / 2 for x in xs], actual, width, color=colours, label=_("Done last week"), zorder=2)
     top = max([*planned, *actual, 1])
     for x, p, a, raw in zip(xs, planned, actual, data.actual, strict=True):
         ax.text(x - width / 2, p + top * 0.015, f"{p:g}", ha="center", va="bottom", fontsize=12, color=INK)

@@ -86,13 +86,13 @@ def activity_modal(week: date, activity: Any) -> dict[str, Any]:
 
     a = activity if activity is not None and not activity.skipped else None
     blocks: list[Block] = [section(_c("activity_intro", last_week=week - timedelta(days=7))),
-                           text_input(B.VISITS, "Visits (in person)", optional=True, max_length=6,
+                           text_input(B.VISITS, _("Visits (in person)"), optional=True, max_length=6,
                                       initial=initial(a.visits) if a else None),
-                           text_input(B.CALLS, "Calls", optional=True, max_length=6,
+                           text_input(B.CALLS, _("Calls"), optional=True, max_length=6,
                                       initial=initial(a.calls) if a else None),
-                           text_input(B.PROPOSALS, "Proposals sent", optional=True, max_length=6,
+                           text_input(B.PROPOSALS, _("Proposals sent"), optional=True, max_length=6,
                                       initial=initial(a.proposals) if a else None)]
-    return SlackView(type="modal", callback_id=View.ACTIVITY, title="Last week", submit="Save", close="Cancel",
+    return SlackView(type="modal", callback_id=View.ACTIVITY, title=_("Last week"), submit=_("Save"), close=_("Cancel"),
                      blocks=blocks, private_metadata=json.dumps({"week": week.isoformat()})).to_dict()
 
 
@@ -118,7 +118,7 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
                                      checked={"yes"} if marker_key(q.next_stage.key) in d.characteristics else set()))
     for plan in d.open_plans:  # agreed in the team meeting: "did you do it?"
         blocks.append(select_input(f"{B.PLAN_DONE_PREFIX}{plan.id}", macro("meeting.j2", "plan_done_label", p=plan),
-                                   [("yes", "Yes, done"), ("no", "No"), ("open", "Not yet")], initial="open"))
+                                   [("yes", _("Yes, done")), ("no", _("No")), ("open", _("Not yet"))], initial="open"))
     for key in q.bant:
         bq = playbook.bant_question(key)
         blocks.append(text_input(f"{B.BANT_PREFIX}{key}", f"{bq.name.in_(lang)}: {bq.question.in_(lang)}",
@@ -149,8 +149,8 @@ def done_view(count: int) -> dict[str, Any]:
 
 def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
     return [section(_c("advance_offer", d=d, pb=playbook, to=to, lang=lang)),
-            actions(button(f"Advance to {playbook.stage_name(to, lang)}", Action.ADVANCE, {"ref": d.ref, "to": to},
-                           style="primary"))]
+            actions(button(_("Advance to %(stage)s") % {"stage": playbook.stage_name(to, lang)}, Action.ADVANCE,
+                           {"ref": d.ref, "to": to}, style="primary"))]
 
 
 def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:

@@ -8,6 +8,7 @@ never inject mentions or links.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -90,8 +91,9 @@ def environment() -> jinja2.Environment:
     env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext)
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.filters["money"] = lambda bag: i18n.money(bag)
-    env.filters["amount"] = lambda value, currency: i18n.amount(value, currency)
-    env.filters["number"] = lambda value: i18n.plain_amount(value)
+    env.filters["amount"] = lambda value, currency=None: (  # without a currency: the number alone
+        i18n.amount(value, currency) if currency else i18n.plain_amount(value))
+    env.filters["number"] = lambda value: i18n.plain_amount(Decimal(value) if isinstance(value, int) else value)
     env.filters["day"] = lambda d: i18n.day(d)
     env.filters["long_day"] = lambda d: i18n.long_day(d)
     env.filters["weekday"] = lambda d: i18n.weekday(d)

@@ -8,6 +8,7 @@ what to run (README, "Languages": extract, update, translate).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +21,20 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from bot import i18n
+from bot.domain.coverage import Coverage
+from bot.domain.deal import Plan as ActionPlan
+from bot.domain.forecast import ForecastCheck, ReviewRow
+from bot.domain.history import Conversion
+from bot.domain.plan import STEPS, ActivityRatios, activity_plan
 from bot.domain.rollup import totals
+from bot.domain.score import Improvement, Score
+from bot.domain.stats import Outcomes, Ratio, Source, StageTime
 from bot.playbooks.loader import load_playbook
 from bot.render.blocks import macro
 from bot.render.deal_blocks import HistoryLine
 from bot.render.text import Raw, environment
+from bot.services.numbers import Numbers
+from bot.services.targets import Activity, TargetInfo
 from tests.unit.factories import bant, deal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,11 +108,29 @@ def _samples(lang: str) -> dict[Any, Any]:
              next_step="demo", next_step_date=date(2026, 12, 4), characteristics=frozenset({"has_management_need"}))
     t = totals([d, deal("won", ref="D-2", amount=Decimal(5), currency="USD")], PB)
     node = SimpleNamespace(totals=t)
-    item = SimpleNamespace(ref="D-1", text="Acme rollout", owner="Wang Fang")
-    comment = SimpleNamespace(name="Wang Fang", text="ok", commit=Decimal(1), best_case=None, currency="CNY")
+    item = SimpleNamespace(ref="D-1", text="Acme rollout", owner="Wang Fang", score=42)
+    comment = SimpleNamespace(name="Wang Fang", text="ok", commit=Decimal(1), best_case=None, currency="CNY",
+                              signed_off=True)
     history = [HistoryLine(AT, None, "prospect", "Ann", "", False),
                HistoryLine(AT, "prospect", "project", "Ben", "go", True)]
     stage_name = PB.stage_name("interested", lang)
+    plan = activity_plan(target=Decimal(100000), achieved=Decimal(80000), average_deal=Decimal(2000),
+                         ratios=ActivityRatios(), working_days=20)
+    ratio = Ratio(1.5, 12, Source.TEAM)
+    best = Improvement("role", "technical_buyer", 9)
+    score = Score(42, {}, best)
+    action = ActionPlan(1, "Call the CFO", "Li Lei", date(2026, 12, 4), "Wang Fang", AT)
+    numbers = Numbers(
+        name="Li Lei", email="li@example.com", is_manager=True, today=date(2026, 11, 30), window_days=182,
+        currency="CNY", conversions=[Conversion("target", "prospect", 10, 6)], stage_ratios=[ratio],
+        times=[StageTime("prospect", 12.0, 17.0, 8), StageTime("interested", None, None, 0)],
+        stall_limits={"prospect": 21.0}, outcomes=Outcomes(3, 5, {"CNY": Decimal(47000)}, 79.0),
+        target=TargetInfo("2026-Q4", Decimal(500000), "CNY", True), achieved=Decimal(120000),
+        open_amount=Decimal(900000), weighted=Decimal(300000), activity_ratios=dict.fromkeys(STEPS, ratio),
+        average_deal=Decimal(2000), average_from="won deals", working_days_left=20, period_end=date(2026, 12, 31),
+        plan=plan, last_week=Activity(date(2026, 11, 23), 5, 12, 2, False), last_week_start=date(2026, 11, 23))
+    coverage = Coverage("2026-Q4", "CNY", Decimal(500000), Decimal(120000), Decimal(900000), Decimal(300000), True)
+    check = ForecastCheck(date(2026, 11, 23), Decimal(200000), Decimal(150000), "CNY")
     return {
         "answered": 1, "away": ["Wang Fang"], "c": comment, "candidates": [("D-1", "Acme rollout")],
         "changes": history, "command": "/deal lost REF REASON", "count": 3, "counts": [("new", 1), ("won", 2)],
@@ -117,6 +145,24 @@ def _samples(lang: str) -> dict[Any, Any]:
         "to_stage": "interested", "total": t.open_amount, "until": date(2026, 12, 4), "user_id": "<@U1>",
         "value": "abc", "week": date(2026, 11, 30), "weighted": t.weighted, "whose": "Li Lei", "word": "foo",
         ("digest.j2", "comments", "rows"): [comment],
+        "last_week": date(2026, 11, 23), "a": Activity(date(2026, 11, 23), 5, None, 2, False),
+        "e": PB.evaluations[0], "score": score, "hint": True, "plans": [action], "p": action, "gaps": ["BANT: x"],
+        "code": "EUR", "default": "USD", "own": True, "q": "misled", "x": 1.5, "s": SimpleNamespace(
+            currency="CNY", commit=Decimal(1000), best_case=Decimal(2000)),
+        "most": 100000, "tier": 2, "currencies": ["CNY", "EUR"], "entering": True, "deals": [(d, score)],
+        "shown": 3, "what": "Call the CFO", "who": "Li Lei", "due": date(2026, 12, 4), "b": "*", "best": best,
+        "currency": "CNY", "v": Decimal("1.5"), "head": True, "period": "2026-Q4", "r": ratio, "unit": "visits",
+        "f": d, "amount": Decimal(500000), "evaluation": "值得赢吗？", "item": "x", "changed": True,
+        ("numbers.j2", "n"): numbers, ("numbers.j2", "plan", "p"): plan, ("numbers.j2", "s"): score,
+        ("numbers.j2", "pct", "x"): 0.5,
+        ("deal.j2", "confirmed_by", "d"): replace(d, confirmed={"has_management_need": SimpleNamespace(by="Li Lei", at=AT)}),
+        ("deal.j2", "confirmed_by", "key"): "has_management_need",
+        ("numbers.j2", "team_targets", "rows"): [SimpleNamespace(name="Wang Fang", is_manager=True, target=numbers.target),
+                                                 SimpleNamespace(name="Li Lei", is_manager=False, target=None)],
+        ("digest.j2", "coverage", "c"): coverage, ("digest.j2", "forecast_check", "c"): check,
+        ("digest.j2", "reviews", "rows"): [ReviewRow("Wang Fang", check, "late", "", "yes", "call")],
+        ("digest.j2", "reports", "rows"): [SimpleNamespace(name="Wang Fang", is_manager=True, status="partial",
+                                                           node=node, coverage=coverage)],
         ("gate.j2", "items"): ["BANT: x"],
         ("modals.j2", "stage"): stage_name, ("errors.j2", "stage"): stage_name,
         ("modals.j2", "from_stage"): stage_name, ("modals.j2", "to_stage"): stage_name,
@@ -185,7 +231,7 @@ def test_chinese_reads_as_the_source_wording_with_babel_formats() -> None:
     assert "¥250,000" in out[("checkin.j2", "intro")]
     assert "12月4日周五" in out[("checkin.j2", "away_set")]
     assert "意向客户" in out[("checkin.j2", "coaching")]
-    assert "销售机会是不是虚的？" in out[("deal.j2", "evaluations_section")]
+    assert "销售机会是不是虚的？" in out[("deal.j2", "evaluation_items")]
     en = render_all("en")
     assert en[("checkin.j2", "header")] == "Monday check-in · week of 30 Nov"
     assert "CNY 250,000" in en[("checkin.j2", "intro")]
