@@ -14,16 +14,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import matplotlib
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
 
 from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
-from bot.i18n import _
+from bot.i18n import _, ngettext
 
 # Chinese labels draw from a CJK font, glyph by glyph after the Latin one (matplotlib >= 3.6 falls back
-# along the list); on Debian `apt-get install fonts-noto-cjk`.
-matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
-                                          "WenQuanYi Zen Hei", *matplotlib.rcParams["font.sans-serif"]]
+# along font.family); on Debian `apt-get install fonts-noto-cjk`. A font cache built before the fonts
+# were installed does not know them: they are added from the system's font files.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC")
+
+
+def _cjk_fonts() -> list[str]:
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if "SansCJK" in path or "SourceHanSans" in path:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # an unreadable font file: do without it
+                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in known]
+
+
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts()]
 
 __all__ = ["ActivityData", "ChartFile", "FunnelData", "FunnelStage", "WaterfallData", "activity_png", "drawn",
            "funnel_png", "waterfall_png"]
@@ -89,8 +106,8 @@ def funnel_png(data: FunnelData) -> bytes:
         if i < len(data.conversions):
             went, reached = data.conversions[i]
             if reached:
-                onto = " won" if i == n - 1 else ""
-                text = f"↓ {went / reached:.0%}{onto}  ({went} of {reached})"
+                onto = " " + _("won") if i == n - 1 else ""
+                text = f"↓ {went / reached:.0%}{onto}  (" + _("%(to)s of %(of)s") % {"to": went, "of": reached} + ")"
                 ax.text(0.5, y - 0.5, text, va="center", ha="center", fontsize=10.5, color=MUTED, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_yticks(range(n), [s.name for s in reversed(data.stages)], fontsize=12.5)
@@ -133,7 +150,8 @@ def waterfall_png(data: WaterfallData) -> bytes:
         heights.append(abs(a))
         colours.append(GREEN if a > 0 else RED if a < 0 else GRID)
         sign = "+" if a > 0 else ""
-        texts.append(f"{sign}{short_amount(a)}\n{count} deal{'s' if count != 1 else ''}" if count else "0")
+        texts.append(f"{sign}{short_amount(a)}\n" + ngettext("%(num)s deal", "%(num)s deals", count) % {"num": count}
+                     if count else "0")
     bottoms.append(floor)
     heights.append(float(data.end) - floor)
     colours.append(BLUE)

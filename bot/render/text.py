@@ -57,7 +57,8 @@ TERMS = {
     "new": i18n.N_("new"), "advanced": i18n.N_("advanced"), "moved_back": i18n.N_("moved back"),
     "slipped": i18n.N_("slipped"), "amount_changed": i18n.N_("amount changed"), "won": i18n.N_("won"),
     "lost": i18n.N_("lost"), "stalled": i18n.N_("stalled"), "slipping": i18n.N_("slipping"),
-    "gaps": i18n.N_("gaps"), "big_late": i18n.N_("big late"), "pending": i18n.N_("pending"),
+    "gaps": i18n.N_("gaps"), "big_late": i18n.N_("big late"),
+    "no_update": i18n.N_("no update"), "next_step_overdue": i18n.N_("next step overdue"), "pending": i18n.N_("pending"),
     "partial": i18n.N_("partial"), "complete": i18n.N_("complete"), "away": i18n.N_("away"),
     "not started": i18n.N_("not started"), "in progress": i18n.N_("in progress"), "done": i18n.N_("done"),
 }
