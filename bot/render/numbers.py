@@ -41,7 +41,7 @@ def report_text(n: Any, playbook: Playbook, lang: str = "en") -> str:
         lines = [_("Lead scores (open deals, highest first: score, deal, what would raise it most)")]
         lines += ["• " + _n("score_line", f=f, s=s, pb=playbook, lang=lang) for f, s in n.scores[:SCORES_SHOWN]]
         if len(n.scores) > SCORES_SHOWN:
-            lines.append(f"… and {len(n.scores) - SCORES_SHOWN} more")
+            lines.append(_("… and %(more)s more") % {"more": len(n.scores) - SCORES_SHOWN})
         parts.append("\n".join(lines))
     return "\n\n".join(p for p in parts if p)
 
