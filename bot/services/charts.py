@@ -101,7 +101,8 @@ def person_charts(session: so.Session, playbook: Playbook, person: Person, *, no
         b = week_bridge(session, owners_of(session, person), week, playbook, n.currency)
         if b is not None:
             w = waterfall_data(b, whose, week)
-            start, end = (i18n.amount(x.quantize(Decimal(1)), b.currency) for x in (b.start, b.end))
+            start = i18n.amount(b.start.quantize(Decimal(1)), b.currency)
+            end = i18n.plain_amount(b.end.quantize(Decimal(1)))
             alt = _("Open pipeline %(start)s last week to %(end)s now") % {"start": start, "end": end}
             out.append(ChartSpec("waterfall", f"waterfall-{tag}.png", w.title, alt, w))
     if "activity" in kinds and (a := activity_data(n)) is not None:

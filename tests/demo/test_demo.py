@@ -305,10 +305,13 @@ def test_the_top_digest_reads_in_one_reporting_currency(week):
         assert "USD" in part
         assert not re.search(r"\b(CNY|EUR|GBP|AUD)\b", part), part
     assert "coverage 0.0×" not in team
+
+
 ZH_SCRIPT = """\
 /deal language zh
 /deal advance D-57
 1,2
+1
 他们报价要一周
 :click 99
 /deal language en
