@@ -16,6 +16,7 @@ import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.config import ConfigError, load_settings
 from bot.db import migrate
 from bot.db.engine import transaction
@@ -139,15 +140,47 @@ def playbook() -> None:
 
 @playbook.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def playbook_check(file: Path) -> None:
-    """Validate a playbook FILE and list every problem with its line."""
+@click.option("--lang", "langs", multiple=True, type=click.Choice(list(i18n.LANGUAGES)),
+              help="Also require texts in this language (repeatable); the workspace's languages always are.")
+@click.pass_context
+def playbook_check(ctx: click.Context, file: Path, langs: tuple[str, ...]) -> None:
+    """Validate a playbook FILE and list every problem with its line, and every text missing
+    a language the workspace uses (COACH_LANGUAGE and the languages of the people in the org)."""
     problems = playbooks.check_playbook(file)
     if problems:
         for p in problems:
             click.echo(str(p), err=True)
         _fail(f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} in {file}")
     pb = playbooks.load_playbook(file)
-    click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)})")
+    used = _workspace_languages(ctx) | set(langs)
+    missing = playbooks.missing_languages(pb, used)
+    if missing:
+        for m in missing:
+            click.echo(f"{file}: {m}", err=True)
+        _fail(f"{len(missing)} {'text lacks' if len(missing) == 1 else 'texts lack'} a language the workspace uses "
+              f"({', '.join(sorted(used))}); add it next to `en:` in {file}")
+    click.echo(f"{file}: OK ({pb.name.en}: {', '.join(pb.keys)}; languages {', '.join(sorted(used))})")
+
+
+def _workspace_languages(ctx: click.Context) -> set[str]:
+    """COACH_LANGUAGE, and the language of each person in the org when the database is set up."""
+    try:
+        deps = build_deps(load_settings(config_file=ctx.find_root().obj["config_file"]))
+    except (ConfigError, KeyError, TypeError, AttributeError):
+        return {i18n.DEFAULT}
+    from bot.db.models import Person
+
+    used = {i18n.DEFAULT, deps.settings.language}
+    try:
+        if migrate.current_revision(deps.engine) == migrate.head_revision():
+            with transaction(deps.sessions) as s:
+                for language, locale in s.execute(sa.select(Person.language, Person.slack_locale).distinct()):
+                    used.add(i18n.normalize(language) or i18n.normalize(locale) or deps.settings.language)
+    except sa.exc.SQLAlchemyError:
+        pass  # no database yet: the workspace default alone
+    finally:
+        deps.engine.dispose()
+    return used
 
 
 @playbook.command("show")
@@ -505,9 +538,12 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
               help="Your own deals CSV (with --org).")
 @click.option("--playbook", "playbook_name", help="A playbook name (default, industrial) or YAML file.")
 @click.option("--full", is_flag=True, help="Print every message whole, not its first lines.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="zh: a mixed-language team, most people's Slack in Chinese, a few reps' in English; "
+                   "the transcript in Chinese.")
 @friendly
 def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, playbook_name: str | None,
-         full: bool) -> None:
+         full: bool, lang: str) -> None:
     """Replay a whole week, Monday to Friday, without Slack: prompts, coaching at a gate,
     reminders, someone away, every tier's digests and a comment carried up.
 
@@ -525,7 +561,7 @@ def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | 
         playbooks.load_playbook(playbook_name)  # a bad playbook is reported before anything starts
     folder = out or Path(tempfile.mkdtemp(prefix="coach-demo-"))
     run_demo(out=folder, seed=seed, org=org_file, deals=deals_file, playbook=playbook_name, echo=click.echo,
-             full=full, progress=sys.stderr.isatty())
+             full=full, progress=sys.stderr.isatty(), lang=lang)
 
 
 @main.command()

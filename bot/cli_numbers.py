@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from bot import i18n
 from bot.domain.plan import ActivityRatios, activity_plan
 
 
@@ -49,8 +50,9 @@ def register(main: click.Group) -> None:
                   help="Working days left in the period.")
     @click.option("--pipeline", "weighted", default="0", show_default=True, metavar="N",
                   help="Open pipeline weighted by stage probability, counted towards the target.")
+    @click.option("--lang", type=click.Choice(list(i18n.LANGUAGES)), default="en", show_default=True)
     def plan_command(target: str, achieved: str, average_deal: str, ratios: str, working_days: int,
-                     weighted: str) -> None:
+                     weighted: str, lang: str) -> None:
         """Work back from a target to deals, target customers, proposals, visits and calls a day.
 
         The sales platform's arithmetic for the inputs you give, no database needed. The method's
@@ -67,7 +69,8 @@ def register(main: click.Group) -> None:
             raise click.BadParameter("the average deal must be more than 0", param_hint="--average-deal")
         plan = activity_plan(target=t, achieved=a, average_deal=avg, ratios=_ratios(ratios),
                              working_days=working_days, weighted_open=_decimal(weighted, "--pipeline"))
-        click.echo(plan_text(plan))
+        with i18n.language(lang):
+            click.echo(plan_text(plan))
 
     @main.group()
     def targets() -> None:
@@ -95,7 +98,7 @@ def register(main: click.Group) -> None:
     @main.command("report")
     @click.option("--as", "email", required=True, metavar="EMAIL", help="Whose numbers (someone in the org).")
     @click.option("--csv", "as_csv", is_flag=True, help="Print the numbers as CSV rows (section,key,value,detail).")
-    @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+    @click.option("--lang", type=click.Choice(list(i18n.LANGUAGES)), default="en", show_default=True)
     @click.pass_context
     @friendly
     def report(ctx: click.Context, email: str, as_csv: bool, lang: str) -> None:
@@ -114,7 +117,8 @@ def register(main: click.Group) -> None:
             if as_csv:
                 _write_csv(n)
             else:
-                click.echo(report_text(n, deps.playbook, lang))
+                with i18n.language(lang):
+                    click.echo(report_text(n, deps.playbook, lang))
 
 
 def _write_csv(n: object) -> None:

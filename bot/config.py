@@ -44,6 +44,7 @@ ENV = {
     "digest_channel": "COACH_DIGEST_CHANNEL",
     "reporting_currency": "COACH_REPORTING_CURRENCY",
     "send_rate": "COACH_SEND_RATE",
+    "language": "COACH_LANGUAGE",
 }
 
 
@@ -65,6 +66,7 @@ class Settings:
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
     reporting_currency: str = "USD"  # digests total in it (a manager may choose their own)
     send_rate: float = 40.0  # scheduled messages per second, shared by this process's senders
+    language: str = "en"  # the workspace default, for whoever has neither a choice nor a Slack locale
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -139,7 +141,20 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         slack_app_token=str(values.get("slack_app_token") or ""),
         slack_api_url=api_url,
         digest_channel=str(values.get("digest_channel") or ""),
+        language=_language(values.get("language")),
     )
+
+
+def _language(value: object) -> str:
+    from bot.i18n import LANGUAGES, normalize
+
+    if not value:
+        return "en"
+    code = normalize(str(value))
+    if code is None:
+        raise ConfigError(f"COACH_LANGUAGE {value!r} is not a language the bot speaks; "
+                          f"use one of {', '.join(LANGUAGES)}")
+    return code
 
 
 SUPPORTED_DATABASES = ("sqlite:///PATH (e.g. sqlite:////var/lib/coach/coach.db; four slashes for an absolute path)"

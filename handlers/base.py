@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from bot import i18n
 from bot.render.blocks import macro, section
 from bot.services.errors import UserError
 from bot.slack.reply import Replier
@@ -42,12 +43,14 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
         except UserError as e:
             if not ack.done:
                 ack()
-            _safely(replier.error, e)
-        except Exception:
+            with i18n.language(i18n.spoken_by(e)):
+                _safely(replier.error, e)
+        except Exception as e:
             log.exception("listener %s failed", fn.__name__)
             if not ack.done:
                 ack()
-            _safely(replier.ephemeral, [section(macro("errors.j2", "internal"))])
+            with i18n.language(i18n.spoken_by(e)):
+                _safely(replier.ephemeral, [section(macro("errors.j2", "internal"))])
 
     return wrapper
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db.models import CheckIn, Person
 from bot.deps import Deps
 from bot.domain.cadence import in_window
@@ -67,8 +68,9 @@ def checkin_prompts(deps: Deps, session: so.Session, *, now: datetime,
         if not channel:
             continue
         p = checkins.prompt_of(session, playbook, person, week, now=now)
-        blocks = render.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook, activity=p.activity,
-                                      scores=p.scores, ask_activity=True)
+        with i18n.language(slack_ids.language(session, person)) as lang:
+            blocks = render.prompt_blocks(p.first_name, p.week, p.deals, p.outcomes, playbook, activity=p.activity,
+                                          scores=p.scores, ask_activity=True, lang=lang)
         out.append(Outgoing(key, pw.prompt_at, channel, fallback_text(blocks),
                             as_dicts(blocks), on_sent=_remember_prompt(person.id, week, now)))
     return out
@@ -78,6 +80,7 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
                       done: Callable[[SendKey], bool] = _nothing_done) -> list[Outgoing]:
     """Reminders to whoever was prompted and has not finished, never after their manager's digest."""
     cadence, playbook = deps.settings.cadence, deps.playbook
+    slack_ids = SlackIds(deps)
     out: list[Outgoing] = []
     prompted = session.scalars(
         sa.select(CheckIn).where(CheckIn.prompted_at.is_not(None), CheckIn.week >= now.date() - timedelta(days=8),
@@ -101,6 +104,7 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
         count = len(checkins.open_deals(session, person, playbook))
         if count == 0:
             continue
-        blocks = render.reminder_blocks(person.name.split()[0], checkin.week, len(checkin.reviews), count)
+        with i18n.language(slack_ids.language(session, person)):
+            blocks = render.reminder_blocks(person.name.split()[0], checkin.week, len(checkin.reviews), count)
         out.append(Outgoing(key, at, person.slack_user_id, fallback_text(blocks), as_dicts(blocks)))
     return out

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db import repo
 from bot.db.models import Person
 from bot.deps import Deps
@@ -76,33 +77,42 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
             check=digests.forecast_check(session, deps.playbook, manager, week, now=now,
                                          margin=deps.settings.cadence.forecast_margin),
             reviews=digests.reviews_for(session, manager, week))
-        blocks = manager_digest_blocks(digest, deps.playbook)
         channel = slack_ids.of(session, manager, "digest")
+        with i18n.language(slack_ids.language(session, manager)) as lang:  # the recipient's, whoever is in it
+            reads = lang
+            blocks = manager_digest_blocks(digest, deps.playbook, lang=lang)
         if not channel:
             continue
         payload = as_dicts(blocks)
         if not done(SendKey(week, DIGEST, manager.id)):
             out.append(Outgoing(SendKey(week, DIGEST, manager.id), at, channel, fallback_text(blocks), payload))
         if deps.settings.digest_channel and key in top_ids and not done(SendKey(week, CHANNEL_DIGEST, manager.id)):
+            if deps.settings.language != lang:  # a channel reads the workspace's language
+                with i18n.language(deps.settings.language) as lang:
+                    blocks = manager_digest_blocks(digest, deps.playbook, lang=lang)
+                payload = as_dicts(blocks)
             out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
                                 fallback_text(blocks), payload))
-        out += _charts(deps, session, manager, week, at, channel, now=now, done=done,
+        out += _charts(deps, session, manager, week, at, channel, reads, now=now, done=done,
                        to_channel=bool(deps.settings.digest_channel and key in top_ids))
     return out
 
 
-def _charts(deps: Deps, session: so.Session, manager: Person, week: date, at: datetime, channel: str, *,
+def _charts(deps: Deps, session: so.Session, manager: Person, week: date, at: datetime, channel: str, reads: str, *,
             now: datetime, done: Callable[[SendKey], bool], to_channel: bool) -> list[Outgoing]:
-    """The digest's charts (funnel, the week's waterfall, plan vs actual), uploaded after it, once each."""
-    keys = [(SendKey(week, DIGEST_CHARTS, manager.id), channel)]
-    if to_channel:
-        keys.append((SendKey(week, CHANNEL_DIGEST_CHARTS, manager.id), deps.settings.digest_channel or ""))
+    """The digest's charts (funnel, the week's waterfall, plan vs actual), uploaded after it, once each,
+    in the language its reader ``reads`` (a channel: the workspace's)."""
+    keys = [(SendKey(week, DIGEST_CHARTS, manager.id), channel, reads)]
+    if to_channel:  # a channel reads the workspace's language
+        keys.append((SendKey(week, CHANNEL_DIGEST_CHARTS, manager.id), deps.settings.digest_channel or "",
+                     deps.settings.language))
     out = []
-    for key, where in keys:
+    for key, where, lang in keys:
         if done(key):
             continue
-        files = drawn(charts.person_charts(session, deps.playbook, manager, now=now, week=week, tag=key.tag))
+        with i18n.language(lang):
+            files = drawn(charts.person_charts(session, deps.playbook, manager, now=now, week=week, tag=key.tag))
+            comment = macro("numbers.j2", "digest_charts_comment", week=week)
         if files:
-            out.append(Outgoing(key, at, where, macro("numbers.j2", "digest_charts_comment", week=week), [],
-                                files=files))
+            out.append(Outgoing(key, at, where, comment, [], files=files))
     return out

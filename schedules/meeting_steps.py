@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db.models import Person
 from bot.deps import Deps
 from bot.domain.cadence import in_window, local_week, weekly_instant
@@ -48,6 +49,7 @@ def team_meetings(deps: Deps, session: so.Session, *, now: datetime,
         channel = slack_ids.of(session, manager, "team meeting")
         if not channel:
             continue
-        blocks = meeting_blocks(manager.name, rows, count, deps.playbook)
+        with i18n.language(slack_ids.language(session, manager)) as lang:  # the manager's language
+            blocks = meeting_blocks(manager.name, rows, count, deps.playbook, lang=lang)
         out.append(Outgoing(key, at, channel, fallback_text(blocks), as_dicts(blocks)))
     return out

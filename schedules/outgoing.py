@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 
 from bot.db.models import Person
 from bot.deps import Deps
-from bot.services.people import Directory, slack_id_for
+from bot.services.people import Directory, recipient_language, slack_id_for
 from bot.slack.client import web_client
 from bot.slack.directory import SlackDirectory
 
@@ -64,15 +64,23 @@ class SlackIds:
         self.deps = deps
         self._directory: Directory | None = None
 
+    @property
+    def directory(self) -> Directory:
+        if self._directory is None:
+            self._directory = SlackDirectory(web_client(self.deps.settings))
+        return self._directory
+
+    def language(self, session: so.Session, person: Person) -> str:
+        """The language ``person`` reads (their Slack locale is asked once when nothing else says)."""
+        return recipient_language(session, person, self.directory, self.deps.settings.language)
+
     def of(self, session: so.Session, person: Person, what: str) -> str | None:
         if person.deactivated:
             log.info("%s is deactivated in Slack: no %s", person.email, what)
             return None
         if person.slack_user_id is not None:
             return person.slack_user_id
-        if self._directory is None:
-            self._directory = SlackDirectory(web_client(self.deps.settings))
-        found = slack_id_for(session, person, self._directory)
+        found = slack_id_for(session, person, self.directory)
         if not found:
             log.warning("no Slack account found for %s: cannot send their %s", person.email, what)
         return found

@@ -58,6 +58,10 @@ class Person(Base):
     slack_user_id: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    # The language chosen (org CSV `language`, `/deal language`): wins over the Slack locale.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    # The locale of the person's Slack profile (users.info include_locale); "" once asked and none given.
+    slack_locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     manager_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     # Derived from the tree on every org change; stored so digests can select by tier.
     tier: so.Mapped[int] = so.mapped_column(default=0)

@@ -9,6 +9,8 @@ from typing import Any
 
 import emoji
 
+from bot.i18n import _
+
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])")
@@ -72,7 +74,7 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
                     n += 1
             lines.append("  ".join(parts))
         elif kind == "input":
-            optional = " (optional)" if b.get("optional") else ""
+            optional = " " + _("(optional)") if b.get("optional") else ""
             lines.append(f"▸ {_text_of(b.get('label'))}{optional}: {_element(b.get('element') or {})}")
     return lines, n - first_button
 
@@ -141,9 +143,9 @@ def view_html(view: dict[str, Any]) -> str:
 
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font: 15px/1.45 -apple-system, "Segoe UI", Roboto, sans-serif; background: #f4f4f6; margin: 2rem auto;
+body {{ font: 15px/1.45 -apple-system, "Segoe UI", Roboto, {cjk} sans-serif; background: #f4f4f6; margin: 2rem auto;
        max-width: 860px; color: #1d1c1d; }}
 .card {{ background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }}
 .meta {{ color: #616061; font-size: 13px; margin-bottom: .5rem; }}
@@ -169,8 +171,13 @@ hr {{ border: 0; border-top: 1px solid #eee; }}
 """
 
 
-def page(title: str, body: str) -> str:
-    return PAGE.format(title=html.escape(title), body=body)
+# Fonts that draw Simplified Chinese, after the Latin ones (Debian: fonts-noto-cjk).
+CJK_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",'
+
+
+def page(title: str, body: str, *, lang: str = "en") -> str:
+    return PAGE.format(title=html.escape(title), body=body, lang=html.escape(lang),
+                       cjk=CJK_FONTS if lang.startswith("zh") else "")
 
 
 def field_label(view: dict[str, Any] | None, block_id: str) -> str:

@@ -145,7 +145,12 @@ def _tspans(line: list[Run], style: Style) -> str:
     return "".join(parts)
 
 
-def message_svg(blocks: Sequence[dict[str, Any]], *, sender: str = "Pipeline Coach", when: str = "") -> str:
+# Fonts that draw Simplified Chinese, declared after the Latin ones (Debian: fonts-noto-cjk).
+CJK_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+
+
+def message_svg(blocks: Sequence[dict[str, Any]], *, sender: str = "Pipeline Coach", when: str = "",
+                lang: str = "en") -> str:
     """The message as Slack draws it in a DM, as a standalone SVG."""
     body: list[str] = []
     y = PAD + 30.0
@@ -193,7 +198,8 @@ def message_svg(blocks: Sequence[dict[str, Any]], *, sender: str = "Pipeline Coa
             y += 38
     height = int(y + PAD)
     head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-            f'viewBox="0 0 {WIDTH} {height}" font-family="Lato, Helvetica, Arial, sans-serif" font-size="15">',
+            f'viewBox="0 0 {WIDTH} {height}" font-size="15" xml:lang="{lang}" '
+            f"font-family='Lato, Helvetica, Arial, {CJK_FONTS}sans-serif'>",
             f'<rect width="{WIDTH}" height="{height}" rx="10" fill="#ffffff" stroke="#dddddd"/>',
             f'<rect x="{PAD}" y="{PAD}" width="36" height="36" rx="6" fill="#4a154b"/>',
             f'<text x="{PAD + 18}" y="{PAD + 24}" fill="#fff" font-size="16" text-anchor="middle">PC</text>',

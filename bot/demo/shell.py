@@ -13,11 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import sqlalchemy as sa
+
+from bot import i18n
+from bot.db.engine import transaction
+from bot.db.models import Person
 from bot.demo.blocktext import field_label, to_text
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.fakeslack.driver import checks, date_value, select, text_input
+from bot.i18n import N_, _
+from bot.services.people import language_of
 
-HELP = """Commands:
+HELP = N_("""Commands:
   /deal …  /pipeline …     what you'd type in Slack (try /deal help)
   :click N  (or just N)    press button N of what was shown last
   :tick ISO-8601           move the clock there and run what is due, e.g. :tick 2026-11-30T09:00+01:00
@@ -26,7 +33,7 @@ HELP = """Commands:
   :help                    this list
   :quit                    leave (or end of input)
 In a form: Enter keeps what is shown in [brackets]; "-" clears a field; for choices type
-their numbers (1,3) or "none"; :cancel closes the form without saving."""
+their numbers (1,3) or "none"; :cancel closes the form without saving.""")
 
 
 class Shell:
@@ -67,22 +74,36 @@ class Shell:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> int:
-        self.say(f"Pipeline Coach shell as {self.ws.names[self.me]} <{self.email}> · clock "
-                 f"{self.ws.clock.now():%a %d %b %Y %H:%M} UTC · :help for help")
+        with i18n.language(self.language()):
+            self.say(_("Pipeline Coach shell as %(name)s <%(email)s> · clock %(now)s UTC · :help for help")
+                     % {"name": self.ws.names[self.me], "email": self.email, "now": self._now()})
         while (line := self.ask(f"{self.email}> ")) is not None:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
             if line in (":quit", ":q", ":exit"):
                 break
-            try:
-                self.handle(line)
-            except (LookupError, ValueError) as e:
-                self.say(f"! {e}")
+            with i18n.language(self.language()):  # yours: Slack locale, org file or /deal language
+                try:
+                    self.handle(line)
+                except (LookupError, ValueError) as e:
+                    self.say(f"! {e}")
         return 0
 
+    def language(self) -> str:
+        """The language of whoever you are now, as the bot would speak to them."""
+        with transaction(self.ws.deps.sessions) as session:
+            person = session.scalar(sa.select(Person).where(Person.email == self.email))
+            if person is not None and person.language is None and person.slack_locale is None:
+                person.slack_locale = self.ws.fake.locale_of(self.me)
+            return language_of(person, self.ws.deps.settings.language) if person else i18n.DEFAULT
+
+    def _now(self) -> str:
+        now = self.ws.clock.now()
+        return f"{i18n.weekday(now.date())} {i18n.day(now.date())} {now:%Y %H:%M}"
+
     def handle(self, line: str) -> None:
-        word, _, rest = line.partition(" ")
+        word, _sep, rest = line.partition(" ")
         rest = rest.strip()
         if line.startswith("/"):
             self.show(self.ws.command(self.email, line))
@@ -91,32 +112,34 @@ class Shell:
         elif word == ":tick":
             self.tick(rest)
         elif word == ":now":
-            self.say(f"{self.ws.clock.now():%a %d %b %Y %H:%M} UTC")
+            self.say(f"{self._now()} UTC")
         elif word == ":as":
             self.ws.uid(rest)
             self.email = rest.lower()
             self.buttons = []
-            self.say(f"You are now {self.ws.names[self.me]}.")
+            self.say(_("You are now %(name)s.") % {"name": self.ws.names[self.me]})
         elif word == ":help":
-            self.say(HELP)
+            self.say(_(HELP))
         else:
-            self.say("Type a slash command like /deal help, :click N, :tick ISO-8601, or :help.")
+            self.say(_("Type a slash command like /deal help, :click N, :tick ISO-8601, or :help."))
 
     def click(self, number: str) -> None:
         try:
             button = self.buttons[int(number) - 1]
         except (ValueError, IndexError):
-            raise ValueError(f"there is no button {number!r}; the last things shown have "
-                             f"{len(self.buttons)} button(s)") from None
+            raise ValueError(_("there is no button %(n)s; the last things shown have %(count)s button(s)")
+                             % {"n": repr(number), "count": len(self.buttons)}) from None
         self.show(self.ws.click(self.email, button))
 
     def tick(self, when: str) -> None:
         try:
             at = datetime.fromisoformat(when)
         except ValueError:
-            raise ValueError(f"{when!r} is not an ISO-8601 time, e.g. 2026-11-30T09:00+01:00") from None
+            raise ValueError(_("%(when)s is not an ISO-8601 time, e.g. 2026-11-30T09:00+01:00")
+                             % {"when": repr(when)}) from None
         if at.tzinfo is None:
-            raise ValueError(f"{when!r} has no timezone; add one, e.g. {when}Z")
+            raise ValueError(_("%(when)s has no timezone; add one, e.g. %(example)s")
+                             % {"when": repr(when), "example": f"{when}Z"})
         report, events = self.ws.tick(at.astimezone(UTC))
         self.say(f"{at.astimezone(UTC):%a %d %b %H:%M} UTC: {report.summary()}")
         mine = [e for e in events if e.to == self.me]
@@ -138,13 +161,13 @@ class Shell:
                 form = e.view  # filled in once everything else is shown
                 continue
             if e.kind == "files":
-                self.say(f"── charts in your DM · {e.at:%a %H:%M} UTC")
+                self.say(_("── charts in your DM · %(at)s UTC") % {"at": f"{e.at:%a %H:%M}"})
                 self.say("  " + e.text)
                 for path, title in save_charts(e):
                     self.say(f"  [{title}] {path}")
                 continue
-            label = {"dm": "DM", "reply": "only you can see this", "update": "message updated",
-                     "channel": f"in {e.to}", "errors": "form errors"}.get(e.kind, e.kind)
+            label = {"dm": _("DM"), "reply": _("only you can see this"), "update": _("message updated"),
+                     "channel": _("in %(channel)s") % {"channel": e.to}, "errors": _("form errors")}.get(e.kind, e.kind)
             self.say(f"── {label} · {e.at:%a %H:%M} UTC")
             lines, count = to_text(e.blocks, first_button=len(shown) + 1)
             for line in lines or [e.text]:
@@ -158,14 +181,14 @@ class Shell:
     def fill(self, view: dict[str, Any]) -> None:
         """Ask for each field of a form, submit it, and follow what comes back."""
         title = (view.get("title") or {}).get("text", "form")
-        lines, _ = to_text([b for b in view.get("blocks", []) if b.get("type") != "input"])
-        self.say(f"┌─ form: {title}")
+        lines, _links = to_text([b for b in view.get("blocks", []) if b.get("type") != "input"])
+        self.say("┌─ " + _("form: %(title)s") % {"title": title})
         for line in lines:
             self.say("│ " + line)
         values: dict[str, dict[str, Any]] = {}
         inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
         ask_only: set[str] | None = None
-        for _ in range(5):
+        for _attempt in range(5):
             for b in inputs:
                 if ask_only is None or b["block_id"] in ask_only:
                     answer = self._field_until_valid(b)
@@ -185,7 +208,7 @@ class Shell:
         self.say("└─ gave up after 5 tries; nothing more was saved")
 
     def _field_until_valid(self, block: dict[str, Any]) -> dict[str, Any] | None:
-        for _ in range(5):
+        for _attempt in range(5):
             try:
                 return self._field(block)
             except ValueError as e:
@@ -201,8 +224,8 @@ class Shell:
             for n, (_, text) in enumerate(options, start=1):
                 self.say(f"│   {n}. {text}")
         if kind == "checkboxes":
-            default = [v for v, _ in options if v in {o["value"] for o in e.get("initial_options") or []}]
-            raw = self.ask(f"│ {label} [{','.join(str(1 + [v for v, _ in options].index(d)) for d in default)}]: ")
+            default = [v for v, _text in options if v in {o["value"] for o in e.get("initial_options") or []}]
+            raw = self.ask(f"│ {label} [{','.join(str(1 + [v for v, _text in options].index(d)) for d in default)}]: ")
             if raw is None or raw.strip() == ":cancel":
                 return None
             picked = default if raw.strip() == "" else [] if raw.strip() in ("none", "-") else _pick(raw, options)
@@ -235,7 +258,7 @@ def _pick(raw: str, options: list[tuple[str, str]]) -> list[str]:
         part = part.strip()
         if part.isdigit() and 1 <= int(part) <= len(options):
             out.append(options[int(part) - 1][0])
-        elif any(part == v for v, _ in options):
+        elif any(part == v for v, _text in options):
             out.append(part)
         elif part:
             raise ValueError(f"{part!r} is not one of the choices (1–{len(options)})")

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db.engine import transaction
 from bot.db.models import Deal, ManagerComment, Person, ScheduledSend
 from bot.demo.blocktext import field_label, page, to_html, to_text, view_html
@@ -39,6 +40,7 @@ from bot.domain.money import fmt_amount
 from bot.domain.org import subtree
 from bot.domain.playbook import Forecast, Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
+from bot.i18n import _, ngettext
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
 from bot.imports.rates_csv import import_rates
@@ -102,14 +104,14 @@ class Transcript:
 
     def show(self, events: list[Event], actor: str | None = None) -> None:
         for e in events:
-            when = e.at.strftime("%a %d %b %H:%M UTC")
+            when = f"{i18n.weekday(e.at.date())} {i18n.day(e.at.date())} {e.at:%H:%M} UTC"
             who = self.name(e.to)
             if e.kind == "update":
                 continue  # redraws of a message already shown: too chatty for the transcript
             if e.kind == "dm" and _buttons([e], Action.DIGEST_COMMENT):
                 self.digests.append(e)
             if e.kind == "files":
-                heading = f"{when} · charts shared with {who}"
+                heading = _("%(when)s · charts shared with %(who)s") % {"when": when, "who": who}
                 lines = [e.text, *(f"[{f.title}] {f.filename}" for f in e.files)]
                 self.say(heading)
                 for line in lines:
@@ -117,24 +119,25 @@ class Transcript:
                 self.cards.append((e.at, heading, f"<p>{escape(e.text)}</p>{self.chart_images(e)}", "files"))
                 continue
             if e.kind == "errors":
-                heading = f"{when} · the form tells {who} what to fix"
+                heading = _("%(when)s · the form tells %(who)s what to fix") % {"when": when, "who": who}
                 lines = [f"✗ {field_label(e.view, field)}: {msg}" for field, msg in e.errors.items()]
             else:
                 title = ((e.view or {}).get("title") or {}).get("text", "")
                 heading = {
-                    "dm": f"{when} · DM to {who} ({self.local(e.to, e.at)})",
-                    "channel": f"{when} · posted in channel {e.to}",
-                    "reply": f"{when} · private reply to {who}",
-                    "modal": f"{when} · form “{title}” opens for {who}",
-                }[e.kind]
-                lines, _ = to_text(e.blocks)
+                    "dm": _("%(when)s · DM to %(who)s (%(local)s)"),
+                    "channel": _("%(when)s · posted in channel %(to)s"),
+                    "reply": _("%(when)s · private reply to %(who)s"),
+                    "modal": _("%(when)s · form “%(title)s” opens for %(who)s"),
+                }[e.kind] % {"when": when, "who": who, "local": self.local(e.to, e.at), "to": e.to, "title": title}
+                lines, _links = to_text(e.blocks)
             self.say(heading)
             shown = lines if self.full else _preview(lines)
             for line in shown:
                 self.say("    " + line)
             if len(shown) < len(lines):
                 more = len(lines) - len(shown)
-                self.say(f"    … {more} more {'line' if more == 1 else 'lines'} (in the HTML preview)")
+                self.say("    " + ngettext("… %(num)s more line (in the HTML preview)",
+                                             "… %(num)s more lines (in the HTML preview)", more) % {"num": more})
             if e.kind == "errors":
                 body = "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
                                for f, m in e.errors.items())
@@ -161,23 +164,26 @@ class Transcript:
     def write_html(self) -> Path:
         messages = self.out / "messages"
         messages.mkdir(parents=True, exist_ok=True)
-        index: list[str] = ["<h1>Pipeline Coach · the week of " + WEEK.strftime("%-d %B %Y") + "</h1>"]
+        index: list[str] = ["<h1>" + escape(_("Pipeline Coach · the week of %(day)s") % {"day": i18n.day(WEEK)})
+                            + "</h1>"]
         day = None
         for n, (at, heading, body, kind) in enumerate(self.cards, start=1):
             slug = re.sub(r"[^a-z0-9]+", "-", heading.lower())[:60].strip("-")
             name = f"{n:04d}-{slug}.html"
             one = body.replace('src="charts/', 'src="../charts/')  # the message pages are a folder down
-            (messages / name).write_text(page(heading, _card(kind, escape(heading), one)), encoding="utf-8")
+            (messages / name).write_text(page(heading, _card(kind, escape(heading), one), lang=i18n.current()),
+                                         encoding="utf-8")
             if at.date() != day:
                 day = at.date()
-                index.append(f"<h2>{at.strftime('%A %-d %B')} (UTC)</h2>")
+                index.append(f"<h2>{escape(i18n.long_day(at.date()))} (UTC)</h2>")
             index.append(_card(kind, f'<a href="messages/{name}">{escape(heading)}</a>', body))
         if self.digests:  # a picture of the week's last digest: the top of the org, with the tiers' comments
             last = self.digests[-1]
             when = last.at.astimezone(ZoneInfo(self.ws.zones.get(last.to, "UTC"))).strftime("%a %H:%M")
-            (self.out / "digest.svg").write_text(message_svg(last.blocks, when=when), encoding="utf-8")
+            (self.out / "digest.svg").write_text(message_svg(last.blocks, when=when, lang=i18n.current()),
+                                                 encoding="utf-8")
         path = self.out / "index.html"
-        path.write_text(page("Pipeline Coach demo", "\n".join(index)), encoding="utf-8")
+        path.write_text(page(_("Pipeline Coach demo"), "\n".join(index), lang=i18n.current()), encoding="utf-8")
         return path
 
 
@@ -259,7 +265,22 @@ class Cast:
 
 def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path | None = None,
              playbook: str | None = None, echo: Callable[[str], None] = print, full: bool = False,
-             progress: bool = False) -> DemoResult:
+             progress: bool = False, lang: str = "en") -> DemoResult:
+    """The week; with ``lang`` other than English, a mixed-language org: most people's Slack
+    speaks ``lang``, a few reps' English (``demo_locale``), and the narration is in ``lang``."""
+    with i18n.language(lang):
+        return _run_demo(out=out, seed=seed, org=org, deals=deals, playbook=playbook, echo=echo, full=full,
+                         progress=progress, lang=lang)
+
+
+def demo_locale(lang: str) -> Callable[[Person], str]:
+    """Each person's Slack locale in the demo: everyone in ``lang``, except every third rep in English."""
+    local = {"zh": "zh-CN", "en": "en-US"}.get(lang, "en-US")
+    return lambda p: "en-US" if lang != "en" and p.tier == 0 and p.id % 3 == 0 else local
+
+
+def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, playbook: str | None,
+              echo: Callable[[str], None], full: bool, progress: bool, lang: str) -> DemoResult:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.db"
@@ -279,23 +300,29 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
             # Two quarters of stage changes, closed deals, activity and targets behind them.
             past = add_history(s, ws.deps.playbook, now=friday, period=f"{WEEK.year}-Q{(WEEK.month - 1) // 3 + 1}",
                                week=WEEK, rng=random.Random(seed))
-        ws.sync_people()
+        ws.sync_people(locale=demo_locale(lang))
         with transaction(ws.deps.sessions) as s:
             reps = sorted(p.email for p in s.scalars(sa.select(Person).where(Person.tier == 0))
                           if checkins.open_deals(s, p, ws.deps.playbook))
             managers = s.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.tier > 0))
         cast = Cast(reps, rng)
-        t.say(f"Pipeline Coach demo · the week of {WEEK:%-d %B %Y} · seed {seed}")
-        t.say(f"{people.created} people ({len(reps)} reps with open deals, {managers} managers), "
-              f"{loaded.created} deals, the {ws.deps.settings.playbook} playbook")
-        t.say(f"Two quarters behind them: {past.opened} deals opened and closed ({past.won} won, {past.lost} lost), "
-              f"{past.activity_weeks} weeks of reps' activity, {past.targets} quarterly targets; "
-              f"{past.stalled} open deals are stalled")
+        t.say(_("Pipeline Coach demo · the week of %(day)s · seed %(seed)s") % {"day": i18n.day(WEEK), "seed": seed})
+        t.say(_("%(people)s people (%(reps)s reps with open deals, %(managers)s managers), %(deals)s deals, "
+                "the %(playbook)s playbook") % {"people": people.created, "reps": len(reps), "managers": managers,
+                                               "deals": loaded.created, "playbook": ws.deps.settings.playbook})
+        t.say(_("Two quarters behind them: %(opened)s deals opened and closed (%(won)s won, %(lost)s lost), "
+                "%(weeks)s weeks of reps' activity, %(targets)s quarterly targets; %(stalled)s open deals are stalled")
+              % {"opened": past.opened, "won": past.won, "lost": past.lost, "weeks": past.activity_weeks,
+                 "targets": past.targets, "stalled": past.stalled})
+        if lang != "en":
+            english = sum(1 for e in ws.users if ws.fake.locale_of(ws.uid(e)).startswith("en"))
+            t.say(_("A mixed-language team: %(n)s reps read English, everyone else %(lang)s; each gets their own.")
+                  % {"n": english, "lang": i18n.NAMES.get(lang, lang)})
         t.say("")
 
         away = next((e for e, r in cast.roles.items() if r == "away"), None)
         if away:
-            t.note(f"Friday: {ws.names[ws.uid(away)]} will be on holiday until Wednesday")
+            t.note(_("Friday: %(name)s will be on holiday until Wednesday") % {"name": ws.names[ws.uid(away)]})
             t.show(ws.command(away, f"/deal away until {(WEEK + timedelta(days=2)).isoformat()}"))
 
         queue: list[tuple[datetime, int, Callable[[], None]]] = []
@@ -325,7 +352,7 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
                     continue
                 if _buttons([e], Action.CHECKIN_NO_CHANGE) or _buttons([e], Action.CHECKIN_WALK):
                     role = cast.roles.get(email, "no_change")
-                    if role != "silent" and "check-in isn't finished" not in " ".join(to_text(e.blocks)[0]):
+                    if role != "silent" and _buttons([e], Action.CHECKIN_NO_CHANGE):  # a prompt, not a reminder
                         delay = timedelta(minutes=rng.randint(20, 150))
                         later(now + delay, lambda e=e, m=email, r=role: answer(m, r, e))
                 elif _buttons([e], Action.DIGEST_COMMENT):
@@ -347,40 +374,43 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
             updates = _buttons([prompt], Action.CHECKIN_UPDATE)
             if role == "gate" and updates:
                 ref = _ref(updates[-1])
-                t.note(f"{name} types /deal advance {ref}, but the deal isn't ready for the next stage")
+                t.note(_("%(name)s types /deal advance %(ref)s, but the deal isn't ready for the next stage")
+                       % {"name": name, "ref": ref})
                 events = ws.command(email, f"/deal advance {ref}")
                 t.show(events)
                 form = _modal(events)
                 if form and form.view:
-                    t.note(f"{name} answers some of the questions and saves")
+                    t.note(_("%(name)s answers some of the questions and saves") % {"name": name})
                     t.show(ws.submit(email, form.view, autofill(form.view, rng, everything=False)))
                 role, updates, no_change = "no_change", updates[:-1], no_change[:-1]
             if role in ("update", "advancer") and updates:
-                t.note(f"{name} updates {_ref(updates[0])} in the check-in form")
+                t.note(_("%(name)s updates %(ref)s in the check-in form") % {"name": name, "ref": _ref(updates[0])})
                 form = _modal(ws.click(email, updates[0]))
                 if form and form.view:
                     events = ws.submit(email, form.view, autofill(form.view, rng, everything=role == "advancer"))
                     t.show(events)
                     advance = _buttons(events, Action.ADVANCE)
                     if advance:
-                        t.note(f"{name} clicks “{advance[0].label}”")
+                        t.note(_("%(name)s clicks “%(label)s”") % {"name": name, "label": advance[0].label})
                         t.show(ws.click(email, advance[0]))
                 no_change = no_change[1:]
             if no_change:
-                t.note(f"{name} marks {_deals(len(no_change))} “No change”")
+                t.note(ngettext("%(name)s marks %(num)s deal “No change”", "%(name)s marks %(num)s deals “No change”",
+                                len(no_change)) % {"name": name, "num": len(no_change)})
                 for button in no_change:
                     t.show(ws.click(email, button))
 
         def team_meeting(email: str) -> None:
             name = ws.names[ws.uid(email)]
-            t.note(f"{name} holds the Monday team meeting: /pipeline review")
+            t.note(_("%(name)s holds the Monday team meeting: %(command)s")
+                   % {"name": name, "command": "/pipeline review"})
             events = ws.command(email, "/pipeline review")
             t.show(events)
             plan = _buttons(events, Action.MEETING_PLAN)
             if not plan:
                 return
             ref = _ref(plan[0])
-            t.note(f"{name} agrees an action plan for {ref}")
+            t.note(_("%(name)s agrees an action plan for %(ref)s") % {"name": name, "ref": ref})
             form = _modal(ws.click(email, plan[0]))
             if form and form.view:
                 values = {"plan_what": text_input("Meet the customer's top executive with our regional director"),
@@ -390,7 +420,7 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
 
         def comment(email: str, digest: Event) -> None:
             name = ws.names[ws.uid(email)]
-            t.note(f"{name} adds a comment and forecast to their digest")
+            t.note(_("%(name)s adds a comment and forecast to their digest") % {"name": name})
             form = _modal(ws.click(email, _buttons([digest], Action.DIGEST_COMMENT)[0]))
             if form and form.view:
                 with transaction(ws.deps.sessions) as s:
@@ -408,14 +438,14 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
         day = None
         while at < end:
             while queue and queue[0][0] <= at:
-                when, _, act = heapq.heappop(queue)
+                when, _seq, act = heapq.heappop(queue)
                 ws.clock.set(when)
                 act()
             if at.date() != day:
                 day = at.date()
                 t.say("")
-                t.say(f"═══ {at:%A %-d %B} (UTC) ═══")
-            _, events = ws.tick(at)
+                t.say(f"═══ {i18n.long_day(at.date())} (UTC) ═══")
+            _sent, events = ws.tick(at)
             t.show(events)
             react(events, at)
             n += 1
@@ -429,13 +459,15 @@ def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path |
             comments = s.scalar(sa.select(sa.func.count()).select_from(ManagerComment)) or 0
     seconds = time.monotonic() - started
     echo("")
-    echo(f"Done in {seconds:.1f} s: {sends['checkin_prompt']} check-in prompts, {sends['checkin_reminder']} reminders, "
-         f"{sends['digest']} digests, {comments} manager comments carried up.")
-    echo(f"HTML preview of every message and form: {html}")
+    echo(_("Done in %(seconds).1f s: %(prompts)s check-in prompts, %(reminders)s reminders, %(digests)s digests, "
+           "%(comments)s manager comments carried up.") % {
+        "seconds": seconds, "prompts": sends["checkin_prompt"], "reminders": sends["checkin_reminder"],
+        "digests": sends["digest"], "comments": comments})
+    echo(_("HTML preview of every message and form: %(path)s") % {"path": html})
     if (out / "digest.svg").exists():
-        echo(f"A picture of the top-tier digest: {out / 'digest.svg'}")
+        echo(_("A picture of the top-tier digest: %(path)s") % {"path": out / "digest.svg"})
     if (out / "charts").exists():
-        echo(f"Charts shared with the digests (PNG): {out / 'charts'}")
+        echo(_("Charts shared with the digests (PNG): %(path)s") % {"path": out / "charts"})
     return DemoResult(out, seconds, sends, comments, len(t.cards), {k: v for k, v in cast.roles.items()})
 
 
@@ -488,21 +520,28 @@ def team_call(session: so.Session, email: str, playbook: Playbook, rng: random.R
     late = sorted(committed or hopeful or mine, key=lambda d: d.amount, reverse=True)
     big = late[0]
     stalled = [d for d in mine if (today - d.stage_entered_at.date()).days > playbook.stage(d.stage).stall_days]
+    # What a manager would type about their team, in the language the demo speaks.
+    amount = lambda a: f"{currency} {fmt_amount(a)}" if i18n.current() == "en" else i18n.amount(a, currency)  # noqa: E731
+    on = {"ref": big.ref, "account": big.account, "amount": amount(big.amount),
+          "stage": playbook.stage_name(big.stage, i18n.current()), "more": len(late) - 1, "num": len(mine),
+          "stalled": len(stalled), "currency": currency, "weighted": amount(_thousands(weighted)),
+          "hopeful": len(hopeful)}
     facts = [
-        f"{'Commit' if committed else 'Best case'} rests on {big.ref} ({big.account}, {currency} "
-        f"{fmt_amount(big.amount)} in {playbook.stage(big.stage).name.en})"
-        + (f" and {len(late) - 1} more" if len(late) > 1 else "") + ".",
-        (f"Every one of our {len(mine)} {currency} deals" if len(stalled) == len(mine) else
-         f"{len(stalled)} of our {len(mine)} {currency} deals") + " sat too long in their stage; "
-        "I'm asking each owner for a dated next step." if stalled else
-        f"All {len(mine)} {currency} deals moved recently; no stalls.",
-        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; best case needs "
-        f"{len(hopeful)} best-case deals to land." if hopeful else
-        f"Weighted pipeline is {currency} {fmt_amount(_thousands(weighted))}; nothing beyond commit looks likely.",
+        ((_("Commit rests on %(ref)s (%(account)s, %(amount)s in %(stage)s)") if committed else
+          _("Best case rests on %(ref)s (%(account)s, %(amount)s in %(stage)s)"))
+         + (_(" and %(more)s more") if len(late) > 1 else "") + _(".")) % on,
+        ((_("Every one of our %(num)s %(currency)s deals sat too long in their stage; "
+            "I'm asking each owner for a dated next step.") if len(stalled) == len(mine) else
+          _("%(stalled)s of our %(num)s %(currency)s deals sat too long in their stage; "
+            "I'm asking each owner for a dated next step.")) if stalled else
+         _("All %(num)s %(currency)s deals moved recently; no stalls.")) % on,
+        (_("Weighted pipeline is %(weighted)s; best case needs %(hopeful)s best-case deals to land.") if hopeful else
+         _("Weighted pipeline is %(weighted)s; nothing beyond commit looks likely.")) % on,
     ]
     if len(by_currency) > 1:
         others = ", ".join(c for c in sorted(by_currency) if c != currency)
-        facts.append(f"The forecast is in {currency} only; our {others} deals come on top of it.")
+        facts.append(_("The forecast is in %(currency)s only; our %(others)s deals come on top of it.")
+                     % {"currency": currency, "others": others})
     first = facts[0]
     rest = rng.sample(facts[1:], k=min(2, len(facts) - 1))
     return TeamCall(currency, commit, best, " ".join([first, *rest]))
@@ -534,9 +573,6 @@ def _example_deals_for(playbook: Playbook, out: Path) -> Path:
         writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
     return target
 
-
-def _deals(n: int) -> str:
-    return f"{n} deal" if n == 1 else f"{n} deals"
 
 
 def _ref(button: Button) -> str:

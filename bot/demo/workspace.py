@@ -143,14 +143,15 @@ class EmbeddedWorkspace:
 
     # -- people ------------------------------------------------------------------------------
 
-    def sync_people(self) -> None:
-        """Give everyone in the org a Slack account in the workspace (matched by email, like Slack)."""
+    def sync_people(self, locale: Callable[[Person], str] | None = None) -> None:
+        """Give everyone in the org a Slack account in the workspace (matched by email, like Slack);
+        ``locale`` says the language each one's Slack is set to (default: en-US)."""
         with transaction(self.deps.sessions) as session:
             for p in session.scalars(sa.select(Person).order_by(Person.id)):
                 uid = p.slack_user_id or f"U{p.id:07d}"
                 if uid not in self.names:
                     self.fake.add_user(uid, email=p.email, name=p.email.split("@")[0], real_name=p.name,
-                                       tz=p.timezone or "UTC")
+                                       tz=p.timezone or "UTC", locale=locale(p) if locale else "en-US")
                 self.users[p.email], self.names[uid], self.zones[uid] = uid, p.name, p.timezone or "UTC"
         self.names.setdefault(self.fake.BOT_USER_ID, "Pipeline Coach")
 

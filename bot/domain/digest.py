@@ -33,8 +33,9 @@ class Item:
     amount: Decimal
     ref: str
     owner: str
-    text: str  # e.g. "advanced: prospect → interested"
+    text: str  # in English, e.g. "advanced Prospect → Interested"
     score: int | None = None  # the deal's lead score, set for the items a digest shows
+    parts: tuple[Movement | Attention, ...] = ()  # what ``text`` says, as values: worded per reader
 
     def __lt__(self, other: Item) -> bool:
         return (self.amount, self.ref) < (other.amount, other.ref)
@@ -192,18 +193,19 @@ def _as_facts(s: Snapshot) -> DealFacts:
 
 def _count_movement(node: Node, m: Movement, amount: Decimal, owner: str) -> None:
     node.movements[m.change] = node.movements.get(m.change, 0) + 1
-    _push(node.top_movements, Item(amount, m.ref, owner, m.describe()))
+    _push(node.top_movements, Item(amount, m.ref, owner, m.describe(), parts=(m,)))
 
 
 def _count_attention(node: Node, flags: list[Attention], amount_of: Mapping[str, Decimal],
                      owner_of: Mapping[str, str]) -> None:
     """Each concern is counted; each deal is listed once, with all of its flags."""
-    details: dict[str, list[str]] = {}
+    details: dict[str, list[Attention]] = {}
     for a in flags:
         node.concerns[a.concern] = node.concerns.get(a.concern, 0) + 1
-        details.setdefault(a.ref, []).append(a.detail)
+        details.setdefault(a.ref, []).append(a)
     for ref, why in details.items():
-        _push(node.top_attention, Item(amount_of[ref], ref, owner_of[ref], "; ".join(why)))
+        text = "; ".join(a.detail for a in why)
+        _push(node.top_attention, Item(amount_of[ref], ref, owner_of[ref], text, parts=tuple(why)))
 
 
 def ranked(items: list[Item]) -> list[Item]:

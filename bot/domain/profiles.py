@@ -29,6 +29,7 @@ class Profile:
     email: str | None
     tz: str | None
     deleted: bool = False
+    locale: str | None = None  # the Slack profile's language, like zh-CN (users.info with include_locale)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class Movement:
     change: Change
     before: str  # a short rendering of the old value ("" for new deals)
     after: str
+    # For a change of stage: the stage keys, so each reader's language can name them.
+    before_key: str = ""
+    after_key: str = ""
 
     def describe(self) -> str:
         """One line for a manager: ``advanced Prospect → Interested``."""
@@ -79,7 +82,7 @@ def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[DealFacts], playb
     for d in now:
         before = last_week.get(d.ref)
         if before is None:
-            out.append(Movement(d.ref, Change.NEW, "", name(d.stage)))
+            out.append(Movement(d.ref, Change.NEW, "", name(d.stage), after_key=d.stage))
             continue
         if playbook.is_closed(before.stage):
             continue
@@ -92,7 +95,7 @@ def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[DealFacts], playb
                 change = Change.ADVANCED
             else:
                 change = Change.MOVED_BACK
-            out.append(Movement(d.ref, change, name(before.stage), name(d.stage)))
+            out.append(Movement(d.ref, change, name(before.stage), name(d.stage), before.stage, d.stage))
         if before.close_date and d.close_date and d.close_date > before.close_date:
             out.append(Movement(d.ref, Change.SLIPPED, before.close_date.isoformat(), d.close_date.isoformat()))
         if d.amount != before.amount or d.currency != before.currency:
@@ -114,7 +117,11 @@ class Concern(StrEnum):
 class Attention:
     ref: str
     concern: Concern
-    detail: str
+    detail: str  # in English; ``facts`` holds the same as values, for other languages
+    facts: tuple[tuple[str, object], ...] = ()
+
+    def fact(self, name: str) -> object:
+        return dict(self.facts).get(name)
 
 
 def attention(
@@ -151,25 +158,32 @@ def attention(
             days = (now - d.stage_entered_at).days
             if days > limit:
                 why = f"{days} days in {stage.name.en} (limit {limit:.0f})"
-                out.append(Attention(d.ref, Concern.STALLED, why))
+                out.append(Attention(d.ref, Concern.STALLED, why,
+                                     (("days", days), ("stage", d.stage), ("limit", round(limit)))))
         history = [c for c in (close_dates or {}).get(d.ref, ()) if c is not None]
         if d.close_date is not None:
             history = [*history, d.close_date]
         pushes = sum(1 for a, b in pairwise(history) if b > a)
         if pushes >= 2:
-            out.append(Attention(d.ref, Concern.SLIPPING, f"close date pushed out {pushes} times"))
+            out.append(Attention(d.ref, Concern.SLIPPING, f"close date pushed out {pushes} times",
+                                 (("pushes", pushes),)))
         if d.updated_at is not None and now - d.updated_at >= timedelta(weeks=quiet_weeks):
             weeks = (now - d.updated_at).days // 7
-            out.append(Attention(d.ref, Concern.QUIET, f"no update for {weeks} weeks (since {d.updated_at.date()})"))
+            out.append(Attention(d.ref, Concern.QUIET, f"no update for {weeks} weeks (since {d.updated_at.date()})",
+                                 (("weeks", weeks), ("since", d.updated_at.date()))))
         if d.next_step_date is not None and d.next_step_date < now.date():
             what = f"“{d.next_step}” " if d.next_step else ""
-            out.append(Attention(d.ref, Concern.OVERDUE, f"next step {what}was due {d.next_step_date.isoformat()}"))
+            out.append(Attention(d.ref, Concern.OVERDUE, f"next step {what}was due {d.next_step_date.isoformat()}",
+                                 (("next_step", d.next_step or ""), ("due", d.next_step_date))))
         gaps = [m for m in missing_for_next(d, playbook) if m.kind in (Kind.BANT, Kind.ROLE)]
         if gaps:
             out.append(Attention(d.ref, Concern.GAPS, "missing " + ", ".join(
-                f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps)))
+                f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps),
+                (("missing", tuple(gaps)),)))
         if big_amount is not None and stage.probability >= late_probability and d.amount >= big_amount:
-            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.own_money} in {stage.name.en}"))
+            own_currency, own_amount = d.own_amount or (d.currency, d.amount)
+            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.own_money} in {stage.name.en}",
+                                 (("amount", own_amount), ("currency", own_currency), ("stage", d.stage))))
     return out
 
 

@@ -70,6 +70,7 @@ class _User:
     tz: str | None
     is_bot: bool
     deleted: bool = False
+    locale: str = "en-US"
 
 
 @dataclass
@@ -206,12 +207,18 @@ class FakeSlack:
     # -- workspace ---------------------------------------------------------------------------
 
     def add_user(self, user_id: str, *, email: str, name: str, real_name: str | None = None,
-                 tz: str | None = "UTC", is_bot: bool = False, deleted: bool = False) -> None:
-        """A workspace member; ``tz=None`` is a profile without a timezone, ``deleted`` a deactivated account."""
+                 tz: str | None = "UTC", is_bot: bool = False, deleted: bool = False, locale: str = "en-US") -> None:
+        """A workspace member; ``tz=None`` is a profile without a timezone, ``deleted`` a deactivated account,
+        ``locale`` their Slack language (``zh-CN``...), sent by users.info with include_locale."""
         if tz is not None:
             ZoneInfo(tz)  # fail here, not in a request, on an unknown zone
         with self._cond:
-            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, deleted)
+            self._users[user_id] = _User(user_id, email, name, real_name or name, tz, is_bot, deleted, locale)
+
+    def locale_of(self, user_id: str) -> str:
+        with self._cond:
+            user = self._users.get(user_id)
+            return user.locale if user else ""
 
     def update_user(self, user_id: str, *, tz: str | object | None = ..., deleted: bool | None = None) -> None:
         """Change a member's profile as Slack would: a timezone move, a deactivation (or reactivation)."""
@@ -394,7 +401,10 @@ class FakeSlack:
         user = self._users.get(p.get("user", ""))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": self._user_json(user)}
+        out = self._user_json(user)
+        if str(p.get("include_locale", "")).lower() in ("1", "true"):
+            out["locale"] = user.locale  # as Slack: only when asked for
+        return {"user": out}
 
     def _users_lookup_by_email(self, p: Params) -> dict[str, Any]:
         email = str(p.get("email", "")).lower()
@@ -413,7 +423,9 @@ class FakeSlack:
         users = sorted(self._users.values(), key=lambda u: u.id)
         page = users[start:start + limit]
         more = start + limit < len(users)
-        return {"members": [self._user_json(u) for u in page], "cache_ts": 0,
+        locale = str(p.get("include_locale", "")).lower() in ("1", "true")
+        members = [{**self._user_json(u), **({"locale": u.locale} if locale else {})} for u in page]
+        return {"members": members, "cache_ts": 0,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_open(self, p: Params) -> dict[str, Any]:

@@ -43,10 +43,12 @@ class Row:
         return self.values[key]
 
 
-def read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[Row], list[Problem]]:
-    """Rows of ``path`` keyed by ``columns``, each with the line it starts on.
+def read_rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+              ) -> tuple[list[Row], list[Problem]]:
+    """Rows of ``path`` keyed by ``columns`` (and ``optional`` ones, "" when absent), each with
+    the line it starts on.
 
-    The header must name exactly ``columns`` (any order); blank lines are skipped.
+    The header must name exactly ``columns`` and any of ``optional`` (any order); blank lines are skipped.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -58,17 +60,18 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
         return [], [Problem(0, f"cannot be read: {e.strerror}")]
     except UnicodeDecodeError as e:
         return [], [Problem(0, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV")]
-    return parse_rows(text, columns)
+    return parse_rows(text, columns, optional)
 
 
-def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Problem]]:
+def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+               ) -> tuple[list[Row], list[Problem]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         return [], [Problem(1, f"the file is empty; the first line must be the header: {','.join(columns)}")]
     missing = [c for c in columns if c not in header]
-    extra = [h for h in header if h not in columns]
+    extra = [h for h in header if h not in columns and h not in optional]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if missing or extra or dupes:
         parts = []
@@ -87,7 +90,9 @@ def parse_rows(text: str, columns: tuple[str, ...]) -> tuple[list[Row], list[Pro
         if len(record) != len(header):
             problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
             continue
-        rows.append(Row(line, {h: v.strip() for h, v in zip(header, record, strict=True)}))
+        values = dict.fromkeys(optional, "")
+        values.update({h: v.strip() for h, v in zip(header, record, strict=True)})
+        rows.append(Row(line, values))
     return rows, problems
 
 

@@ -13,9 +13,11 @@ from bot.db import repo
 from bot.db.models import Person
 from bot.domain.org import find_cycles
 from bot.domain.values import valid_timezone
+from bot.i18n import LANGUAGES, normalize
 from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
 
 COLUMNS = ("email", "name", "manager_email", "slack_user_id", "timezone", "country")
+OPTIONAL = ("language",)  # zh or en: overrides the person's Slack locale
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -30,6 +32,7 @@ class PersonRow:
     slack_user_id: str | None
     timezone: str | None
     country: str | None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,12 @@ def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[Per
         if country and not _COUNTRY.match(country):
             problems.append(Problem(row.line, f"country '{row['country']}' is not a two-letter ISO code (like DE)"))
             country = None
+        language = normalize(row["language"])
+        if row["language"] and language is None:
+            problems.append(Problem(row.line, f"language '{row['language']}' is not one of {', '.join(LANGUAGES)}"))
         # A row with a problem is still checked for everything else, so every problem shows at once.
-        person = PersonRow(row.line, email, row["name"], row["manager_email"].lower() or None, slack_id, tz, country)
+        person = PersonRow(row.line, email, row["name"], row["manager_email"].lower() or None, slack_id, tz, country,
+                           language)
         (people if email_ok else unnamed).append(person)
 
     # Slack ids held by someone else already stored (and not re-imported with another id).
@@ -108,7 +115,7 @@ def check_people(rows: list[Row], existing: dict[str, Person]) -> tuple[list[Per
 
 def import_org(session: so.Session, path: Path, *, now: datetime) -> OrgImportResult:
     """Create or update everyone in ``path``; raises ImportRefused and writes nothing on any problem."""
-    rows, problems = read_rows(path, COLUMNS)
+    rows, problems = read_rows(path, COLUMNS, OPTIONAL)
     existing = repo.people_by_email(session)
     people, more = check_people(rows, existing)
     problems += more
@@ -134,6 +141,7 @@ def import_org(session: so.Session, path: Path, *, now: datetime) -> OrgImportRe
         if p.timezone:  # the org file's timezone wins over Slack's from now on
             person.timezone, person.timezone_from_slack = p.timezone, False
         person.country = p.country or person.country
+        person.language = p.language or person.language
         person.updated_at = now
     # An id may move from one person to another in the same file: free the
     # old holders first so the unique index holds at every flush.

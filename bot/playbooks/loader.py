@@ -6,6 +6,8 @@ A playbook is YAML; every problem is reported with its line and a dotted path
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -250,6 +252,26 @@ def check_playbook(path: str | Path) -> list[Problem]:
     if text is None:
         return problems
     return _parse(text, path.name)[1]
+
+
+def missing_languages(pb: Playbook, languages: Iterable[str]) -> list[str]:
+    """Every text of ``pb`` with no rendering in one of ``languages`` (English is always there),
+    each as a path into the playbook, e.g. ``stages[prospect].marker: no zh text ("There is...")``."""
+    wanted = sorted(set(languages) - {"en"})
+    out: list[str] = []
+
+    def walk(obj: object, path: str) -> None:
+        if isinstance(obj, Text):
+            out.extend(f"{path}: no {lang} text (“{obj.en}”)" for lang in wanted if not getattr(obj, lang, None))
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            for f in dataclasses.fields(obj):
+                walk(getattr(obj, f.name), f"{path}.{f.name}" if path else f.name)
+        elif isinstance(obj, tuple | list):
+            for i, x in enumerate(obj):
+                walk(x, f"{path}[{getattr(x, 'key', i)}]")
+
+    walk(pb, "")
+    return out
 
 
 def _text(t: TextIn) -> Text:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.i18n import _
 from bot.render.text import clip, environment
 
 MAX_MESSAGE_BLOCKS = 50
@@ -59,14 +60,14 @@ def actions(*buttons: ButtonElement, block_id: str | None = None) -> ActionsBloc
     return ActionsBlock(elements=list(buttons), block_id=block_id)
 
 
-def page_nav(action_prefix: str, value: dict[str, Any], page: int, pages: int, *, next_label: str = "Next page"
+def page_nav(action_prefix: str, value: dict[str, Any], page: int, pages: int, *, next_label: str | None = None
              ) -> ActionsBlock:
     """Previous / next buttons; their action ids are ``<prefix>_prev`` and ``<prefix>_next``."""
     nav = []
     if page > 1:
-        nav.append(button("Previous", f"{action_prefix}_prev", {**value, "page": page - 1}))
+        nav.append(button(_("Previous"), f"{action_prefix}_prev", {**value, "page": page - 1}))
     if page < pages:
-        nav.append(button(next_label, f"{action_prefix}_next", {**value, "page": page + 1}))
+        nav.append(button(next_label or _("Next page"), f"{action_prefix}_next", {**value, "page": page + 1}))
     return actions(*nav)
 
 

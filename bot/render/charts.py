@@ -13,10 +13,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import matplotlib
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
 
 from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
+from bot.i18n import _, ngettext
+
+# Chinese labels draw from a CJK font, glyph by glyph after the Latin one (matplotlib >= 3.6 falls back
+# along font.family); on Debian `apt-get install fonts-noto-cjk`. A font cache built before the fonts
+# were installed does not know them: they are added from the system's font files.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC")
+
+
+def _cjk_fonts() -> list[str]:
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if "SansCJK" in path or "SourceHanSans" in path:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # an unreadable font file: do without it
+                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in known]
+
+
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts()]
 
 __all__ = ["ActivityData", "ChartFile", "FunnelData", "FunnelStage", "WaterfallData", "activity_png", "drawn",
            "funnel_png", "waterfall_png"]
@@ -82,8 +106,8 @@ def funnel_png(data: FunnelData) -> bytes:
         if i < len(data.conversions):
             went, reached = data.conversions[i]
             if reached:
-                onto = " won" if i == n - 1 else ""
-                text = f"↓ {went / reached:.0%}{onto}  ({went} of {reached})"
+                onto = " " + _("won") if i == n - 1 else ""
+                text = f"↓ {went / reached:.0%}{onto}  (" + _("%(to)s of %(of)s") % {"to": went, "of": reached} + ")"
                 ax.text(0.5, y - 0.5, text, va="center", ha="center", fontsize=10.5, color=MUTED, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_yticks(range(n), [s.name for s in reversed(data.stages)], fontsize=12.5)
@@ -113,7 +137,7 @@ def waterfall_png(data: WaterfallData) -> bytes:
     chart, and the totals' bars are marked as cut) so the movements can be seen.
     """
     fig, ax = _figure()
-    labels = ["Last week", *[s[0] for s in data.steps], "This week"]
+    labels = [_("Last week"), *[s[0] for s in data.steps], _("This week")]
     running = [float(data.start)]
     for _label, amount, _count in data.steps:
         running.append(running[-1] + float(amount))
@@ -126,7 +150,8 @@ def waterfall_png(data: WaterfallData) -> bytes:
         heights.append(abs(a))
         colours.append(GREEN if a > 0 else RED if a < 0 else GRID)
         sign = "+" if a > 0 else ""
-        texts.append(f"{sign}{short_amount(a)}\n{count} deal{'s' if count != 1 else ''}" if count else "0")
+        texts.append(f"{sign}{short_amount(a)}\n" + ngettext("%(num)s deal", "%(num)s deals", count) % {"num": count}
+                     if count else "0")
     bottoms.append(floor)
     heights.append(float(data.end) - floor)
     colours.append(BLUE)
@@ -146,7 +171,8 @@ def waterfall_png(data: WaterfallData) -> bytes:
     if floor:
         for x in (0, len(labels) - 1):  # the cut: the totals' bars do not start at zero
             ax.text(x, floor + room * 0.06, "≈", ha="center", va="center", fontsize=20, color="white", zorder=3)
-        note = f"The scale starts at {data.currency} {short_amount(floor)}, not 0, so the movements show. {note}"
+        note = _("The scale starts at %(amount)s, not 0, so the movements show.") % {
+            "amount": f"{data.currency} {short_amount(floor)}"} + " " + note
     return _png(fig, data.title, note)
 
 
@@ -157,9 +183,9 @@ def activity_png(data: ActivityData) -> bytes:
     width = 0.36
     planned = [p if p is not None else 0 for p in data.planned]
     actual = [a if a is not None else 0 for a in data.actual]
-    ax.bar([x - width / 2 for x in xs], planned, width, color=GREY, label="Plan, per week", zorder=2)
+    ax.bar([x - width / 2 for x in xs], planned, width, color=GREY, label=_("Plan, per week"), zorder=2)
     colours = [GREEN if a >= p else AMBER for a, p in zip(actual, planned, strict=True)]
-    ax.bar([x + width / 2 for x in xs], actual, width, color=colours, label="Done last week", zorder=2)
+    ax.bar([x + width / 2 for x in xs], actual, width, color=colours, label=_("Done last week"), zorder=2)
     top = max([*planned, *actual, 1])
     for x, p, a, raw in zip(xs, planned, actual, data.actual, strict=True):
         ax.text(x - width / 2, p + top * 0.015, f"{p:g}", ha="center", va="bottom", fontsize=12, color=INK)

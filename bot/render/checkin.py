@@ -15,6 +15,7 @@ from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook, marker_key
 from bot.domain.score import Score
+from bot.i18n import N_, _
 from bot.render.blocks import actions, button, context, header, macro, page_nav, section
 from bot.render.deal_blocks import missing_labels
 from bot.render.ids import Action, View
@@ -23,7 +24,7 @@ from bot.render.modals import checkbox_input, currency_options, date_input, sele
 from bot.render.text import clip
 
 PROMPT_PAGE = 8  # deals per prompt page: 2 blocks each keeps a page far below 50 blocks
-FORECASTS = (("pipeline", "Pipeline"), ("best_case", "Best case"), ("commit", "Commit"))
+FORECASTS = (("pipeline", N_("Pipeline")), ("best_case", N_("Best case")), ("commit", N_("Commit")))
 
 
 def _c(name: str, /, **ctx: Any) -> str:
@@ -42,7 +43,7 @@ def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: M
     asked = activity_blocks(week, activity) if ask_activity else []
     if not deals:
         return [header(_c("header", week=week)), section(_c("no_deals", name=name)),
-                actions(button("Add a deal", Action.NEW_DEAL, "checkin", style="primary")), *asked]
+                actions(button(_("Add a deal"), Action.NEW_DEAL, "checkin", style="primary")), *asked]
     total = money.total((d.currency, d.amount) for d in deals)
     pages = (len(deals) + PROMPT_PAGE - 1) // PROMPT_PAGE
     page = min(max(page, 1), pages)
@@ -59,12 +60,12 @@ def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: M
         outcome, late = outcomes.get(d.ref, ("", False))
         blocks.append(section(_c("deal_line", line=line, outcome=outcome, late=late)))
         ref_value = {**value, "ref": d.ref}
-        blocks.append(actions(button("No change", Action.CHECKIN_NO_CHANGE, ref_value),
-                              button("Update", Action.CHECKIN_UPDATE, ref_value)))
+        blocks.append(actions(button(_("No change"), Action.CHECKIN_NO_CHANGE, ref_value),
+                              button(_("Update"), Action.CHECKIN_UPDATE, ref_value)))
     if pages > 1:
         first = (page - 1) * PROMPT_PAGE + 1
         blocks.append(context(_c("page_note", first=first, last=first + len(chunk) - 1, count=len(deals))))
-        blocks.append(page_nav(Action.CHECKIN_PAGE, value, page, pages, next_label="More deals"))
+        blocks.append(page_nav(Action.CHECKIN_PAGE, value, page, pages, next_label=_("More deals")))
     return blocks
 
 
@@ -85,13 +86,13 @@ def activity_modal(week: date, activity: Any) -> dict[str, Any]:
 
     a = activity if activity is not None and not activity.skipped else None
     blocks: list[Block] = [section(_c("activity_intro", last_week=week - timedelta(days=7))),
-                           text_input(B.VISITS, "Visits (in person)", optional=True, max_length=6,
+                           text_input(B.VISITS, _("Visits (in person)"), optional=True, max_length=6,
                                       initial=initial(a.visits) if a else None),
-                           text_input(B.CALLS, "Calls", optional=True, max_length=6,
+                           text_input(B.CALLS, _("Calls"), optional=True, max_length=6,
                                       initial=initial(a.calls) if a else None),
-                           text_input(B.PROPOSALS, "Proposals sent", optional=True, max_length=6,
+                           text_input(B.PROPOSALS, _("Proposals sent"), optional=True, max_length=6,
                                       initial=initial(a.proposals) if a else None)]
-    return SlackView(type="modal", callback_id=View.ACTIVITY, title="Last week", submit="Save", close="Cancel",
+    return SlackView(type="modal", callback_id=View.ACTIVITY, title=_("Last week"), submit=_("Save"), close=_("Cancel"),
                      blocks=blocks, private_metadata=json.dumps({"week": week.isoformat()})).to_dict()
 
 
@@ -117,7 +118,7 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
                                      checked={"yes"} if marker_key(q.next_stage.key) in d.characteristics else set()))
     for plan in d.open_plans:  # agreed in the team meeting: "did you do it?"
         blocks.append(select_input(f"{B.PLAN_DONE_PREFIX}{plan.id}", macro("meeting.j2", "plan_done_label", p=plan),
-                                   [("yes", "Yes, done"), ("no", "No"), ("open", "Not yet")], initial="open"))
+                                   [("yes", _("Yes, done")), ("no", _("No")), ("open", _("Not yet"))], initial="open"))
     for key in q.bant:
         bq = playbook.bant_question(key)
         blocks.append(text_input(f"{B.BANT_PREFIX}{key}", f"{bq.name.in_(lang)}: {bq.question.in_(lang)}",
@@ -127,35 +128,35 @@ def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: d
         blocks.append(text_input(f"{B.ROLE_PREFIX}{key}", role.name.in_(lang), optional=True, multiline=role.multiple,
                                  max_length=500, hint=role.description.in_(lang)))
     blocks += [
-        text_input(B.AMOUNT, "Amount", initial=f"{d.amount:f}", max_length=30),
-        select_input(B.CURRENCY, "Currency", currency_options(d.currency), initial=d.currency),
-        date_input(B.CLOSE_DATE, "Expected close date", initial=d.close_date),
-        select_input(B.FORECAST, "Forecast category", FORECASTS, initial=d.forecast),
-        text_input(B.NEXT_STEP, "Next step", initial=d.next_step, max_length=500),
-        date_input(B.NEXT_STEP_DATE, "Next step by", initial=d.next_step_date),
+        text_input(B.AMOUNT, _("Amount"), initial=f"{d.amount:f}", max_length=30),
+        select_input(B.CURRENCY, _("Currency"), currency_options(d.currency), initial=d.currency),
+        date_input(B.CLOSE_DATE, _("Expected close date"), initial=d.close_date),
+        select_input(B.FORECAST, _("Forecast category"), [(k, _(v)) for k, v in FORECASTS], initial=d.forecast),
+        text_input(B.NEXT_STEP, _("Next step"), initial=d.next_step, max_length=500),
+        date_input(B.NEXT_STEP_DATE, _("Next step by"), initial=d.next_step_date),
         text_input(B.NOTE, _c("note_label"), optional=True, multiline=True, max_length=1000),
     ]
     view = SlackView(type="modal", callback_id=View.CHECKIN, title=clip(_c("modal_title", ref=d.ref), 24),
-                     submit="Next deal" if metadata.get("walk") and position < count else "Save",
-                     close="Stop here", blocks=blocks, private_metadata=json.dumps(metadata, separators=(",", ":")))
+                     submit=_("Next deal") if metadata.get("walk") and position < count else _("Save"),
+                     close=_("Stop here"), blocks=blocks, private_metadata=json.dumps(metadata, separators=(",", ":")))
     return view.to_dict()
 
 
 def done_view(count: int) -> dict[str, Any]:
-    return SlackView(type="modal", callback_id=View.CHECKIN, title=_c("done_title"), close="Close",
+    return SlackView(type="modal", callback_id=View.CHECKIN, title=_c("done_title"), close=_("Close"),
                      blocks=[section(_c("done", count=count))]).to_dict()
 
 
 def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
     return [section(_c("advance_offer", d=d, pb=playbook, to=to, lang=lang)),
-            actions(button(f"Advance to {playbook.stage_name(to, lang)}", Action.ADVANCE, {"ref": d.ref, "to": to},
-                           style="primary"))]
+            actions(button(_("Advance to %(stage)s") % {"stage": playbook.stage_name(to, lang)}, Action.ADVANCE,
+                           {"ref": d.ref, "to": to}, style="primary"))]
 
 
 def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
     missing = missing_labels(d, playbook, lang)
     return [section(_c("marker_but_missing", d=d, pb=playbook, to=to, missing=missing, lang=lang)),
-            actions(button("Answer what's missing", Action.ADVANCE, {"ref": d.ref, "to": to}))]
+            actions(button(_("Answer what's missing"), Action.ADVANCE, {"ref": d.ref, "to": to}))]
 
 
 __all__ = ["activity_blocks", "activity_modal", "advance_offer", "checkin_modal", "done_view", "prompt_blocks",

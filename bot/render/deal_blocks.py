@@ -15,6 +15,7 @@ from bot.domain.gates import GateResult, missing_for_next
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rollup import totals
 from bot.domain.score import Score
+from bot.i18n import _
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, context, divider, macro, pack, page_nav, section
 from bot.render.ids import Action
 
@@ -44,7 +45,8 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
         if missing:
             nxt = playbook.next_stage(d.stage)
             assert nxt is not None
-            blocks.append(section(f"*To reach {nxt.name.in_(lang)}:* " + "; ".join(missing)))
+            reach = _("To reach %(stage)s:") % {"stage": nxt.name.in_(lang)}
+            blocks.append(section(f"*{reach}* " + "; ".join(missing)))
     blocks.append(divider())
     blocks.append(section(_d("bant_section", d=d, pb=playbook, lang=lang)))
     blocks.append(section(_d("roles_section", d=d, pb=playbook, lang=lang)))
@@ -56,10 +58,10 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
         blocks.append(section(_d("plans_section", plans=list(d.plans)[-5:])))
     if history:
         blocks.append(context(_d("history_section", changes=list(history)[-HISTORY_LINES:], pb=playbook, lang=lang)))
-    buttons = [button("Update", Action.UPDATE, {"ref": d.ref}),
-               button("Roles & evaluations", Action.QUALIFY, {"ref": d.ref})]
+    buttons = [button(_("Update"), Action.UPDATE, {"ref": d.ref}),
+               button(_("Roles & evaluations"), Action.QUALIFY, {"ref": d.ref})]
     if can_advance and not playbook.is_closed(d.stage):
-        buttons.insert(0, button("Advance", Action.ADVANCE, {"ref": d.ref}, style="primary"))
+        buttons.insert(0, button(_("Advance"), Action.ADVANCE, {"ref": d.ref}, style="primary"))
     blocks.append(actions(*buttons))
     return blocks
 
@@ -138,7 +140,7 @@ def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_over
     buttons = [button(macro("gate.j2", "ask_button"), Action.ADVANCE, value, style="primary")]
     if can_override:
         blocks.append(context(macro("gate.j2", "override_note")))
-        buttons.append(button("Override…", Action.OVERRIDE, value, style="danger"))
+        buttons.append(button(_("Override…"), Action.OVERRIDE, value, style="danger"))
     blocks.append(actions(*buttons))
     return blocks[:MAX_MESSAGE_BLOCKS]
 

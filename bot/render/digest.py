@@ -9,11 +9,15 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.domain import money
+from bot import i18n
+from bot.domain.coaching import label
 from bot.domain.coverage import Coverage
-from bot.domain.digest import CommentRow, ManagerDigest, Node, ReportRow, ranked
+from bot.domain.digest import CommentRow, Item, ManagerDigest, Node, ReportRow, ranked
 from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow
+from bot.domain.gates import Kind
 from bot.domain.playbook import Playbook
+from bot.domain.waterfall import Attention, Change, Concern, Movement
+from bot.i18n import N_, _
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
 from bot.render.ids import Action
 from bot.render.ids import Block as B
@@ -27,14 +31,61 @@ def _g(name: str, /, **ctx: Any) -> str:
     return macro("digest.j2", name, **ctx)
 
 
+_MOVES = {
+    Change.NEW: N_("new, in %(after)s"), Change.WON: N_("won (was in %(before)s)"),
+    Change.LOST: N_("lost in %(before)s"),
+    Change.SLIPPED: N_("close date slipped %(before)s → %(after)s"), Change.AMOUNT: N_("amount %(before)s → %(after)s"),
+    Change.MOVED_BACK: N_("moved back %(before)s → %(after)s"), Change.ADVANCED: N_("advanced %(before)s → %(after)s"),
+}
+
+
+def _part(p: Movement | Attention, pb: Playbook, lang: str) -> str:
+    if isinstance(p, Movement):
+        before = pb.stage_name(p.before_key, lang) if p.before_key else p.before
+        after = pb.stage_name(p.after_key, lang) if p.after_key else p.after
+        return _(_MOVES[p.change]) % {"before": before, "after": after}
+    stage = pb.stage_name(str(p.fact("stage")), lang) if p.fact("stage") else ""
+    match p.concern:
+        case Concern.STALLED:
+            return _("%(days)s days in %(stage)s (limit %(limit)s)") % {
+                "days": p.fact("days"), "stage": stage, "limit": p.fact("limit")}
+        case Concern.SLIPPING:
+            return _("close date pushed out %(pushes)s times") % {"pushes": p.fact("pushes")}
+        case Concern.GAPS:
+            gaps = p.fact("missing") or ()
+            names = [label(m, pb, lang) if lang != "en" else
+                     (f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ")) for m in gaps]  # type: ignore[attr-defined]
+            return _("missing %(items)s") % {"items": ", ".join(names)}
+        case Concern.QUIET:
+            since = p.fact("since")
+            return _("no update for %(weeks)s weeks (since %(since)s)") % {
+                "weeks": p.fact("weeks"), "since": i18n.day(since) if isinstance(since, date) else since}
+        case Concern.OVERDUE:
+            due, step = p.fact("due"), p.fact("next_step")
+            when = i18n.day(due) if isinstance(due, date) else due
+            if step:
+                return _("next step “%(step)s” was due %(due)s") % {"step": step, "due": when}
+            return _("next step was due %(due)s") % {"due": when}
+        case _:
+            amount = p.fact("amount")
+            return _("%(amount)s in %(stage)s") % {
+                "amount": i18n.amount(amount, str(p.fact("currency"))) if isinstance(amount, Decimal) else amount,
+                "stage": stage}
+
+
+def _item_text(i: Item, playbook: Playbook, lang: str) -> str:
+    """A listed deal's movement or flags in the reader's language (``text`` is the English)."""
+    return "; ".join(_part(p, playbook, lang) for p in i.parts) if i.parts else i.text
+
+
 def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
     """``+USD 12,000`` / ``−EUR 3,000`` / ``no change``, currency by currency."""
     parts = []
     for c in sorted(set(now) | set(before)):
         d = (now.get(c, Decimal(0)) - before.get(c, Decimal(0))).quantize(Decimal(1))  # a digest reads in units
         if d:
-            parts.append(f"{'+' if d > 0 else '−'}{c} {money.fmt_amount(abs(d))}")
-    return ", ".join(parts) or "no change"
+            parts.append(("+" if d > 0 else "−") + i18n.amount(abs(d), c))
+    return ", ".join(parts) or _("no change")
 
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
@@ -45,7 +96,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
-        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), i.text, i.score) for i in ranked(heap)
+        type(i)(i.amount, i.ref, names.get(i.owner, i.owner), _item_text(i, playbook, lang), i.score)
+        for i in ranked(heap)
     ]
     blocks: list[Block] = [
         header(_g("header", week=week, name=name)),
@@ -80,11 +132,12 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def manager_digest_blocks(d: ManagerDigest, playbook: Playbook) -> list[Block]:
-    """One manager's digest message."""
+def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str = "en") -> list[Block]:
+    """One manager's digest message, in ``lang`` (the recipient's)."""
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
                          not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage,
-                         can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews)
+                         can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews,
+                         lang=lang)
 
 
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,

@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.domain.score import Score
+from bot.i18n import _
 from bot.render.blocks import MAX_VIEW_BLOCKS, actions, button, context, divider, header, macro, pack, section
 from bot.render.deal_blocks import missing_labels
 from bot.render.ids import Action
@@ -31,7 +32,7 @@ def home_view(name: str, deals: Sequence[DealFacts], playbook: Playbook, *, team
     order = {k: i for i, k in enumerate(playbook.keys)}
     open_deals.sort(key=lambda d: (order[d.stage], d.ref))
     blocks: list[Block] = [header(_h("title", name=name)),
-                           actions(button("New deal", Action.NEW_DEAL, "home", style="primary"))]
+                           actions(button(_("New deal"), Action.NEW_DEAL, "home", style="primary"))]
     best = sorted((d for d in open_deals if d.ref in scores), key=lambda d: (-scores[d.ref].value, d.ref))[:TOP_SCORED]
     if best:
         blocks.append(section(_h("top_scored", deals=[(d, scores[d.ref]) for d in best], pb=playbook, lang=lang)))

@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from bot.domain.deal import DealFacts
 from bot.domain.gates import Kind, Missing
 from bot.domain.playbook import Playbook
+from bot.i18n import _
 from bot.render.blocks import MAX_VIEW_BLOCKS, context, macro, section
 from bot.render.ids import FIELD
 from bot.render.ids import Block as B
@@ -124,7 +125,7 @@ def new_deal_modal(playbook: Playbook, *, currency: str, metadata: dict[str, Any
 
 
 def update_deal_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, Any]) -> dict[str, Any]:
-    forecasts = [("pipeline", "Pipeline"), ("best_case", "Best case"), ("commit", "Commit")]
+    forecasts = [("pipeline", _("Pipeline")), ("best_case", _("Best case")), ("commit", _("Commit"))]
     blocks: list[Block] = [
         text_input(B.NAME, _m("name"), initial=d.name),
         text_input(B.ACCOUNT, _m("account"), initial=d.account),

@@ -12,6 +12,7 @@ from slack_sdk.models.views import View as SlackView
 
 from bot.domain.plan import Plan
 from bot.domain.playbook import Playbook
+from bot.i18n import _
 from bot.render.blocks import actions, button, context, header, macro, section
 from bot.render.ids import Action, View
 from bot.render.ids import Block as B
@@ -37,10 +38,10 @@ def report_text(n: Any, playbook: Playbook, lang: str = "en") -> str:
     parts += [_n("activity_ratios", n=n), _n("vs_actual", n=n), _n("conversions", n=n, pb=playbook, lang=lang),
               _n("times", n=n, pb=playbook, lang=lang), _n("outcomes", n=n)]
     if n.scores:
-        lines = ["Lead scores (open deals, highest first: score, deal, what would raise it most)"]
+        lines = [_("Lead scores (open deals, highest first: score, deal, what would raise it most)")]
         lines += ["• " + _n("score_line", f=f, s=s, pb=playbook, lang=lang) for f, s in n.scores[:SCORES_SHOWN]]
         if len(n.scores) > SCORES_SHOWN:
-            lines.append(f"… and {len(n.scores) - SCORES_SHOWN} more")
+            lines.append(_("… and %(more)s more") % {"more": len(n.scores) - SCORES_SHOWN})
         parts.append("\n".join(lines))
     return "\n\n".join(p for p in parts if p)
 
@@ -71,17 +72,17 @@ def team_targets_modal(rows: Sequence[Any], *, period: str, currency: str) -> di
     codes = list(CURRENCIES) if currency in CURRENCIES else [currency, *CURRENCIES]
     blocks: list[Block] = [
         section(_n("set_targets_intro")),
-        text_input(B.PERIOD, "Period", initial=period, max_length=10, hint=_n("period_hint")),
-        select_input(B.CURRENCY, "Currency", [(c, c) for c in codes], initial=currency),
+        text_input(B.PERIOD, _("Period"), initial=period, max_length=10, hint=_n("period_hint")),
+        select_input(B.CURRENCY, _("Currency"), [(c, c) for c in codes], initial=currency),
     ]
     for r in list(rows)[:MAX_REPORTS]:
         t = r.target
         own = t.amount if t is not None and not t.summed and t.period == period else None
-        label = r.name + (" (team)" if r.is_manager else "")
+        label = r.name + (" " + _("(team)") if r.is_manager else "")
         blocks.append(text_input(f"{B.TARGET_PREFIX}{r.person_id}", label, optional=True, max_length=30,
                                  initial=None if own is None else f"{own:f}"))
-    view = SlackView(type="modal", callback_id=View.TEAM_TARGETS, title="Team targets", submit="Save",
-                     close="Cancel", blocks=blocks, private_metadata=json.dumps({"period": period}))
+    view = SlackView(type="modal", callback_id=View.TEAM_TARGETS, title=_("Team targets"), submit=_("Save"),
+                     close=_("Cancel"), blocks=blocks, private_metadata=json.dumps({"period": period}))
     return view.to_dict()
 
 

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from bot.db.models import Person
 from bot.domain.profiles import Profile
 from bot.domain.values import valid_timezone
+from bot.i18n import DEFAULT, normalize
 
 SlackProfile = Profile  # a Slack account: id, email, timezone, deleted
 
@@ -30,7 +31,7 @@ def person_for_slack_user(session: so.Session, user_id: str, directory: Director
     taken from the profile.
     """
     person = session.scalar(sa.select(Person).where(Person.slack_user_id == user_id))
-    if person is not None and person.timezone:
+    if person is not None and person.timezone and person.slack_locale is not None:
         return person
     profile = directory.user(user_id)
     if person is None:
@@ -44,7 +45,33 @@ def person_for_slack_user(session: so.Session, user_id: str, directory: Director
         person.slack_user_id = user_id
     if not person.timezone and profile and profile.tz and valid_timezone(profile.tz):
         person.timezone, person.timezone_from_slack = profile.tz, True
+    if profile is not None:
+        person.slack_locale = (profile.locale or "")[:16]
     return person
+
+
+def language_of(person: Person, default: str) -> str:
+    """The language ``person`` reads: chosen (org CSV, `/deal language`), else their Slack
+    profile's locale, else the workspace's (`COACH_LANGUAGE`)."""
+    return normalize(person.language) or normalize(person.slack_locale) or normalize(default) or DEFAULT
+
+
+def recipient_language(session: so.Session, person: Person, directory: Directory, default: str) -> str:
+    """``language_of`` for someone the bot writes to first: their Slack locale is asked once."""
+    if person.language is None and person.slack_locale is None and person.slack_user_id:
+        profile = directory.user(person.slack_user_id)
+        if profile is not None:
+            person.slack_locale = (profile.locale or "")[:16]
+    return language_of(person, default)
+
+
+def set_language(person: Person, lang: str) -> str:
+    """`/deal language zh|en`; ValueError on a language the bot doesn't speak."""
+    code = normalize(lang)
+    if code is None:
+        raise ValueError(lang)
+    person.language = code
+    return code
 
 
 def slack_id_for(session: so.Session, person: Person, directory: Directory) -> str | None:

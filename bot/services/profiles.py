@@ -102,6 +102,9 @@ def sync_profiles(session: so.Session, source: ProfileSource, *, now: datetime,
         p.slack_user_id, p.timezone = outcome.slack_user_id, outcome.timezone
         p.timezone_from_slack, p.deactivated = outcome.timezone_from_slack, outcome.deactivated
         p.profile_problem, p.profile_checked_at = outcome.problem, now
+        read = found[p.id]
+        if read is not None and read.locale:
+            p.slack_locale = read.locale[:16]  # their Slack language, unless they chose one
         if outcome.slack_user_id:
             holders[outcome.slack_user_id] = p.id
         if outcome.deactivated:

@@ -19,7 +19,8 @@ PAGE = 200  # users.list's recommended page size
 
 
 def profile_of(u: dict[str, Any]) -> SlackProfile:
-    return SlackProfile(u["id"], (u.get("profile") or {}).get("email"), u.get("tz"), bool(u.get("deleted")))
+    return SlackProfile(u["id"], (u.get("profile") or {}).get("email"), u.get("tz"), bool(u.get("deleted")),
+                        u.get("locale"))
 
 
 class SlackDirectory(Directory):
@@ -30,7 +31,7 @@ class SlackDirectory(Directory):
 
     def user(self, user_id: str) -> SlackProfile | None:
         try:
-            return profile_of(self.client.users_info(user=user_id)["user"])
+            return profile_of(self.client.users_info(user=user_id, include_locale=True)["user"])
         except SlackApiError as e:
             log.warning("users.info %s failed: %s", user_id, e.response.get("error"))
             return None
@@ -61,7 +62,7 @@ class SlackProfiles(ProfileSource):
             raise SourceUnavailable(f"{method} failed: {e}") from e
 
     def user(self, user_id: str) -> SlackProfile | None:
-        return self._one("users.info", lambda: self.client.users_info(user=user_id))
+        return self._one("users.info", lambda: self.client.users_info(user=user_id, include_locale=True))
 
     def by_email(self, email: str) -> SlackProfile | None:
         return self._one("users.lookupByEmail", lambda: self.client.users_lookupByEmail(email=email))
@@ -70,7 +71,7 @@ class SlackProfiles(ProfileSource):
         cursor: str | None = None
         while True:
             try:
-                page = self.client.users_list(limit=self.page, cursor=cursor)
+                page = self.client.users_list(limit=self.page, cursor=cursor, include_locale=True)
             except SlackApiError as e:
                 raise SourceUnavailable(f"users.list answered {e.response.get('error')}") from e
             except OSError as e:

@@ -16,13 +16,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain.playbook import Playbook
 from bot.render.blocks import as_dicts, fallback_text
 from bot.services.access import Actor, actor_for
 from bot.services.errors import UserError
-from bot.services.people import person_for_slack_user
+from bot.services.people import language_of, person_for_slack_user
 from bot.slack.directory import SlackDirectory
 from bot.slack.payload import user_id_of
 from bot.slack.reply import Replier
@@ -44,12 +45,10 @@ class Work:
     now: datetime
     deps: Deps
     client: WebClient
+    lang: str = i18n.DEFAULT  # the acting person's; in force (bot.i18n.language) for the whole request
     outbox: list[tuple[list[Block], bool]] = field(default_factory=list)
     updates: list[tuple[str, str, Redraw]] = field(default_factory=list)
 
-    @property
-    def lang(self) -> str:
-        return "en"
 
     @property
     def directory(self) -> SlackDirectory:
@@ -66,6 +65,14 @@ class Work:
             self.updates.append((channel, ts, render))
 
 
+def language_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> str:
+    """The language of whoever sent ``body``, for an answer that needs no unit of work (help);
+    the workspace's when they are not in the org."""
+    with transaction(deps.sessions) as session:
+        person = person_for_slack_user(session, user_id_of(body), SlackDirectory(client))
+        return language_of(person, deps.settings.language) if person else deps.settings.language
+
+
 @contextmanager
 def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Work]:
     """Open a transaction as the org member who sent ``body``; UserError if there is none.
@@ -75,10 +82,22 @@ def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Wo
     with transaction(deps.sessions) as session:
         person = person_for_slack_user(session, user_id_of(body), SlackDirectory(client))
         if person is None:
-            raise UserError("not_in_org")
+            raise i18n.speaking(UserError("not_in_org"), deps.settings.language)
         actor = actor_for(session, person, deps.settings.admins)
-        work = Work(session, actor, deps.playbook, deps.clock.now(), deps, client)
-        yield work
+        lang = language_of(person, deps.settings.language)
+        work = Work(session, actor, deps.playbook, deps.clock.now(), deps, client, lang=lang)
+        try:
+            with i18n.language(lang):
+                yield work
+        except Exception as e:  # answered by handlers.base.guarded, in the person's language
+            i18n.speaking(e, lang)
+            raise
+    with i18n.language(work.lang):  # `/deal language` may have just changed it
+        _send(work, client, body)
+
+
+def _send(work: Work, client: WebClient, body: dict[str, Any]) -> None:
+    deps = work.deps
     replier = Replier(client, body)
     for blocks, replace in work.outbox:
         replier.ephemeral(blocks, replace=replace)

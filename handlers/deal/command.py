@@ -1,4 +1,4 @@
-"""``/deal``: help, new, list, show, update, advance, won, lost, away, back."""
+"""``/deal``: help, new, list, show, update, advance, won, lost, away, back, language."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import i18n
 from bot.deps import Deps
 from bot.domain.values import parse_date
 from bot.render import deal_blocks, modals
 from bot.render.blocks import macro, section
 from bot.render.qualify import qualify_modal
-from bot.services import checkins, deals
+from bot.services import checkins, deals, people
 from bot.services.access import find_deal, person_for_mention
 from bot.services.errors import UserError
 from bot.services.pipeline import deal_card, deal_list
 from bot.slack.reply import Replier
-from bot.slack.work import Work, work_for
+from bot.slack.work import Work, language_for, work_for
 from handlers.base import acked
 from handlers.deal.replies import show_list, show_move
 from handlers.parse import Command, mentioned_user, parse, strip_sort
@@ -28,12 +29,13 @@ def register(app: App, deps: Deps) -> None:
     @acked
     def deal_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         cmd = parse(body.get("text", ""))
-        if cmd.verb in ("", "help"):
-            Replier(client, body).ephemeral([section(macro("help.j2", "deal_help"))])
-            return
         handler = SUBCOMMANDS.get(cmd.verb)
         if handler is None:
-            raise UserError("unknown_subcommand", word=cmd.verb)
+            with i18n.language(language_for(deps, client, body)) as lang:
+                if cmd.verb in ("", "help"):
+                    Replier(client, body).ephemeral([section(macro("help.j2", "deal_help"))])
+                    return
+                raise i18n.speaking(UserError("unknown_subcommand", word=cmd.verb), lang)
         with work_for(deps, client, body) as work:
             handler(work, cmd, body)
 
@@ -108,6 +110,14 @@ def _away(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     work.reply([section(macro("checkin.j2", "away_set", until=until))])
 
 
+def _language(work: Work, cmd: Command, body: dict[str, Any]) -> None:
+    if len(cmd.words) != 1 or i18n.normalize(cmd.words[0]) is None:
+        raise UserError("usage", command="/deal language zh|en", example="/deal language zh")
+    work.lang = people.set_language(work.actor.person, cmd.words[0])
+    with i18n.language(work.lang):
+        work.reply([section(macro("help.j2", "language_set", name=i18n.NAMES[work.lang]))])
+
+
 def _back(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     checkins.set_away(work.session, work.actor.person, None, work.playbook, now=work.now)
     work.reply([section(macro("checkin.j2", "back"))])
@@ -116,6 +126,7 @@ def _back(work: Work, cmd: Command, body: dict[str, Any]) -> None:
 SUBCOMMANDS = {
     "away": _away,
     "back": _back,
+    "language": _language,
     "new": _new,
     "list": _list,
     "show": _show,

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import i18n
 from bot.deps import Deps
 from bot.domain.gates import Kind, Missing
 from bot.domain.playbook import LOST, Playbook
@@ -196,7 +197,7 @@ def _errors_for(form: Form, missing: tuple[Missing, ...], playbook: Playbook) ->
     errors: dict[str, str] = {}
     char_blocks = form.blocks_starting(f"{Block.CHARACTERISTICS}__")
     for m in missing:
-        stage = playbook.stage_name(m.stage)
+        stage = playbook.stage_name(m.stage, i18n.current())
         if m.kind is Kind.CHARACTERISTIC:
             block = next((b for b in char_blocks if b.split("__")[1] == m.stage), None)
         else:

@@ -305,3 +305,41 @@ def test_the_top_digest_reads_in_one_reporting_currency(week):
         assert "USD" in part
         assert not re.search(r"\b(CNY|EUR|GBP|AUD)\b", part), part
     assert "coverage 0.0×" not in team
+
+
+ZH_SCRIPT = """\
+/deal language zh
+/deal advance D-57
+1,2
+1
+他们报价要一周
+:click 99
+/deal language en
+:quit
+"""
+
+
+def test_the_shell_speaks_chinese_after_deal_language_zh(org_db):
+    r = org_db.invoke(main, ["shell", "--as", "tommy.flowers@example.com", "--at", "2026-11-27T12:00Z"],
+                      input=ZH_SCRIPT)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "从现在起我用简体中文和你交流" in out
+    assert "*D-57* 还不能进入 *意向客户*" in out and "┌─ 表单：推进 D-57" in out  # the gate coaches, in Chinese
+    assert "已从潜在客户推进到 *意向客户*" in out  # and the move completes
+    assert "没有按钮 '99'" in out  # the shell's own words too
+    assert "From now on I speak English" in out
+
+
+def test_the_demo_in_chinese_is_a_mixed_language_week(clean_env, tmp_path):
+    r, out = demo(tmp_path, "--lang", "zh")
+    assert r.exit_code == 0, r.output
+    text = r.output
+    assert "这是一个多语言团队" in text and "周一例行检查 · 11月30日 这一周" in text
+    assert "## Monday check-in · week of 30 Nov" in text  # the English-reading reps get English
+    assert "销售漏斗周报" in text and "用时" in text
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in html and "Noto Sans CJK SC" in html and "私信给" in html
+    svg = (out / "digest.svg").read_text(encoding="utf-8")
+    assert "Noto Sans CJK SC" in svg and "销售漏斗周报" in svg
+    minidom.parseString(svg)  # still well-formed

@@ -204,3 +204,16 @@ def test_a_missing_file_is_reported_as_not_found(session, tmp_path):
     with pytest.raises(ImportRefused) as refused:
         import_deals(session, tmp_path, PB, now=NOW)
     assert "is a folder, not a CSV file" in refused.value.report()
+
+
+def test_an_optional_language_column_sets_each_persons_language(session, tmp_path):
+    header = ORG_HEADER.replace("country\n", "country,language\n")
+    path = write(tmp_path, "l.csv", header + "boss@x.io,王芳,,,Asia/Shanghai,CN,zh-CN\nrep@x.io,Rep,boss@x.io,,,,\n")
+    import_org(session, path, now=NOW)
+    langs = dict(session.execute(sa.select(Person.email, Person.language)).all())
+    assert langs == {"boss@x.io": "zh", "rep@x.io": None}
+    bad = write(tmp_path, "m.csv", header + "boss@x.io,王芳,,,,,fr\n")
+    with pytest.raises(ImportRefused) as e:
+        import_org(session, bad, now=NOW)
+    assert "line 2: language 'fr' is not one of en, zh" in e.value.report().replace("m.csv:2:", "line 2:")
+    assert session.scalar(sa.select(Person.language).where(Person.email == "boss@x.io")) == "zh"

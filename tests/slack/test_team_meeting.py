@@ -41,7 +41,7 @@ def test_the_team_meeting_lists_important_deals_and_agrees_plans_followed_up_at_
     assert set(refs) <= set(team) and "won" not in {team[r] for r in refs}
     positions = [order.index(team[r]) for r in refs]
     assert positions == sorted(positions, reverse=True)  # late stage first
-    assert "_Open:_" in text  # each with its open gaps
+    assert "_Still missing:_" in text  # each with its open gaps
 
     tommys = [r for r in refs if coach.person(TOMMY).id == _owner(coach, r)]
     ref = tommys[0]

@@ -169,3 +169,27 @@ def test_a_stage_without_stall_days_is_stalled_by_the_teams_p80(tmp_path) -> Non
     f.write_text(text, encoding="utf-8")
     pb = load_playbook(f)
     assert pb.stage("prospect").stall_days is None and pb.stage("interested").stall_days == 30
+def test_playbook_check_reports_texts_missing_a_language_the_workspace_uses(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.playbooks.loader import missing_languages
+
+    for var in ("DATABASE_URL", "COACH_CONFIG", "COACH_LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    text = builtin_path("default").read_text(encoding="utf-8")
+    text = text.replace('marker: {en: "There is a sales opportunity", zh: 有销售机会}',
+                        'marker: {en: "There is a sales opportunity"}')
+    assert "有销售机会" not in text
+    path = tmp_path / "no-zh.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert missing_languages(load_playbook(path), ["en"]) == []
+    assert missing_languages(load_playbook(path), ["en", "zh"]) == [
+        "stages[prospect].marker: no zh text (“There is a sales opportunity”)"]
+    runner = CliRunner()
+    assert runner.invoke(main, ["playbook", "check", str(path)]).exit_code == 0  # an English workspace
+    r = runner.invoke(main, ["playbook", "check", str(path)], env={"COACH_LANGUAGE": "zh"})
+    assert r.exit_code == 1 and "stages[prospect].marker: no zh text" in r.output and "1 text lacks" in r.output
+    r = runner.invoke(main, ["playbook", "check", str(builtin_path("default")), "--lang", "zh"])
+    assert r.exit_code == 0 and "languages en, zh" in r.output
