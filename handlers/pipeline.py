@@ -28,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         if text.lower() == "digest":
             with work_for(deps, client, body) as work:
                 digest = digests.digest_for(work.session, work.playbook, work.actor.person, now=work.now)
-                work.reply(manager_digest_blocks(digest, work.playbook))
+                work.reply(manager_digest_blocks(digest, work.playbook, lang=work.lang))
             return
         user = mentioned_user(text)
         if text and not user:
