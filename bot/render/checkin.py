@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
+from bot import i18n
 from bot.domain import money
 from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
@@ -31,8 +32,9 @@ def _c(name: str, /, **ctx: Any) -> str:
 
 
 def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: Mapping[str, tuple[str, bool]],
-                  playbook: Playbook, *, page: int = 1, lang: str = "en") -> list[Block]:
+                  playbook: Playbook, *, page: int = 1, lang: str | None = None) -> list[Block]:
     """The check-in DM: deals with No change / Update buttons, paged; ``outcomes`` maps ref -> (outcome, late)."""
+    lang = lang or i18n.current()  # the language in force unless told
     value = {"week": week.isoformat()}
     if not deals:
         return [header(_c("header", week=week)), section(_c("no_deals", name=name)),
@@ -66,8 +68,9 @@ def reminder_blocks(name: str, week: date, answered: int, count: int) -> list[Bl
 
 
 def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: dict[str, Any],
-                  position: int = 0, count: int = 0, lang: str = "en") -> dict[str, Any]:
+                  position: int = 0, count: int = 0, lang: str | None = None) -> dict[str, Any]:
     """The questions for one deal: the stage's checklist, the next marker, open BANT, missing roles, the numbers."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [
         section(_c("modal_intro", d=d, position=position, count=count)),
         context(_c("coaching", stage=q.stage, lang=lang)),
@@ -107,13 +110,15 @@ def done_view(count: int) -> dict[str, Any]:
                      blocks=[section(_c("done", count=count))]).to_dict()
 
 
-def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str | None = None) -> list[Block]:
+    lang = lang or i18n.current()  # the language in force unless told
     return [section(_c("advance_offer", d=d, pb=playbook, to=to, lang=lang)),
             actions(button(f"Advance to {playbook.stage_name(to, lang)}", Action.ADVANCE, {"ref": d.ref, "to": to},
                            style="primary"))]
 
 
-def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str | None = None) -> list[Block]:
+    lang = lang or i18n.current()  # the language in force unless told
     missing = missing_labels(d, playbook, lang)
     return [section(_c("marker_but_missing", d=d, pb=playbook, to=to, missing=missing, lang=lang)),
             actions(button(_("Answer what's missing"), Action.ADVANCE, {"ref": d.ref, "to": to}))]

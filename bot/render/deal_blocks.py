@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.domain import money
 from bot.domain.coaching import label
 from bot.domain.deal import DealFacts, HistoryLine
@@ -31,8 +32,9 @@ def missing_labels(d: DealFacts, playbook: Playbook, lang: str) -> list[str]:
 
 
 def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence[HistoryLine] = (),
-              lang: str = "en", can_advance: bool = True) -> list[Block]:
+              lang: str | None = None, can_advance: bool = True) -> list[Block]:
     """Everything about one deal: stage with marker and characteristics, coaching, BANT, roles, history."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [section(_d("headline", d=d, pb=playbook, owner=owner))]
     if d.stage == LOST:
         blocks.append(section(f"*{playbook.stage_name(LOST, lang)}*: {d.lost_reason}"))
@@ -61,11 +63,12 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
 
 
 def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str, page: int,
-                   page_value: dict[str, Any], lang: str = "en") -> list[Block]:
+                   page_value: dict[str, Any], lang: str | None = None) -> list[Block]:
     """One page of open deals grouped by stage, each with what it needs next.
 
     Pages keep every message under Slack's 50-block limit, whatever the count.
     """
+    lang = lang or i18n.current()  # the language in force unless told
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if not open_deals:
         return [section(_d("empty_list", whose=whose))]
@@ -96,8 +99,9 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
 
 
 def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_override: bool,
-                 lang: str = "en") -> list[Block]:
+                 lang: str | None = None) -> list[Block]:
     """Coaching for a gated move: each stage left, what it still needs, and what to do."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [section(macro("gate.j2", "intro", d=d, pb=playbook, to_stage=gate.to_stage, lang=lang))]
     for stage in playbook.stages:
         items = [label(m, playbook, lang) for m in gate.missing if m.stage == stage.key]

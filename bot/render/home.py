@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot import i18n
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.i18n import _
@@ -23,7 +24,8 @@ def _h(name: str, /, **ctx: Any) -> str:
 
 
 def home_view(name: str, deals: Sequence[DealFacts], playbook: Playbook, *, team: Sequence[Block] = (),
-              lang: str = "en") -> dict[str, Any]:
+              lang: str | None = None) -> dict[str, Any]:
+    lang = lang or i18n.current()  # the language in force unless told
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     order = {k: i for i, k in enumerate(playbook.keys)}
     open_deals.sort(key=lambda d: (order[d.stage], d.ref))
