@@ -33,7 +33,8 @@ def register(app: App, deps: Deps) -> None:
                 team = []
                 if me.tier > 0:
                     t = team_pipeline(work.session, work.actor, me, work.playbook)
-                    team = pipeline_blocks(me.name, t.rollup, work.playbook, reports=t.reports)[1:]  # no header
+                    team = pipeline_blocks(me.name, t.rollup, work.playbook, reports=t.reports,
+                                           lang=work.lang)[1:]  # no header
                 view = home_view(me.name, mine, work.playbook, team=team, lang=work.lang,
                                  scores=scores_by_ref(mine, work.playbook, now=work.now))
         except UserError:

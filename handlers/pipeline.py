@@ -54,7 +54,7 @@ def register(app: App, deps: Deps) -> None:
                     work.session, work.playbook, person, now=work.now, quiet_weeks=settings.cadence.quiet_weeks,
                     currency=digests.reporting_currency(person, settings.reporting_currency),
                     signoff_tier=settings.cadence.signoff_tier, forecast_margin=settings.cadence.forecast_margin)
-                work.reply(manager_digest_blocks(digest, work.playbook))
+                work.reply(manager_digest_blocks(digest, work.playbook, lang=work.lang))
             return
         if text.lower() == "review":
             with work_for(deps, client, body) as work:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,7 +81,9 @@ def _figure() -> tuple[Figure, Axes]:
 
 def _png(fig: Figure, title: str, note: str) -> bytes:
     fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=16, fontweight="bold", color=INK)
-    lines = textwrap.wrap(note, NOTE_WIDTH) if note else []
+    wide = sum(1 for ch in note if unicodedata.east_asian_width(ch) in "WF")  # a CJK glyph is two columns wide
+    width = NOTE_WIDTH if not wide else max(20, NOTE_WIDTH * len(note) // (len(note) + wide))
+    lines = textwrap.wrap(note, width) if note else []
     if lines:
         fig.text(0.02, 0.015, "\n".join(lines), fontsize=10.5, color=MUTED, ha="left", va="bottom", linespacing=1.3)
     fig.tight_layout(rect=(0, 0.015 + 0.04 * len(lines), 1, 0.92))

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
+from bot import i18n
 from bot.domain import money
 from bot.domain.checkin import Questions
 from bot.domain.deal import DealFacts
@@ -32,13 +33,14 @@ def _c(name: str, /, **ctx: Any) -> str:
 
 
 def prompt_blocks(name: str, week: date, deals: Sequence[DealFacts], outcomes: Mapping[str, tuple[str, bool]],
-                  playbook: Playbook, *, page: int = 1, lang: str = "en", activity: Any = None,
+                  playbook: Playbook, *, page: int = 1, lang: str | None = None, activity: Any = None,
                   scores: Mapping[str, Score] | None = None, ask_activity: bool = False) -> list[Block]:
     """The check-in DM: deals with No change / Update buttons, paged; ``outcomes`` maps ref -> (outcome, late).
 
     With ``ask_activity`` it also asks for last week's visits, calls and proposals (``activity`` is
     what was answered, a ``services.targets.Activity``); ``scores`` shows each deal's lead score.
     """
+    lang = lang or i18n.current()  # the language in force unless told
     value = {"week": week.isoformat()}
     asked = activity_blocks(week, activity) if ask_activity else []
     if not deals:
@@ -102,8 +104,9 @@ def reminder_blocks(name: str, week: date, answered: int, count: int) -> list[Bl
 
 
 def checkin_modal(d: DealFacts, q: Questions, playbook: Playbook, *, metadata: dict[str, Any],
-                  position: int = 0, count: int = 0, lang: str = "en") -> dict[str, Any]:
+                  position: int = 0, count: int = 0, lang: str | None = None) -> dict[str, Any]:
     """The questions for one deal: the stage's checklist, the next marker, open BANT, missing roles, the numbers."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [
         section(_c("modal_intro", d=d, position=position, count=count)),
         context(_c("coaching", stage=q.stage, lang=lang)),
@@ -147,13 +150,15 @@ def done_view(count: int) -> dict[str, Any]:
                      blocks=[section(_c("done", count=count))]).to_dict()
 
 
-def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+def advance_offer(d: DealFacts, playbook: Playbook, to: str, lang: str | None = None) -> list[Block]:
+    lang = lang or i18n.current()  # the language in force unless told
     return [section(_c("advance_offer", d=d, pb=playbook, to=to, lang=lang)),
             actions(button(_("Advance to %(stage)s") % {"stage": playbook.stage_name(to, lang)}, Action.ADVANCE,
                            {"ref": d.ref, "to": to}, style="primary"))]
 
 
-def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str = "en") -> list[Block]:
+def marker_but_missing(d: DealFacts, playbook: Playbook, to: str, lang: str | None = None) -> list[Block]:
+    lang = lang or i18n.current()  # the language in force unless told
     missing = missing_labels(d, playbook, lang)
     return [section(_c("marker_but_missing", d=d, pb=playbook, to=to, missing=missing, lang=lang)),
             actions(button(_("Answer what's missing"), Action.ADVANCE, {"ref": d.ref, "to": to}))]

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.domain import money
 from bot.domain.coaching import label
 from bot.domain.deal import DealFacts, HistoryLine
@@ -32,8 +33,9 @@ def missing_labels(d: DealFacts, playbook: Playbook, lang: str) -> list[str]:
 
 
 def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence[HistoryLine] = (),
-              lang: str = "en", can_advance: bool = True) -> list[Block]:
+              lang: str | None = None, can_advance: bool = True) -> list[Block]:
     """Everything about one deal: stage with marker and characteristics, coaching, BANT, roles, history."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [section(_d("headline", d=d, pb=playbook, owner=owner))]
     if d.stage == LOST:
         blocks.append(section(f"*{playbook.stage_name(LOST, lang)}*: {d.lost_reason}"))
@@ -67,7 +69,7 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
 
 
 def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str, page: int,
-                   page_value: dict[str, Any], lang: str = "en", scores: Mapping[str, Score] | None = None,
+                   page_value: dict[str, Any], lang: str | None = None, scores: Mapping[str, Score] | None = None,
                    by_score: bool = False) -> list[Block]:
     """One page of open deals grouped by stage, each with what it needs next (and its lead
     score, when ``scores`` has them); ``by_score`` lists them highest score first instead,
@@ -75,6 +77,7 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
 
     Pages keep every message under Slack's 50-block limit, whatever the count.
     """
+    lang = lang or i18n.current()  # the language in force unless told
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if not open_deals:
         return [section(_d("empty_list", whose=whose))]
@@ -126,8 +129,9 @@ def _by_score_page(open_deals: list[DealFacts], playbook: Playbook, scores: Mapp
 
 
 def gate_message(d: DealFacts, gate: GateResult, playbook: Playbook, *, can_override: bool,
-                 lang: str = "en") -> list[Block]:
+                 lang: str | None = None) -> list[Block]:
     """Coaching for a gated move: each stage left, what it still needs, and what to do."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [section(macro("gate.j2", "intro", d=d, pb=playbook, to_stage=gate.to_stage, lang=lang))]
     for stage in playbook.stages:
         for entering in (True, False):

@@ -90,10 +90,11 @@ def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:
 
 def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, reports: Sequence[ReportRow],
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
-                  names: Mapping[str, str], lang: str = "en", coverage: Coverage | None = None,
+                  names: Mapping[str, str], lang: str | None = None, coverage: Coverage | None = None,
                   can_sign_off: bool = False, check: ForecastCheck | None = None,
                   reviews: Sequence[ReviewRow] = ()) -> list[Block]:
     """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
+    lang = lang or i18n.current()  # the language in force unless told
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
         type(i)(i.amount, i.ref, names.get(i.owner, i.owner), _item_text(i, playbook, lang), i.score)
@@ -132,8 +133,9 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str = "en") -> list[Block]:
+def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str | None = None) -> list[Block]:
     """One manager's digest message, in ``lang`` (the recipient's)."""
+    lang = lang or i18n.current()  # the language in force unless told
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
                          not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage,
                          can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews,

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot import i18n
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.domain.score import Score
@@ -25,9 +26,10 @@ def _h(name: str, /, **ctx: Any) -> str:
 
 
 def home_view(name: str, deals: Sequence[DealFacts], playbook: Playbook, *, team: Sequence[Block] = (),
-              lang: str = "en", scores: Mapping[str, Score] | None = None) -> dict[str, Any]:
+              lang: str | None = None, scores: Mapping[str, Score] | None = None) -> dict[str, Any]:
     """Your deals by stage (each with its lead score, the best few first when ``scores`` are given)."""
     scores = scores or {}
+    lang = lang or i18n.current()  # the language in force unless told
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     order = {k: i for i, k in enumerate(playbook.keys)}
     open_deals.sort(key=lambda d: (order[d.stage], d.ref))

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.domain.coaching import label
 from bot.domain.deal import DealFacts
 from bot.domain.gates import missing_for_next
@@ -24,8 +25,9 @@ def _m(name: str, /, **ctx: Any) -> str:
 
 
 def meeting_blocks(name: str, rows: Sequence[MeetingRow], open_count: int, playbook: Playbook, *,
-                   lang: str = "en") -> list[Block]:
+                   lang: str | None = None) -> list[Block]:
     """Each important deal with its open gaps and its plan, and a button to agree one."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [header(_m("title", name=name)), context(_m("intro", shown=len(rows), of=open_count))]
     for r in rows:
         gaps = [label(m, playbook, lang) for m in missing_for_next(r.deal, playbook)]

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import i18n
 from bot.domain.deal import DealFacts
 from bot.domain.gates import Kind, Missing
 from bot.domain.playbook import Playbook
@@ -110,7 +111,9 @@ def currency_options(current: str) -> list[tuple[str, str]]:
     return [(c, c) for c in codes]
 
 
-def new_deal_modal(playbook: Playbook, *, currency: str, metadata: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+def new_deal_modal(playbook: Playbook, *, currency: str, metadata: dict[str, Any],
+                   lang: str | None = None) -> dict[str, Any]:
+    lang = lang or i18n.current()  # the language in force unless told
     open_stages = [(s.key, s.name.in_(lang)) for s in playbook.stages[:-1]]
     blocks: list[Block] = [
         text_input(B.NAME, _m("name")),
@@ -139,8 +142,9 @@ def update_deal_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, A
     return modal_view(V.UPDATE_DEAL, _m("update_title", ref=d.ref), blocks, metadata, _m("submit"))
 
 
-def gate_blocks(d: DealFacts, missing: Sequence[Missing], playbook: Playbook, lang: str = "en") -> list[Block]:
+def gate_blocks(d: DealFacts, missing: Sequence[Missing], playbook: Playbook, lang: str | None = None) -> list[Block]:
     """Input blocks asking for exactly the ``missing`` items, grouped as the playbook groups them."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = []
     chars_by_stage: dict[str, list[str]] = {}
     for m in missing:
@@ -181,7 +185,8 @@ def gate_blocks(d: DealFacts, missing: Sequence[Missing], playbook: Playbook, la
 
 
 def gate_modal(d: DealFacts, to_stage: str, missing: Sequence[Missing], playbook: Playbook, *,
-               metadata: dict[str, Any], coaching: Sequence[Block] = (), lang: str = "en") -> dict[str, Any]:
+               metadata: dict[str, Any], coaching: Sequence[Block] = (), lang: str | None = None) -> dict[str, Any]:
+    lang = lang or i18n.current()  # the language in force unless told
     head: list[Block] = [section(_m("gate_context", d=d, to_stage=playbook.stage_name(to_stage, lang)))]
     inputs = gate_blocks(d, missing, playbook, lang)
     room = MAX_VIEW_BLOCKS - len(head) - len(inputs)
@@ -190,8 +195,9 @@ def gate_modal(d: DealFacts, to_stage: str, missing: Sequence[Missing], playbook
 
 
 def new_deal_gate_modal(name: str, stage: str, missing: Sequence[Missing], playbook: Playbook, *,
-                        metadata: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+                        metadata: dict[str, Any], lang: str | None = None) -> dict[str, Any]:
     """The second page of ``/deal new`` into a later stage: what the customer must have shown to be there."""
+    lang = lang or i18n.current()  # the language in force unless told
     d = DealFacts(ref="", name=name, stage=playbook.first.key)
     head: list[Block] = [section(_m("new_gate_context", name=name, stage=playbook.stage_name(stage, lang)))]
     return modal_view(V.NEW_DEAL_GATE, _m("new_title"), head + gate_blocks(d, missing, playbook, lang), metadata,

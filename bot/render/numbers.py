@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
+from bot import i18n
 from bot.domain.plan import Plan
 from bot.domain.playbook import Playbook
 from bot.i18n import _
@@ -31,8 +32,9 @@ def plan_text(plan: Plan, currency: str = "") -> str:
     return _n("plan", p=plan, currency=currency).replace(" ·  ·", " ·")
 
 
-def report_text(n: Any, playbook: Playbook, lang: str = "en") -> str:
+def report_text(n: Any, playbook: Playbook, lang: str | None = None) -> str:
     """``coach report``: a person's numbers, section by section (``n`` is a ``services.numbers.Numbers``)."""
+    lang = lang or i18n.current()  # the language in force unless told
     parts = [f"{n.name} <{n.email}> · {n.today.isoformat()}", _n("coverage", n=n)]
     parts.append(_n("plan", p=n.plan, currency=n.currency, head=False) if n.plan else _n("no_plan", n=n))
     parts += [_n("activity_ratios", n=n), _n("vs_actual", n=n), _n("conversions", n=n, pb=playbook, lang=lang),
@@ -46,8 +48,9 @@ def report_text(n: Any, playbook: Playbook, lang: str = "en") -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def plan_blocks(n: Any, playbook: Playbook, lang: str = "en") -> list[Block]:
+def plan_blocks(n: Any, playbook: Playbook, lang: str | None = None) -> list[Block]:
     """``/pipeline plan``: the plan beside last week's activity, coverage and the ratios it used."""
+    lang = lang or i18n.current()  # the language in force unless told
     period = n.target.period if n.target else n.today.strftime("%Y-%m")
     blocks: list[Block] = [header(_n("plan_header", name=n.name, period=period)), section(_n("coverage", n=n, b="*"))]
     blocks.append(section(_n("plan", p=n.plan, currency=n.currency, b="*", head=False) if n.plan

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.domain.playbook import Playbook
 from bot.domain.rollup import TeamRollup, Totals
 from bot.render.blocks import header, macro, section
@@ -18,7 +19,8 @@ def _p(name: str, /, **ctx: Any) -> str:
     return macro("pipeline.j2", name, **ctx)
 
 
-def totals_blocks(t: Totals, playbook: Playbook, lang: str = "en") -> list[Block]:
+def totals_blocks(t: Totals, playbook: Playbook, lang: str | None = None) -> list[Block]:
+    lang = lang or i18n.current()  # the language in force unless told
     return [
         section(_p("totals", t=t)),
         section(_p("by_stage", t=t, pb=playbook, lang=lang)),
@@ -27,8 +29,9 @@ def totals_blocks(t: Totals, playbook: Playbook, lang: str = "en") -> list[Block
 
 
 def pipeline_blocks(whose: str, rollup: TeamRollup, playbook: Playbook, *,
-                    reports: Sequence[tuple[str, str, bool]], lang: str = "en") -> list[Block]:
+                    reports: Sequence[tuple[str, str, bool]], lang: str | None = None) -> list[Block]:
     """``reports`` is (key, display name, is a manager) for each direct report, in order."""
+    lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [header(_p("header", whose=whose)), *totals_blocks(rollup.total, playbook, lang)]
     if reports:
         lines = [_p("reports_header")]

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot import i18n
 from bot.domain.deal import DealFacts
 from bot.domain.playbook import Playbook
 from bot.render.blocks import context, macro
@@ -24,8 +25,10 @@ def item_block_id(evaluation: str, item: str) -> str:
     return f"{B.ITEM_PREFIX}{evaluation}__{item}"
 
 
-def qualify_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+def qualify_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, Any],
+                  lang: str | None = None) -> dict[str, Any]:
     """Every role (names, one a line) and every evaluation item (yes / no / unknown), prefilled."""
+    lang = lang or i18n.current()  # the language in force unless told
     answers = [(YES, _q("yes")), (NO, _q("no")), (UNKNOWN, _q("unknown"))]
     blocks: list[Block] = [context(_q("intro", d=d))]
     for role in playbook.roles:

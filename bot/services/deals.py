@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from bot import i18n
 from bot.db import repo
 from bot.db.models import Deal, DealSnapshot, Person, StageChange
 from bot.domain.deal import DealFacts
@@ -105,7 +106,7 @@ def _record_move(deal: Deal, gate: GateResult, playbook: Playbook, *, now: datet
     to_stage = gate.to_stage
     reason = reason.strip()
     if gate.direction.value == "same":
-        raise MoveRefused(f"{deal.ref} is already in {playbook.stage_name(to_stage)}", gate)
+        raise MoveRefused(f"{deal.ref} is already in {playbook.stage_name(to_stage, i18n.current())}", gate)
     if gate.missing and not override:
         raise MoveRefused(f"{deal.ref} does not meet the exit criteria yet", gate)
     if (gate.needs_reason or gate.missing) and not reason:
@@ -201,7 +202,7 @@ def advance_deal(session: so.Session, actor: Actor, deal: Deal, to_stage: str | 
     if the gate is open; otherwise say what stops it."""
     if to_stage is None:
         if playbook.is_closed(deal.stage):
-            raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(deal.stage))
+            raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(deal.stage, i18n.current()))
         nxt = playbook.next_stage(deal.stage)
         assert nxt is not None
         to_stage = nxt.key
@@ -210,7 +211,7 @@ def advance_deal(session: so.Session, actor: Actor, deal: Deal, to_stage: str | 
     facts = repo.to_facts(deal)
     gate = check_gate(facts, to_stage, playbook)
     if gate.direction is Direction.SAME:
-        raise UserError("same_stage", ref=deal.ref, stage=playbook.stage_name(to_stage))
+        raise UserError("same_stage", ref=deal.ref, stage=playbook.stage_name(to_stage, i18n.current()))
     if gate.needs_reason:
         return Move(facts, gate, moved=False)
     if gate.missing:
@@ -230,7 +231,7 @@ def mark_lost(session: so.Session, actor: Actor, deal: Deal, reason: str, playbo
               now: datetime) -> Move:
     """``/deal lost REF REASON``."""
     if deal.stage == LOST:
-        raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(LOST))
+        raise UserError("already_closed", ref=deal.ref, stage=playbook.stage_name(LOST, i18n.current()))
     if not reason.strip():
         raise UserError("lost_needs_reason", ref=deal.ref)
     return move_with_reason(session, actor, deal, LOST, playbook, now=now, reason=reason.strip())

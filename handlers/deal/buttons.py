@@ -47,7 +47,8 @@ def register(app: App, deps: Deps) -> None:
             pb = work.playbook
             meta = {"ref": deal.ref, "to": to, "kind": "override", "channel": channel_of(body)}
             client.views_open(trigger_id=body["trigger_id"], view=modals.reason_modal(
-                deals.facts_of(deal), pb.stage_name(deal.stage), pb.stage_name(to), "override", metadata=meta))
+                deals.facts_of(deal), pb.stage_name(deal.stage, work.lang), pb.stage_name(to, work.lang), "override",
+                metadata=meta))
 
     @app.action(Action.UPDATE)
     @acked

@@ -19,7 +19,8 @@ def show_move(work: Work, move: Move, *, trigger_id: str | None, channel: str | 
     if move.gate.needs_reason:
         if trigger_id:
             work.client.views_open(trigger_id=trigger_id, view=modals.reason_modal(
-                facts, pb.stage_name(move.from_stage), pb.stage_name(move.to_stage), "backward", metadata=metadata))
+                facts, pb.stage_name(move.from_stage, work.lang), pb.stage_name(move.to_stage, work.lang), "backward",
+                metadata=metadata))
         return
     coaching = deal_blocks.gate_message(facts, move.gate, pb, can_override=move.may_override, lang=work.lang)
     if trigger_id:

@@ -68,6 +68,7 @@ def test_a_digest_is_in_its_recipients_language_whoever_is_in_it(coach):
     _speaks(coach, TIM, "zh-CN")
     text = run(coach, "digest", TIM, command="/pipeline")
     assert "销售漏斗周报" in text and "你的团队" in text and "Pipeline digest" not in text
+    assert "目标客户" in text and "Target" not in text  # the playbook's stage names too
     assert "Tommy" in text  # names are kept as typed
     assert " days in " not in text and "missing BANT" not in text  # the flags are worded for the reader too
 
@@ -85,3 +86,13 @@ def test_the_order_choice_then_slack_locale_then_workspace():
     assert language_of(person(locale="zh-CN"), "en") == "zh"
     assert language_of(person(language="en", locale="zh-CN"), "zh") == "en"  # the choice wins over all
     assert language_of(person(locale="fr-FR"), "zh") == "zh"  # a language we don't speak: the workspace's
+
+
+def test_the_home_tab_in_chinese(coach):
+    from tests.slack.harness import wait_call
+
+    _speaks(coach, TIM, "zh-CN")
+    coach.slack.event({"type": "app_home_opened", "user": coach.uid(TIM), "tab": "home"}, event_id="EvZH1")
+    text = all_text(wait_call(coach.fake, "views.publish").params["view"]["blocks"])
+    assert "你在跟进的销售机会" in text and "你的团队" in text and "潜在客户" in text
+    assert "Your open deals" not in text and "Prospect" not in text
