@@ -8,7 +8,6 @@ already stored for the same day and pair is replaced.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -19,10 +18,10 @@ import sqlalchemy.orm as so
 
 from bot.db.models import ExchangeRate
 from bot.domain.rates import Rate
+from bot.domain.values import is_currency
 from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
 
 COLUMNS = ("date", "from", "to", "rate")
-_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,9 @@ def check_rates(rows: list[Row]) -> tuple[list[Rate], list[Problem]]:
             bad.append(f"date '{row['date']}' is not a date (use YYYY-MM-DD)")
         frm, to = row["from"].upper(), row["to"].upper()
         for name, code in (("from", frm), ("to", to)):
-            if not _CODE.match(code):
+            if not is_currency(code):
                 bad.append(f"{name} '{row[name]}' is not a currency code (three letters, e.g. EUR)")
-        if _CODE.match(frm) and frm == to:
+        if is_currency(frm) and frm == to:
             bad.append(f"from and to are both {frm}")
         try:
             rate = Decimal(row["rate"].replace(",", ""))

@@ -7,7 +7,6 @@ A row for a person and period that already has a target replaces it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,12 +16,11 @@ import sqlalchemy.orm as so
 
 from bot.db import repo
 from bot.domain.plan import Period, parse_period
+from bot.domain.values import is_currency, parse_amount
 from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
-from bot.imports.deals_csv import parse_amount
 from bot.services import targets
 
 COLUMNS = ("email", "period", "amount", "currency")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ def check_targets(rows: list[Row], people: set[str]) -> tuple[list[TargetRow], l
             problems.append(Problem(row.line, f"amount '{row['amount']}' is not a number of at least 0 "
                                     "(e.g. 120000 or 120,000.50)"))
         currency = row["currency"].upper()
-        if not _CURRENCY.match(currency):
+        if not is_currency(currency):
             problems.append(Problem(row.line, f"currency '{row['currency']}' should be a three-letter code like EUR"))
         if period is not None and email:
             key = (email, period.label)
