@@ -7,6 +7,10 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the reader's type exists only in the stubs
+    from _csv import Reader
 
 
 @dataclass(frozen=True, order=True)
@@ -100,7 +104,7 @@ def _columns(names: list[str]) -> str:
     return ("column " if len(names) == 1 else "columns ") + ", ".join(names)
 
 
-def _records(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:
+def _records(reader: Reader) -> Iterator[tuple[int, list[str]]]:
     # reader.line_num is the line a record ends on; remember where it started.
     start = reader.line_num + 1
     for record in reader:

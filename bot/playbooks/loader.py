@@ -328,6 +328,19 @@ def load_playbook(path_or_name: str | Path) -> Playbook:
     return _to_domain(pb)
 
 
+def _criteria_lines(pb: Playbook, s: Stage, crit: EntryCriteria | ExitCriteria, lang: str) -> list[str]:
+    """One line per thing a gate asks for: entering a stage can also ask for its marker."""
+    zh = lang == "zh"
+    out = []
+    if isinstance(crit, EntryCriteria) and crit.marker:
+        out.append(f"     - {'标志' if zh else 'the marker'}: {s.marker.in_(lang)}")
+    out += [f"     - {c.text.in_(lang)}" for k in crit.characteristics if (c := s.characteristic(k)) is not None]
+    out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in crit.bant]
+    out += [f"     - {'角色' if zh else 'role'}: {pb.role(k).name.in_(lang)}" for k in crit.roles]
+    out += [f"     - {'评估' if zh else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}" for k in crit.evaluations]
+    return out
+
+
 def describe_playbook(pb: Playbook, lang: str = "en") -> str:
     """The playbook as plain text, stage by stage, for ``coach playbook show``."""
     out = [f"{pb.name.in_(lang)} ({pb.key})", ""]
@@ -347,24 +360,14 @@ def describe_playbook(pb: Playbook, lang: str = "en") -> str:
         if s.conditions:
             out.append(f"   {'条件' if lang == 'zh' else 'Entry conditions'}:")
             out += [f"     - {c.text.in_(lang)} [{c.key}]" for c in s.conditions]
-        n_ = s.entry
-        if not n_.empty:
-            out.append(f"   {'进入条件' if lang == 'zh' else 'To enter this stage'}:")
-            if n_.marker:
-                out.append(f"     - {'标志' if lang == 'zh' else 'the marker'}: {s.marker.in_(lang)}")
-            out += [f"     - {s.characteristic(k).text.in_(lang)}" for k in n_.characteristics if s.characteristic(k)]
-            out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in n_.bant]
-            out += [f"     - {'角色' if lang == 'zh' else 'role'}: {pb.role(k).name.in_(lang)}" for k in n_.roles]
-            out += [f"     - {'评估' if lang == 'zh' else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}"
-                    for k in n_.evaluations]
-        e = s.exit
-        if not e.empty:
-            out.append(f"   {'出口条件' if lang == 'zh' else 'To leave this stage'}:")
-            out += [f"     - {s.characteristic(k).text.in_(lang)}" for k in e.characteristics if s.characteristic(k)]
-            out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in e.bant]
-            out += [f"     - {'角色' if lang == 'zh' else 'role'}: {pb.role(k).name.in_(lang)}" for k in e.roles]
-            out += [f"     - {'评估' if lang == 'zh' else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}"
-                    for k in e.evaluations]
+        zh = lang == "zh"
+        crits: list[tuple[EntryCriteria | ExitCriteria, str]] = [
+            (s.entry, "进入条件" if zh else "To enter this stage"),
+            (s.exit, "出口条件" if zh else "To leave this stage")]
+        for crit, title in crits:
+            if not crit.empty:
+                out.append(f"   {title}:")
+                out += _criteria_lines(pb, s, crit, lang)
         out.append("")
     out.append(f"{pb.lost_name.in_(lang)} [{LOST}]: " + "; ".join(r.in_(lang) for r in pb.lost_reasons))
     out += ["", "BANT:"]
