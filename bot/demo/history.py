@@ -4,6 +4,8 @@ The bundled deals are a snapshot: imported, they would all have entered their st
 the same day, and nothing would ever have been won or lost. This writes, deterministically
 from the seed, what a real team's database holds after half a year:
 
+- the bundled won deals won in the week before the demo's (what last week's forecasts are measured
+  against), the lost ones lost over the last three months;
 - each open deal's path through the funnel, stage by stage, with most of them moving at a
   normal pace (a few stalled, as in a real pipeline: the exception, not the rule);
 - deals opened and closed over the two quarters (won, or lost at some stage), in each rep's
@@ -26,9 +28,10 @@ import sqlalchemy.orm as so
 
 from bot.db import repo
 from bot.db.models import Deal, DealSnapshot, Person, StageChange
+from bot.domain.forecast import off_by_more_than
 from bot.domain.plan import parse_period
 from bot.domain.playbook import LOST, Playbook
-from bot.services import targets
+from bot.services import digests, targets
 
 WINDOW = timedelta(days=182)
 STALLED_SHARE = 0.07  # open deals left longer in their stage than it allows
@@ -79,8 +82,9 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
         currencies[d.owner_id][d.currency] += 1
         amounts[d.owner_id].append(d.amount)
         if d.stage == LOST or d.stage == won_key:
-            # closed in the last three months, after a walk through the funnel
-            end = now - timedelta(days=rng.uniform(5, 90))
+            # lost in the last three months, after a walk through the funnel; won last week, so last week's
+            # forecasts have something to be measured against
+            end = now - timedelta(days=rng.uniform(0.5, 3.5) if d.stage == won_key else rng.uniform(5, 90))
             if d.stage == won_key:
                 _path(d, keys, _times(end, len(keys), rng))
             else:
@@ -210,3 +214,39 @@ def _snapshot_as_of(session: so.Session, playbook: Playbook, *, week: date, at: 
         session.add(DealSnapshot(deal_id=d.id, week=week, stage=stage, amount=before.get("amount", d.amount),
                                  currency=d.currency, close_date=before.get("close_date", d.close_date),
                                  forecast=forecast, taken_at=taken))
+
+
+@dataclass(frozen=True)
+class LastForecast:
+    """A region head's signed-off forecast (认可) for the week before the demo's, and what was won in it."""
+
+    name: str
+    forecast: Decimal
+    won: Decimal
+    currency: str
+    missed: bool  # off by more than the margin: their digest asks the review's questions
+
+
+def signed_last_week(session: so.Session, playbook: Playbook, *, week: date, now: datetime, signoff_tier: int,
+                     currency: str, margin: int) -> list[LastForecast]:
+    """Each region head signed off last week's forecast; the first (by name) was far too hopeful, the others
+    within ``margin`` of what their regions then won: so the week shows forecast against actual."""
+    heads = list(session.scalars(sa.select(Person).where(Person.tier >= signoff_tier, Person.manager_id.is_not(None))
+                                 .order_by(Person.name)))
+    period = week - timedelta(weeks=1)
+    signed_at = datetime.combine(period + timedelta(days=3), datetime.min.time(), tzinfo=now.tzinfo) + timedelta(
+        hours=12)  # their Thursday
+    out = []
+    for n, head in enumerate(heads):
+        digests.save_comment(session, head, period, text="", commit=Decimal(0), best_case=None, currency=currency,
+                             now=signed_at, signed_off=True)
+        session.flush()
+        result = digests.forecast_result(session, playbook, head, week, now=now)
+        won = result.won if result is not None else Decimal(0)
+        # The hopeful one counted on deals that did not close; the others called it within a few percent.
+        forecast = (max(won * Decimal("1.6"), won + 80_000) // 1000 * 1000 if n == 0 else
+                    (won * Decimal("1.05")).quantize(Decimal(1)))
+        digests.save_comment(session, head, period, text="", commit=forecast, best_case=forecast, currency=currency,
+                             now=signed_at, signed_off=True)
+        out.append(LastForecast(head.name, forecast, won, currency, off_by_more_than(forecast, won, margin)))
+    return out

@@ -100,7 +100,7 @@ class TeamLine:
     coverage: Coverage | None
     stalled: int  # open deals past their stage's limit
     checkins_done: int
-    checkins_due: int  # the team's reps, less those away
+    checkins_due: int  # the team's reps asked this week, less those away
 
     @property
     def stalled_share(self) -> float:
@@ -118,7 +118,7 @@ class TeamLine:
 def team_line(name: str, totals: Totals, concerns: Mapping[str, int], checkins: Mapping[str, int],
               coverage: Coverage | None, currency: str) -> TeamLine:
     commit = totals.by_forecast.get("commit", StageTotal()).amount
-    due = sum(n for status, n in checkins.items() if status != "away")
+    due = sum(n for status, n in checkins.items() if status not in ("away", "deactivated"))
     return TeamLine(name, currency, totals.open_count, _in(totals.open_amount, currency),
                     _in(totals.weighted, currency), _in(commit, currency), _in(totals.won.amount, currency), coverage,
                     concerns.get(Concern.STALLED, 0), checkins.get("complete", 0), due)
@@ -151,6 +151,15 @@ def rolled_up(totals: Totals, currency: str) -> Figures:
     commit = _in(by.get("commit", StageTotal()).amount, currency)
     best = commit + _in(by.get("best_case", StageTotal()).amount, currency)
     return Figures(commit, best, _in(totals.open_amount, currency), currency)
+
+
+def main_currency(totals: Totals, preferred: str) -> str:
+    """The currency a section's figures are in: the reporting one, unless none of the pipeline is in it
+    (no rates to convert): then the one most of it is in."""
+    bag = {c: a for c, a in totals.open_amount.items() if a}
+    if not bag or bag.get(preferred):
+        return preferred
+    return max(bag, key=lambda c: (bag[c], c))
 
 
 def other_currencies(totals: Totals, currency: str) -> tuple[str, ...]:
@@ -204,6 +213,7 @@ class RegionLine:
     signed_best: Decimal | None
     signed_currency: str  # the report's, unless no rate converts the signed figure to it
     rolled_commit: Decimal  # the region's commit as the deals roll up
+    rolled_currency: str
     won: Decimal | None  # in the target's period
     target: Decimal | None
     last: ForecastCheck | None = None  # last period's forecast against what was won
@@ -239,8 +249,10 @@ class GlobalReport:
 
     @property
     def forecast_total(self) -> Decimal:
-        """Signed figures where given, the rolled-up commit of the regions not signed off yet."""
-        return sum((r.signed_commit if self._counted(r) and r.signed_commit is not None else r.rolled_commit
+        """Signed figures where given, the rolled-up commit of the regions not signed off yet (in the
+        report's currency: a region without a rate to it is left out)."""
+        return sum((r.signed_commit if self._counted(r) and r.signed_commit is not None else
+                    r.rolled_commit if r.rolled_currency == self.currency else Decimal(0)
                     for r in self.regions), Decimal(0))
 
 

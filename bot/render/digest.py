@@ -139,8 +139,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
 
 
 def _tier_blocks(tier: TierView) -> list[Block]:
-    if tier.plan is not None:
-        text = _g("tier_plan", p=tier.plan)
+    if tier.kind is DigestKind.FIRST_LINE:
+        text = _g("tier_plan", p=tier.plan) if tier.plan is not None else _g("tier_no_plan")
     elif tier.kind is DigestKind.MIDDLE:
         text = _g("tier_teams", teams=list(tier.teams), best=tier.best, weakest=tier.weakest)
     elif tier.region is not None:
@@ -180,7 +180,8 @@ def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
 
 
 def comment_saved(week: date, row: CommentRow) -> list[Block]:
-    return [section(_g("comment_saved", week=week, c=row))]
+    """The reply to a saved comment; a region head's is their sign-off (认可) of their own figure."""
+    return [section(_g("adjusted_signed" if row.signed_off else "comment_saved", week=week, c=row))]
 
 
 def review_modal(check: ForecastCheck) -> dict[str, Any]:

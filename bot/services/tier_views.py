@@ -29,6 +29,7 @@ from bot.domain.tiers import (
     best_and_weakest,
     digest_kind,
     first_line_beneath,
+    main_currency,
     other_currencies,
     rolled_up,
     sales_plan,
@@ -58,12 +59,14 @@ def tier_view(session: so.Session, playbook: Playbook, team: Team, nodes: dict[s
     if kind is DigestKind.FIRST_LINE:
         return TierView(kind, plan=_plan(playbook, team, nodes, key, week, coverage))
     if kind is DigestKind.MIDDLE:
-        teams = [team_line(team.names[k], nodes[k].totals, nodes[k].concerns, nodes[k].checkins, cover(k), currency)
+        shown = main_currency(nodes[key].totals, currency)  # one currency, so the teams compare
+        teams = [team_line(team.names[k], nodes[k].totals, nodes[k].concerns, nodes[k].checkins, cover(k), shown)
                  for k in first_line_beneath(key, team.reports, team.tiers)[:MAX_TEAMS] if k in nodes]
         best, weakest = best_and_weakest(teams)
         return TierView(kind, teams=teams, best=best, weakest=weakest)
     if kind is DigestKind.REGION:
-        return TierView(kind, region=_region(session, team, nodes, key, week, currency))
+        return TierView(kind, region=_region(session, team, nodes, key, week, main_currency(nodes[key].totals,
+                                                                                            currency)))
     return TierView(kind, report=_global(session, playbook, team, nodes, key, week, coverage, currency=currency,
                                          now=now, margin=margin))
 
@@ -134,9 +137,10 @@ def _global(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str
                     commit, best, code = conv[0], conv[1], currency
         cov = coverage.of(r) if coverage is not None else None
         fits = cov is not None and cov.currency == currency
-        rolled = rolled_up(nodes[r].totals, currency).commit if r in nodes else Decimal(0)
+        own = main_currency(nodes[r].totals, currency) if r in nodes else currency
+        rolled = rolled_up(nodes[r].totals, own).commit if r in nodes else Decimal(0)
         lines.append(RegionLine(
-            team.names[r], commit, best, code, rolled,
+            team.names[r], commit, best, code, rolled, own,
             cov.won if fits and cov else None, cov.target if fits and cov else None,
             forecast_result(session, playbook, people[r], week, now=now) if r in people else None, margin))
     top = coverage.of(key) if coverage is not None else None

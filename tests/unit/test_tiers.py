@@ -17,6 +17,7 @@ from bot.domain.tiers import (
     best_and_weakest,
     digest_kind,
     first_line_beneath,
+    main_currency,
     rolled_up,
     sales_plan,
     signed_figure,
@@ -103,12 +104,22 @@ def test_the_region_forecast_rolls_up_and_knows_an_adjusted_sign_off():
     assert signed_figure(Decimal(2000), Decimal(2700), "EUR", "", f).adjusted
 
 
+def test_figures_are_in_the_reporting_currency_unless_nothing_converts_to_it():
+    deals = [d("D-1", "r1", "a", 1000, currency="GBP"), d("D-2", "r3", "a", 400, currency="EUR")]
+    nodes = compute(OrgInput(deals, {}, {}, REPORTS, {}), ["ceo"], PB, now=T0)
+    assert main_currency(nodes["eu"].totals, "USD") == "GBP"
+    assert main_currency(nodes["de"].totals, "USD") == "EUR"
+    assert main_currency(nodes["us"].totals, "USD") == "USD"  # nothing open: the reporting currency
+
+
 def test_the_global_report_adds_up_the_signed_figures():
     last = ForecastCheck(T0.date(), Decimal(1000), Decimal(400), "USD")
-    regions = [RegionLine("EU", Decimal(2000), Decimal(2500), "USD", Decimal(2100), Decimal(100), Decimal(5000), last),
-               RegionLine("US", None, None, "USD", Decimal(700), None, None),
-               RegionLine("CN", Decimal(900), Decimal(900), "CNY", Decimal(120), None, None)]  # no rate to USD
+    regions = [RegionLine("EU", Decimal(2000), Decimal(2500), "USD", Decimal(2100), "USD", Decimal(100), Decimal(5000),
+                          last),
+               RegionLine("US", None, None, "USD", Decimal(700), "USD", None, None),
+               RegionLine("CN", Decimal(900), Decimal(900), "CNY", Decimal(120), "USD", None, None),  # no rate to USD
+               RegionLine("AU", None, None, "USD", Decimal(55), "AUD", None, None)]
     g = GlobalReport("USD", regions, Decimal(9000), Decimal(100))
     assert (g.signed_count, g.signed_total) == (2, Decimal(2000))
-    assert g.forecast_total == Decimal(2000 + 700 + 120)  # the unconverted one counts as rolled up
+    assert g.forecast_total == Decimal(2000 + 700 + 120)  # the unconverted one counts as rolled up; AU has no rate
     assert regions[0].missed and not regions[1].missed
