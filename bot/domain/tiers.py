@@ -32,14 +32,14 @@ class DigestKind(StrEnum):
 
 def digest_kind(key: str, managers: Mapping[str, str | None], tiers: Mapping[str, int],
                 signoff_tier: int) -> DigestKind:
-    """The top has no manager; a region head is at or above the sign-off tier; a first-line manager
-    manages reps (tier 1); anyone else between is second-line (middle)."""
+    """A first-line manager manages reps only (tier 1: also the head of a one-team company); the top has
+    no manager; a region head is at or above the sign-off tier; anyone else between is second-line (middle)."""
+    tier = tiers.get(key, 0)
+    if tier <= 1:
+        return DigestKind.FIRST_LINE
     if managers.get(key) is None:
         return DigestKind.TOP
-    tier = tiers.get(key, 0)
-    if tier >= signoff_tier:
-        return DigestKind.REGION
-    return DigestKind.FIRST_LINE if tier <= 1 else DigestKind.MIDDLE
+    return DigestKind.REGION if tier >= signoff_tier else DigestKind.MIDDLE
 
 
 def first_line_beneath(key: str, reports: Mapping[str, Sequence[str]], tiers: Mapping[str, int]) -> list[str]:

@@ -121,7 +121,9 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
         blocks += [divider(), *pack(_g("reviews", rows=list(reviews)).splitlines())]
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
-    if reports and (tier is None or tier.kind is DigestKind.FIRST_LINE):  # the other tiers' sections have them
+    if tier is not None and tier.kind is not DigestKind.FIRST_LINE:
+        reports = [r for r in reports if not r.is_manager]  # the tier's section has the managers' lines
+    if reports:
         blocks += [divider(), *pack(_g("reports", rows=list(reports[:MAX_REPORT_LINES]),
                                        more=max(len(reports) - MAX_REPORT_LINES, 0)).splitlines())]
     blocks += [divider(), *pack(_g("changes", counts=sorted(node.movements.items()),

@@ -120,7 +120,7 @@ def _region(session: so.Session, team: Team, nodes: dict[str, Node], key: str, w
 
 def _global(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
             coverage: CoverageIndex | None, *, currency: str, now: datetime, margin: int) -> GlobalReport:
-    regions = sorted(team.reports.get(key, []), key=lambda r: team.names[r])
+    regions = sorted((r for r in team.reports.get(key, []) if team.tiers.get(r, 0) > 0), key=lambda r: team.names[r])
     said = _comments(session, regions, week)
     rates = repo.load_rates(session)
     people = {str(p.id): p for p in session.scalars(sa.select(Person).where(Person.id.in_([int(r) for r in regions])))}

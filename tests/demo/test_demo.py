@@ -63,12 +63,32 @@ def test_the_demo_shows_the_whole_week(week):
                              "where s.step = 'digest' and s.status = 'sent' group by p.tier").fetchall()
         comments = db.execute("select count(*) from manager_comment").fetchone()[0]
     assert sum(n for _, n in digests) == managers and {t for t, _ in digests} == {1, 2, 3, 4}
-    assert comments == 3 and text.count("*From your managers*") == 3
-    # The region head's comment and figure is their sign-off (认可), seen by the top on Friday.
-    assert ":white_check_mark: signed off (认可)" in text
+    # Two managers comment, three region heads sign off; last week's three sign-offs were seeded.
+    assert comments == 3 + 5 and text.count("*From your managers*") == 3
+    assert "5 manager comments carried up" in text
+    # Each tier's digest opens with what that tier does.
+    assert "*Sales plan 2026-Q4 (销售计划)*" in text and "\n    *Your teams compared*\n" in text
+    assert text.count("*Your region's forecast, to sign off (认可)*") == 3
+    # Last week's signed-off forecasts against what was won: Ada's missed by more than the margin.
+    assert "Last week Ada Lovelace signed off (认可) a forecast of USD " in text
+    assert "more than 20% apart, so this week's digest asks why." in text
+    assert "*Forecast against actual, week of 23 Nov*: you forecast USD " in text
+    assert "Ada Lovelace answers the review's four questions" in text and "Your forecast review is saved" in text
+    # The region heads sign off (认可): two with one click, one adjusts the figure with a comment.
+    assert text.count("signs off (认可) the region's forecast as rolled up, with one click") == 2
+    assert "Wang Zhenyi adjusts the region's forecast after reading the comments" in text
+    assert "form “Adjust the forecast” opens for Wang Zhenyi" in text
+    assert "Signed off (认可) for the week of 30 Nov, adjusted: commit USD " in text
+    # The top's global report: each region's signed-off figure, and the review's answers from the tier below.
+    top = text.split("Pipeline digest · week of 30 Nov · Grace Hopper", 1)[1]
+    assert "*Global report (全球的报表): each region's signed-off forecast*" in top
+    assert top.count(":white_check_mark: signed off: commit USD ") == 3 and "*Total*: 3 of 3 regions signed off" in top
+    assert "*Forecast reviews from your managers*" in top and "Wrong: We counted two renewals as commit" in top
     with sqlite3.connect(out / "demo.db") as db:
         assert db.execute("select count(*) from action_plan").fetchone()[0] == 1
-        assert db.execute("select count(*) from manager_comment where signed_off_at is not null").fetchone()[0] == 1
+        assert db.execute("select count(*) from manager_comment where signed_off_at is not null "
+                          "and week = '2026-11-30'").fetchone()[0] == 3
+        assert db.execute("select count(*) from forecast_review").fetchone()[0] == 1
     for day in ("Tuesday 1 December", "Wednesday 2 December", "Thursday 3 December", "Friday 4 December"):
         assert day in text
     assert "Pipeline digest · week of 30 Nov · Grace Hopper" in text  # the top, on Friday
@@ -199,9 +219,9 @@ def test_managers_forecasts_come_from_their_own_pipeline(week):
     with sqlite3.connect(out / "demo.db") as db:
         managers = dict(db.execute("select id, manager_id from person"))
         comments = db.execute("select author_id, text, commit_amount, best_case_amount, currency "
-                              "from manager_comment").fetchall()
+                              "from manager_comment where signed_off_at is null").fetchall()
         deals = db.execute("select owner_id, amount, currency from deal where stage not in ('won', 'lost')").fetchall()
-    assert len(comments) == 3
+    assert len(comments) == 2  # the region heads sign off instead
 
     def beneath(boss: int) -> set[int]:
         team, grew = {boss}, True
@@ -220,7 +240,7 @@ def test_managers_forecasts_come_from_their_own_pipeline(week):
         assert currency == max(open_by_currency, key=open_by_currency.get), (currency, open_by_currency)
         assert 0 < float(commit) <= float(best) <= open_by_currency[currency]
         assert currency in text  # the comment talks about the team's own numbers
-    assert len({text for _, text, *_ in comments}) == 3
+    assert len({text for _, text, *_ in comments}) == 2
 
 
 def test_the_transcript_and_preview_read_right(week):
@@ -268,7 +288,7 @@ def test_the_demo_has_history_behind_its_numbers_and_draws_the_charts(clean_env,
     assert weeks == 27 and targets > 20
     # Stalled deals are the exception, as in a real pipeline: flagged in few digests' attention lists.
     text = (out / "index.html").read_text()
-    assert text.count("Needs attention") >= 16 and text.count(" stalled ") < text.count("Needs attention")
+    assert text.count("Needs attention") >= 16 and len(re.findall(r"Needs attention</b>[^<]* stalled \d", text)) < text.count("Needs attention")
     # Every digest is followed by its charts, written beside the HTML and shown in it.
     pngs = sorted((out / "charts").glob("*.png"))
     assert charts == 16 and len([p for p in pngs if p.name.startswith("funnel-")]) == 16
@@ -300,7 +320,7 @@ def test_the_top_digest_reads_in_one_reporting_currency(week):
     svg = (out / "digest.svg").read_text()
     text = re.sub(r"<[^>]+>", " ", svg)
     head = text.split("Open pipeline", 1)[1].split("From your managers", 1)[0]
-    team = text.split("Your team", 1)[1].split("What changed", 1)[0]
+    team = text.split("Global report", 1)[1].split("Open pipeline", 1)[0]
     for part in (head, team):
         assert "USD" in part
         assert not re.search(r"\b(CNY|EUR|GBP|AUD)\b", part), part

@@ -95,7 +95,7 @@ def test_the_teams_compared_add_up_to_what_their_deals_hold(coach):
                             for d in deals), Decimal(0))
             line = next(line for line in text.splitlines() if line.startswith(f"• *{lead}*"))
             got = re.search(r": (\d+) open · USD ([\d,]+) · weighted USD ([\d,]+) · commit USD [\d,]+ · won this week "
-                            r"USD [\d,]+ · coverage ([\d.]+)× · stalled \d+% · check-ins (\S+)$", line)
+                            r"USD [\d,]+ · coverage ([\d.]+)× · stalled \d+% · check-ins (\S+)( :trophy:| :warning:)?$", line)
             assert got, line
             assert int(got.group(1)) == len(deals)
             assert abs(Decimal(got.group(2).replace(",", "")) - amount) <= len(deals)  # each deal rounded once

@@ -45,8 +45,9 @@ def test_the_kind_of_digest_comes_from_the_place_in_the_org(who, signoff, kind):
     assert digest_kind(who, MANAGERS, TIERS, signoff) is kind
 
 
-def test_a_one_manager_company_gets_the_top_report():
-    assert digest_kind("boss", {"boss": None, "rep": "boss"}, {"boss": 1, "rep": 0}, 3) is DigestKind.TOP
+def test_the_head_of_a_one_team_company_gets_the_first_line_digest():
+    """No regions to report on: their job is the team and its sales plan."""
+    assert digest_kind("boss", {"boss": None, "rep": "boss"}, {"boss": 1, "rep": 0}, 1) is DigestKind.FIRST_LINE
 
 
 def test_the_first_line_teams_beneath_a_manager():
