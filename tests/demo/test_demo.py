@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from xml.dom import minidom
 
 import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.db.models import Person
 from bot.render.blocks import section
+from bot.services.digests import save_comment
 from handlers.deal import command as deal_commands
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
@@ -363,3 +369,41 @@ def test_the_demo_in_chinese_is_a_mixed_language_week(clean_env, tmp_path):
     svg = (out / "digest.svg").read_text(encoding="utf-8")
     assert "Noto Sans CJK SC" in svg and "销售漏斗周报" in svg
     minidom.parseString(svg)  # still well-formed
+
+
+def test_the_shell_signs_off_adjusts_answers_the_review_and_agrees_an_action_plan(org_db, tmp_path):
+    """Each step of the weekly roll-up, typed in `coach shell` as in Slack: the first-line manager's action plan,
+    the region head's forecast review, one-click sign-off and adjusted sign-off, and the top's global report."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2026-01-01,EUR,USD,1.08\n2026-01-01,GBP,USD,1.27\n")
+    assert org_db.invoke(main, ["rates", "import", str(rates)]).exit_code == 0
+    # Last week Ada signed off far more than her region then won: this week's digest asks why.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'shell.db'}")
+    with so.Session(engine) as s, s.begin():
+        ada = s.scalar(sa.select(Person).where(Person.email == "ada.lovelace@example.com"))
+        save_comment(s, ada, date(2026, 11, 23), text="", commit=Decimal(5_000_000), best_case=None, currency="USD",
+                     now=datetime(2026, 11, 26, 9, tzinfo=UTC), signed_off=True)
+    engine.dispose()
+    script = "\n".join([
+        "/pipeline review", ":click 1", "Call the CFO with our director", "Tommy", "2026-12-04",
+        ":as ada.lovelace@example.com", "/pipeline digest", ":click 1",
+        "We committed deals procurement had not approved", "Who signs above the owner", "No", "Commit signed quotes only",
+        "/pipeline digest", ":click 1",  # answered, the review's button is gone: sign off is the first
+        "/pipeline digest", ":click 2", "One renewal slips to January", "400000", "600000", "",
+        ":as grace.hopper@example.com", "/pipeline digest", ":quit", ""])
+    r = org_db.invoke(main, ["shell", "--as", "tim.bernerslee@example.com", "--at", "2026-11-30T15:00Z"], input=script)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert ":dart: Action plan for *D-" in out  # the Monday team meeting's action plan
+    assert "*Your region's forecast, to sign off (认可)*: commit USD " in out
+    assert "[1: Answer the review]" in out and "[2: Sign off (认可)]" in out and "[3: Adjust & sign off]" in out
+    assert "*Forecast against actual, week of 23 Nov*: you forecast USD 5,000,000" in out
+    assert "┌─ form: Forecast review" in out and "Your forecast review is saved" in out
+    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
+    assert "┌─ form: Adjust the forecast" in out
+    assert ("Signed off (认可) for the week of 30 Nov, adjusted: commit USD 400,000, best case USD 600,000. "
+            "It goes up in your manager's global report, with your comment: “One renewal slips to January”") in out
+    top = out.split("You are now Grace Hopper.", 1)[1]
+    assert "• *Ada Lovelace*: :white_check_mark: signed off: commit USD 400,000, best case USD 600,000" in top
+    assert "week of 23 Nov: forecast USD 5,000,000, won USD " in top
+    assert "*Forecast reviews from your managers*" in top and "Wrong: We committed deals procurement had not" in top
