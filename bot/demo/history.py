@@ -11,7 +11,8 @@ from the seed, what a real team's database holds after half a year:
 - deals opened and closed over the two quarters (won, or lost at some stage), in each rep's
   currency, so conversion, win rate, deal size and cycle length come from history;
 - each rep's weekly visits, calls and proposals, with last week's answered by most;
-- a quarterly target for each rep, a little above what they have been winning.
+- a quarterly target for each rep, a little above what they have been winning, and ahead of what the
+  quarter has brought so far.
 """
 
 from __future__ import annotations
@@ -151,7 +152,12 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
             Deal.stage_entered_at >= now - WINDOW)).all()
         per_month = sum(won_amounts, Decimal(0)) / 6
         months = round((p.end - p.start).days / 30)
-        amount = max(per_month * months * Decimal("1.15"), max(amounts[rep.id], default=Decimal(10_000)))
+        so_far = sum(session.scalars(sa.select(Deal.amount).where(
+            Deal.owner_id == rep.id, Deal.stage == won_key, Deal.currency == currency,
+            Deal.stage_entered_at >= datetime.combine(p.start, datetime.min.time(), tzinfo=now.tzinfo))), Decimal(0))
+        # Above their usual pace, and still ahead of what a good start to the period has won: a plan to work to.
+        amount = max(per_month * months * Decimal("1.15"), so_far * Decimal("1.4"),
+                     max(amounts[rep.id], default=Decimal(10_000)))
         rounded = max(Decimal(1), (amount / 10_000).quantize(Decimal(1))) * 10_000  # targets are round numbers
         targets.set_target(session, rep, p, rounded, currency, by=None, now=now)
         set_targets += 1

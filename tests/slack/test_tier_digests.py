@@ -61,7 +61,7 @@ def test_each_tier_opens_its_digest_with_its_own_section(coach):
     tim = all_text(digest(coach, TIM))
     first = tim.splitlines()[1]
     assert first.startswith("*Sales plan 2026-Q4 (销售计划)* (the team's targets added up): target USD ")
-    assert "To close it: " in tim and "visits and" in tim and "calls a day" in tim
+    assert "To close it: " in tim and "working days left, each day: visits " in tim
     assert "*Your team*" in tim  # the team consolidated, rep by rep
     emmy = all_text(digest(coach, EMMY))
     assert emmy.splitlines()[1] == "*Your teams compared*"
