@@ -33,6 +33,15 @@ def _check(work: Work, period: date) -> ForecastCheck:
     return check
 
 
+def _require_region_head(work: Work) -> None:
+    """Signing off (认可) a forecast is for region heads: UserError for anyone else."""
+    person = work.actor.person
+    digests.require_manager(work.session, person)
+    tier = work.deps.settings.cadence.signoff_tier
+    if person.tier < tier:
+        raise UserError("not_a_region_head", tier=tier)
+
+
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.DIGEST_COMMENT)
     @acked
@@ -48,15 +57,45 @@ def register(app: App, deps: Deps) -> None:
                 currency=(old.currency if old and old.currency else digests.usual_currency(work.session, person)))
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
+    @app.action(Action.DIGEST_ADJUST)
+    @acked
+    def adjust_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        week = week_value(button_value(body).get("week"))
+        with work_for(deps, client, body) as work:
+            _require_region_head(work)
+            person = work.actor.person
+            old = digests.comment_of(work.session, person, week)
+            if old is not None and old.signed_off_at is not None and old.currency:
+                commit, best, currency = old.commit_amount, old.best_case_amount, old.currency
+            else:  # the figure as rolled up, to adjust from
+                settings = work.deps.settings
+                try:
+                    rolled = digests.rolled_forecast(
+                        work.session, work.playbook, person, week, now=work.now,
+                        currency=digests.reporting_currency(person, settings.reporting_currency),
+                        quiet_weeks=settings.cadence.quiet_weeks)
+                    commit, best, currency = rolled.commit, rolled.best_case, rolled.currency
+                except UserError:  # several currencies and no rates: they give the figure themselves
+                    commit, best, currency = None, None, digests.usual_currency(work.session, person)
+            view = render.comment_modal(week, name=person.name, text=old.text if old else "", commit=commit,
+                                        best_case=best, currency=currency, adjust=True)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
     @app.view(View.DIGEST_COMMENT)
     @guarded
     def comment_submitted(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        week = week_value(metadata_of(body).get("week"))
+        meta = metadata_of(body)
+        week, adjust = week_value(meta.get("week")), bool(meta.get("adjust"))
         form = Form(body["view"])
         text = form.text(Block.COMMENT)
         commit = form.amount(Block.COMMIT) if form.text(Block.COMMIT) else None
         best = form.amount(Block.BEST_CASE) if form.text(Block.BEST_CASE) else None
         currency = form.currency(Block.CURRENCY)
+        if not form.errors and adjust:  # an adjusted figure is signed off with the reason for it
+            if not text:
+                form.errors[Block.COMMENT] = macro("digest.j2", "adjust_needs_comment")
+            if commit is None:
+                form.errors[Block.COMMIT] = macro("digest.j2", "adjust_needs_commit")
         if not form.errors:
             if not text and commit is None and best is None:
                 form.errors[Block.COMMENT] = macro("digest.j2", "comment_needs_something")
@@ -105,11 +144,9 @@ def register(app: App, deps: Deps) -> None:
     def signoff_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         week = week_value(button_value(body).get("week"))
         with work_for(deps, client, body) as work:
+            _require_region_head(work)
             person = work.actor.person
-            digests.require_manager(work.session, person)
             settings = work.deps.settings
-            if person.tier < settings.cadence.signoff_tier:
-                raise UserError("not_a_region_head", tier=settings.cadence.signoff_tier)
             done = digests.sign_off(work.session, work.playbook, person, week, now=work.now,
                                     currency=digests.reporting_currency(person, settings.reporting_currency),
                                     quiet_weeks=settings.cadence.quiet_weeks)

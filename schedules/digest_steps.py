@@ -18,7 +18,7 @@ from bot.domain.cadence import digest_instant, in_window, local_week
 from bot.render.blocks import as_dicts, fallback_text, macro
 from bot.render.charts import drawn
 from bot.render.digest import manager_digest_blocks
-from bot.services import charts, digests, local_time
+from bot.services import charts, digests, local_time, tier_views
 from bot.services.coverage import CoverageIndex
 from schedules.outgoing import Outgoing, SendKey, SlackIds
 
@@ -76,7 +76,10 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
             signoff_tier=deps.settings.cadence.signoff_tier,
             check=digests.forecast_check(session, deps.playbook, manager, week, now=now,
                                          margin=deps.settings.cadence.forecast_margin),
-            reviews=digests.reviews_for(session, manager, week))
+            reviews=digests.reviews_for(session, manager, week),
+            tier=tier_views.tier_view(session, deps.playbook, team, nodes, key, week, coverage, currency=currency,
+                                      signoff_tier=deps.settings.cadence.signoff_tier, now=now,
+                                      margin=deps.settings.cadence.forecast_margin))
         channel = slack_ids.of(session, manager, "digest")
         with i18n.language(slack_ids.language(session, manager)) as lang:  # the recipient's, whoever is in it
             reads = lang

@@ -4,12 +4,15 @@ The bundled deals are a snapshot: imported, they would all have entered their st
 the same day, and nothing would ever have been won or lost. This writes, deterministically
 from the seed, what a real team's database holds after half a year:
 
+- the bundled won deals won in the week before the demo's (what last week's forecasts are measured
+  against), the lost ones lost over the last three months;
 - each open deal's path through the funnel, stage by stage, with most of them moving at a
   normal pace (a few stalled, as in a real pipeline: the exception, not the rule);
 - deals opened and closed over the two quarters (won, or lost at some stage), in each rep's
   currency, so conversion, win rate, deal size and cycle length come from history;
 - each rep's weekly visits, calls and proposals, with last week's answered by most;
-- a quarterly target for each rep, a little above what they have been winning.
+- a quarterly target for each rep, a little above what they have been winning, and ahead of what the
+  quarter has brought so far.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ import sqlalchemy.orm as so
 
 from bot.db import repo
 from bot.db.models import Deal, DealSnapshot, Person, StageChange
+from bot.domain.forecast import off_by_more_than
 from bot.domain.plan import parse_period
 from bot.domain.playbook import LOST, Playbook
-from bot.services import targets
+from bot.services import digests, targets
 
 WINDOW = timedelta(days=182)
 STALLED_SHARE = 0.07  # open deals left longer in their stage than it allows
@@ -79,8 +83,9 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
         currencies[d.owner_id][d.currency] += 1
         amounts[d.owner_id].append(d.amount)
         if d.stage == LOST or d.stage == won_key:
-            # closed in the last three months, after a walk through the funnel
-            end = now - timedelta(days=rng.uniform(5, 90))
+            # lost in the last three months, after a walk through the funnel; won last week, so last week's
+            # forecasts have something to be measured against
+            end = now - timedelta(days=rng.uniform(0.5, 3.5) if d.stage == won_key else rng.uniform(5, 90))
             if d.stage == won_key:
                 _path(d, keys, _times(end, len(keys), rng))
             else:
@@ -147,7 +152,12 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
             Deal.stage_entered_at >= now - WINDOW)).all()
         per_month = sum(won_amounts, Decimal(0)) / 6
         months = round((p.end - p.start).days / 30)
-        amount = max(per_month * months * Decimal("1.15"), max(amounts[rep.id], default=Decimal(10_000)))
+        so_far = sum(session.scalars(sa.select(Deal.amount).where(
+            Deal.owner_id == rep.id, Deal.stage == won_key, Deal.currency == currency,
+            Deal.stage_entered_at >= datetime.combine(p.start, datetime.min.time(), tzinfo=now.tzinfo))), Decimal(0))
+        # Above their usual pace, and still ahead of what a good start to the period has won: a plan to work to.
+        amount = max(per_month * months * Decimal("1.15"), so_far * Decimal("1.4"),
+                     max(amounts[rep.id], default=Decimal(10_000)))
         rounded = max(Decimal(1), (amount / 10_000).quantize(Decimal(1))) * 10_000  # targets are round numbers
         targets.set_target(session, rep, p, rounded, currency, by=None, now=now)
         set_targets += 1
@@ -210,3 +220,39 @@ def _snapshot_as_of(session: so.Session, playbook: Playbook, *, week: date, at: 
         session.add(DealSnapshot(deal_id=d.id, week=week, stage=stage, amount=before.get("amount", d.amount),
                                  currency=d.currency, close_date=before.get("close_date", d.close_date),
                                  forecast=forecast, taken_at=taken))
+
+
+@dataclass(frozen=True)
+class LastForecast:
+    """A region head's signed-off forecast (认可) for the week before the demo's, and what was won in it."""
+
+    name: str
+    forecast: Decimal
+    won: Decimal
+    currency: str
+    missed: bool  # off by more than the margin: their digest asks the review's questions
+
+
+def signed_last_week(session: so.Session, playbook: Playbook, *, week: date, now: datetime, signoff_tier: int,
+                     currency: str, margin: int) -> list[LastForecast]:
+    """Each region head signed off last week's forecast; the first (by name) was far too hopeful, the others
+    within ``margin`` of what their regions then won: so the week shows forecast against actual."""
+    heads = list(session.scalars(sa.select(Person).where(Person.tier >= signoff_tier, Person.manager_id.is_not(None))
+                                 .order_by(Person.name)))
+    period = week - timedelta(weeks=1)
+    signed_at = datetime.combine(period + timedelta(days=3), datetime.min.time(), tzinfo=now.tzinfo) + timedelta(
+        hours=12)  # their Thursday
+    out = []
+    for n, head in enumerate(heads):
+        digests.save_comment(session, head, period, text="", commit=Decimal(0), best_case=None, currency=currency,
+                             now=signed_at, signed_off=True)
+        session.flush()
+        result = digests.forecast_result(session, playbook, head, week, now=now)
+        won = result.won if result is not None else Decimal(0)
+        # The hopeful one counted on deals that did not close; the others called it within a few percent.
+        forecast = (max(won * Decimal("1.6"), won + 80_000) // 1000 * 1000 if n == 0 else
+                    (won * Decimal("1.05")).quantize(Decimal(1)))
+        digests.save_comment(session, head, period, text="", commit=forecast, best_case=forecast, currency=currency,
+                             now=signed_at, signed_off=True)
+        out.append(LastForecast(head.name, forecast, won, currency, off_by_more_than(forecast, won, margin)))
+    return out

@@ -33,7 +33,7 @@ from bot import i18n
 from bot.db.engine import transaction
 from bot.db.models import Deal, ManagerComment, Person, ScheduledSend
 from bot.demo.blocktext import field_label, page, to_html, to_text, view_html
-from bot.demo.history import add_history
+from bot.demo.history import add_history, signed_last_week
 from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.domain.money import fmt_amount
@@ -108,7 +108,7 @@ class Transcript:
             who = self.name(e.to)
             if e.kind == "update":
                 continue  # redraws of a message already shown: too chatty for the transcript
-            if e.kind == "dm" and _buttons([e], Action.DIGEST_COMMENT):
+            if e.kind == "dm" and (_buttons([e], Action.DIGEST_COMMENT) or _buttons([e], Action.DIGEST_SIGNOFF)):
                 self.digests.append(e)
             if e.kind == "files":
                 heading = _("%(when)s · charts shared with %(who)s") % {"when": when, "who": who}
@@ -191,13 +191,22 @@ def _card(kind: str, heading_html: str, body: str) -> str:
     return f'<div class="card {kind}"><div class="meta">{heading_html}</div>{body}</div>'
 
 
+TIER_BELOW = ("*Forecast reviews from your managers*", "*From your managers*")
+
+
 def _preview(lines: list[str]) -> list[str]:
-    """The first lines of a message, and the comments from the tier below when a digest has them."""
+    """The first lines of a message, and what the tier below said when a digest has it, in any language."""
     shown = lines[:PREVIEW_LINES]
-    if "*From your managers*" in lines:
-        at = lines.index("*From your managers*")
-        tail = [lines[at]] + [line for line in itertools.takewhile(lambda x: x.startswith("•"), lines[at + 1:])]
-        shown += [line for line in tail if line not in shown]
+    for heading in TIER_BELOW:
+        heading = f"*{_(heading.strip('*'))}*"
+        if heading in lines:
+            at = lines.index(heading)
+            tail = [lines[at]] + [line for line in itertools.takewhile(lambda x: x.startswith("•"), lines[at + 1:])]
+            shown += [line for line in tail if line not in shown]
+    forecast = next((line for line in lines if line.startswith("*" + _("Forecast against actual, week of %(day)s")
+                                                                .split("%")[0])), None)
+    if forecast and forecast not in shown:
+        shown.append(forecast)
     return shown
 
 
@@ -300,6 +309,9 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
             # Two quarters of stage changes, closed deals, activity and targets behind them.
             past = add_history(s, ws.deps.playbook, now=friday, period=f"{WEEK.year}-Q{(WEEK.month - 1) // 3 + 1}",
                                week=WEEK, rng=random.Random(seed))
+            cadence = ws.deps.settings.cadence
+            forecasts = signed_last_week(s, ws.deps.playbook, week=WEEK, now=friday, signoff_tier=cadence.signoff_tier,
+                                         currency=ws.deps.settings.reporting_currency, margin=cadence.forecast_margin)
         ws.sync_people(locale=demo_locale(lang))
         with transaction(ws.deps.sessions) as s:
             reps = sorted(p.email for p in s.scalars(sa.select(Person).where(Person.tier == 0))
@@ -314,6 +326,12 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
                 "%(weeks)s weeks of reps' activity, %(targets)s quarterly targets; %(stalled)s open deals are stalled")
               % {"opened": past.opened, "won": past.won, "lost": past.lost, "weeks": past.activity_weeks,
                  "targets": past.targets, "stalled": past.stalled})
+        for f in forecasts:
+            t.say((_("Last week %(name)s signed off (认可) a forecast of %(forecast)s; the region won %(won)s: "
+                     "more than %(margin)s%% apart, so this week's digest asks why.") if f.missed else
+                   _("Last week %(name)s signed off (认可) a forecast of %(forecast)s; the region won %(won)s."))
+                  % {"name": f.name, "forecast": i18n.amount(f.forecast, f.currency),
+                     "won": i18n.amount(f.won, f.currency), "margin": cadence.forecast_margin})
         if lang != "en":
             english = sum(1 for e in ws.users if ws.fake.locale_of(ws.uid(e)).startswith("en"))
             t.say(_("A mixed-language team: %(n)s reps read English, everyone else %(lang)s; each gets their own.")
@@ -355,6 +373,16 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
                     if role != "silent" and _buttons([e], Action.CHECKIN_NO_CHANGE):  # a prompt, not a reminder
                         delay = timedelta(minutes=rng.randint(20, 150))
                         later(now + delay, lambda e=e, m=email, r=role: answer(m, r, e))
+                if _buttons([e], Action.FORECAST_REVIEW):  # forecast and actual apart: the manager answers why
+                    later(now + timedelta(minutes=60), lambda e=e, m=email: answer_review(m, e))
+                if _buttons([e], Action.DIGEST_SIGNOFF):
+                    with transaction(ws.deps.sessions) as s:
+                        below = commenters.get(signoff_tier - 1)
+                        boss = s.scalar(sa.select(Person.email).where(Person.id == sa.select(Person.manager_id).where(
+                            Person.email == below).scalar_subquery())) if below else None
+                    # The region head whose managers commented adjusts the figure; the others take it as rolled up.
+                    act = adjust if boss == email else sign_off
+                    later(now + timedelta(minutes=90), lambda e=e, m=email, act=act: act(m, e))
                 elif _buttons([e], Action.DIGEST_COMMENT):
                     with transaction(ws.deps.sessions) as s:
                         person = s.scalar(sa.select(Person).where(Person.email == email))
@@ -367,6 +395,50 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
                     if tier < top and tier not in commenters and (below is None or boss == email):
                         commenters[tier] = email
                         later(now + timedelta(minutes=90), lambda e=e, m=email: comment(m, e))
+
+        signoff_tier = ws.deps.settings.cadence.signoff_tier
+
+        def answer_review(email: str, digest: Event) -> None:
+            name = ws.names[ws.uid(email)]
+            margin = ws.deps.settings.cadence.forecast_margin
+            t.note(_("%(name)s's forecast and what was won differ by more than %(margin)s%%: "
+                     "%(name)s answers the review's four questions") % {"name": name, "margin": margin})
+            events = ws.click(email, _buttons([digest], Action.FORECAST_REVIEW)[0])
+            t.show(events)
+            form = _modal(events)
+            if form and form.view:
+                t.show(ws.submit(email, form.view, {
+                    "review__wrong": text_input(_("We counted two renewals as commit before the customer's "
+                                                  "procurement had approved them.")),
+                    "review__unknown": text_input(_("Who signs above the project owner, and their budget cycle.")),
+                    "review__misled": text_input(_("Not on purpose: the champion was sure of a date the board "
+                                                   "had not set.")),
+                    "review__next_steps": text_input(_("Commit only deals with a signed-off quote; meet the "
+                                                       "economic buyer on both renewals this week."))}))
+
+        def sign_off(email: str, digest: Event) -> None:
+            name = ws.names[ws.uid(email)]
+            t.note(_("%(name)s signs off (认可) the region's forecast as rolled up, with one click") % {"name": name})
+            t.show(ws.click(email, _buttons([digest], Action.DIGEST_SIGNOFF)[0]))
+
+        def adjust(email: str, digest: Event) -> None:
+            name = ws.names[ws.uid(email)]
+            t.note(_("%(name)s adjusts the region's forecast after reading the comments, and signs it off (认可)")
+                   % {"name": name})
+            events = ws.click(email, _buttons([digest], Action.DIGEST_ADJUST)[0])
+            t.show(events)
+            form = _modal(events)
+            if form and form.view:
+                shown = {b["block_id"]: (b.get("element") or {}) for b in form.view.get("blocks", [])
+                         if b.get("type") == "input"}
+                rolled = Decimal(shown["commit"].get("initial_value") or 0)
+                best = Decimal(shown["best_case"].get("initial_value") or 0)
+                commit = _thousands(rolled * Decimal("0.9"))  # a tenth under the roll-up: one deal may slip
+                t.show(ws.submit(email, form.view, {
+                    "comment": text_input(_("My managers expect one commit deal to slip into next quarter; "
+                                            "I sign off a tenth under the roll-up.")),
+                    "commit": text_input(f"{commit:f}"), "best_case": text_input(f"{max(best, commit):f}"),
+                    "currency": select((shown["currency"].get("initial_option") or {}).get("value", "USD"))}))
 
         def answer(email: str, role: str, prompt: Event) -> None:
             name = ws.names[ws.uid(email)]
@@ -456,7 +528,8 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
         with transaction(ws.deps.sessions) as s:
             sends = Counter(re.sub(r"_\d+$", "", step) for step in s.scalars(
                 sa.select(ScheduledSend.step).where(ScheduledSend.status == "sent")))
-            comments = s.scalar(sa.select(sa.func.count()).select_from(ManagerComment)) or 0
+            comments = s.scalar(sa.select(sa.func.count()).select_from(ManagerComment)
+                                .where(ManagerComment.week == WEEK)) or 0  # not last week's, seeded
     seconds = time.monotonic() - started
     echo("")
     echo(_("Done in %(seconds).1f s: %(prompts)s check-in prompts, %(reminders)s reminders, %(digests)s digests, "

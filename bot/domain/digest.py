@@ -21,6 +21,7 @@ from bot.domain.forecast import ForecastCheck, ReviewRow
 from bot.domain.playbook import Playbook
 from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals, totals
+from bot.domain.tiers import TierView
 from bot.domain.waterfall import Attention, Concern, Movement, Snapshot, attention, waterfall
 
 TOP = 10  # movements and attention items kept per digest, largest first
@@ -262,3 +263,4 @@ class ManagerDigest:
     can_sign_off: bool = False  # a region head's digest: one click signs off (认可) the forecast
     check: ForecastCheck | None = None  # last period's forecast against what was won, when they differ
     reviews: Sequence[ReviewRow] = ()  # the tier below's answers to the forecast review
+    tier: TierView | None = None  # the section for what this manager's tier does, first in the digest

@@ -16,6 +16,7 @@ from bot.domain.digest import CommentRow, Item, ManagerDigest, Node, ReportRow, 
 from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow
 from bot.domain.gates import Kind
 from bot.domain.playbook import Playbook
+from bot.domain.tiers import DigestKind, TierView
 from bot.domain.waterfall import Attention, Change, Concern, Movement
 from bot.i18n import N_, _
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, divider, header, macro, pack, section
@@ -92,8 +93,9 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                   comments: Sequence[CommentRow], not_finished: Sequence[str], away: Sequence[str],
                   names: Mapping[str, str], lang: str | None = None, coverage: Coverage | None = None,
                   can_sign_off: bool = False, check: ForecastCheck | None = None,
-                  reviews: Sequence[ReviewRow] = ()) -> list[Block]:
-    """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole."""
+                  reviews: Sequence[ReviewRow] = (), tier: TierView | None = None) -> list[Block]:
+    """The digest for one manager, whatever the size of their subtree: lists are capped, counts are whole.
+    With ``tier``, it opens with what that tier does, and the lines it already gives are not repeated."""
     lang = lang or i18n.current()  # the language in force unless told
     t, last = node.totals, node.last_week
     items = lambda heap: [  # noqa: E731 - owner keys become names for display
@@ -106,8 +108,10 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
                    delta_weighted=delta(t.weighted, last.weighted))),
         section(_g("stages", t=t, pb=playbook, lang=lang)),
     ]
-    if coverage is not None:
+    if coverage is not None and (tier is None or tier.plan is None):  # a sales plan says it all
         blocks.insert(2, section(_g("coverage", c=coverage)))
+    if tier is not None:
+        blocks[1:1] = [*_tier_blocks(tier), divider()]
     if check is not None:
         blocks += [divider(), section(_g("forecast_check", c=check))]
         if not check.answered:
@@ -117,6 +121,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
         blocks += [divider(), *pack(_g("reviews", rows=list(reviews)).splitlines())]
     if comments:
         blocks += [divider(), *pack(_g("comments", rows=list(comments)).splitlines())]
+    if tier is not None and tier.kind is not DigestKind.FIRST_LINE:
+        reports = [r for r in reports if not r.is_manager]  # the tier's section has the managers' lines
     if reports:
         blocks += [divider(), *pack(_g("reports", rows=list(reports[:MAX_REPORT_LINES]),
                                        more=max(len(reports) - MAX_REPORT_LINES, 0)).splitlines())]
@@ -127,10 +133,25 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     blocks += [*pack(_g("checkins", counts=sorted(node.checkins.items()), late=list(not_finished[:30]),
                         away=list(away[:30])).splitlines())]
     buttons = [button(_g("comment_button"), Action.DIGEST_COMMENT, {"week": week.isoformat()}, style="primary")]
-    if can_sign_off:
-        buttons.insert(0, button(_g("signoff_button"), Action.DIGEST_SIGNOFF, {"week": week.isoformat()}))
+    if can_sign_off:  # the region head's comment is their sign-off: one click, or their own figure
+        buttons = [button(_g("signoff_button"), Action.DIGEST_SIGNOFF, {"week": week.isoformat()}, style="primary"),
+                   button(_g("adjust_button"), Action.DIGEST_ADJUST, {"week": week.isoformat()})]
     blocks.append(actions(*buttons))
     return blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def _tier_blocks(tier: TierView) -> list[Block]:
+    if tier.kind is DigestKind.FIRST_LINE:
+        text = _g("tier_plan", p=tier.plan) if tier.plan is not None else _g("tier_no_plan")
+    elif tier.kind is DigestKind.MIDDLE:
+        text = _g("tier_teams", teams=list(tier.teams), best=tier.best, weakest=tier.weakest)
+    elif tier.region is not None:
+        text = _g("tier_region", r=tier.region)
+    elif tier.report is not None:
+        text = _g("tier_global", g=tier.report)
+    else:
+        return []
+    return list(pack(text.splitlines()))
 
 
 def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str | None = None) -> list[Block]:
@@ -138,27 +159,31 @@ def manager_digest_blocks(d: ManagerDigest, playbook: Playbook, lang: str | None
     lang = lang or i18n.current()  # the language in force unless told
     return digest_blocks(d.name, d.week, d.node, playbook, reports=d.reports, comments=d.comments,
                          not_finished=d.not_finished, away=d.away, names=d.names, coverage=d.coverage,
-                         can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews,
+                         can_sign_off=d.can_sign_off, check=d.check, reviews=d.reviews, tier=d.tier,
                          lang=lang)
 
 
 def comment_modal(week: date, *, name: str, text: str, commit: Decimal | None,
-                  best_case: Decimal | None, currency: str) -> dict[str, Any]:
-    """A manager's comment and forecast for the tier above, prefilled with what they said before."""
+                  best_case: Decimal | None, currency: str, adjust: bool = False) -> dict[str, Any]:
+    """A manager's comment and forecast for the tier above, prefilled with what they said before;
+    ``adjust``: a region head's own figure to sign off (认可), the comment saying why."""
     blocks: list[Block] = [
-        section(_g("comment_context", week=week, name=name)),
-        text_input(B.COMMENT, _g("comment_label"), initial=text, multiline=True, max_length=2000, optional=True),
+        section(_g("adjust_context" if adjust else "comment_context", week=week, name=name)),
+        text_input(B.COMMENT, _g("comment_label"), initial=text, multiline=True, max_length=2000, optional=not adjust),
         text_input(B.COMMIT, _g("commit_label"), initial=f"{commit:f}" if commit is not None else None,
-                   optional=True, max_length=30, hint=_g("forecast_hint")),
+                   optional=not adjust, max_length=30, hint=None if adjust else _g("forecast_hint")),
         text_input(B.BEST_CASE, _g("best_case_label"), initial=f"{best_case:f}" if best_case is not None else None,
                    optional=True, max_length=30),
         select_input(B.CURRENCY, _g("currency_label"), currency_options(currency), initial=currency),
     ]
-    return modal_view(V.DIGEST_COMMENT, _g("comment_title"), blocks, {"week": week.isoformat()}, _g("comment_submit"))
+    meta: dict[str, Any] = {"week": week.isoformat(), **({"adjust": True} if adjust else {})}
+    return modal_view(V.DIGEST_COMMENT, _g("adjust_title" if adjust else "comment_title"), blocks, meta,
+                      _g("signoff_button" if adjust else "comment_submit"))
 
 
 def comment_saved(week: date, row: CommentRow) -> list[Block]:
-    return [section(_g("comment_saved", week=week, c=row))]
+    """The reply to a saved comment; a region head's is their sign-off (认可) of their own figure."""
+    return [section(_g("adjusted_signed" if row.signed_off else "comment_saved", week=week, c=row))]
 
 
 def review_modal(check: ForecastCheck) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Action(StrEnum):
     MEETING_PLAN = "meeting_plan"  # open the action-plan form for a deal in the team meeting list
     FORECAST_REVIEW = "forecast_review"
     DIGEST_SIGNOFF = "digest_signoff"  # a region head's one-click 认可 of the rolled-up forecast
+    DIGEST_ADJUST = "digest_adjust"  # a region head's 认可 of their own figure, with a comment
     SET_TARGETS = "team_targets"
 
 

@@ -27,6 +27,7 @@ from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more
 from bot.domain.playbook import Playbook
 from bot.domain.score import lead_score_value
 from bot.domain.stats import in_window, stall_limits, time_in_stage
+from bot.domain.tiers import TierView
 from bot.domain.waterfall import Snapshot
 from bot.services.coverage import CoverageIndex
 from bot.services.deals import take_snapshots
@@ -114,7 +115,8 @@ def load_team(session: so.Session) -> Team:
 
 def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, checkin_status: dict[str, str],
                    comments: list[CommentRow], coverage: CoverageIndex | None = None, *, signoff_tier: int = 3,
-                   check: ForecastCheck | None = None, reviews: Sequence[ReviewRow] = ()) -> ManagerDigest:
+                   check: ForecastCheck | None = None, reviews: Sequence[ReviewRow] = (),
+                   tier: TierView | None = None) -> ManagerDigest:
     """One manager's digest, from the computed nodes (with coverage against targets, if given)."""
     cover = coverage.of if coverage is not None else (lambda k: None)
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
@@ -125,7 +127,7 @@ def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, che
     return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names,
                          cover(key),
                          can_sign_off=team.tiers[key] >= signoff_tier and team.managers.get(key) is not None,
-                         check=check, reviews=list(reviews))
+                         check=check, reviews=list(reviews), tier=tier)
 
 
 def ensure_snapshots(session: so.Session, week: date, *, now: datetime) -> bool:
@@ -197,7 +199,18 @@ def sign_off(session: so.Session, playbook: Playbook, person: Person, week: date
     UserError when the forecast is in several currencies (no rates): then the
     figure has to be given, with the comment form.
     """
-    node = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency)[str(person.id)]
+    result = rolled_forecast(session, playbook, person, week, now=now, currency=currency, quiet_weeks=quiet_weeks)
+    old = comment_of(session, person, week)
+    save_comment(session, person, week, text=old.text if old else "", commit=result.commit,
+                 best_case=result.best_case, currency=result.currency, now=now, signed_off=True)
+    return result
+
+
+def rolled_forecast(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+                    currency: str, quiet_weeks: int = 2) -> SignOff:
+    """``person``'s subtree's forecast as rolled up from the deals, in one currency (see :func:`sign_off`)."""
+    node = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency,
+                       root=str(person.id))[str(person.id)]
     by = node.totals.by_forecast
     commit_bag = dict(by["commit"].amount) if "commit" in by else {}
     best_bag = dict(commit_bag)
@@ -207,11 +220,7 @@ def sign_off(session: so.Session, playbook: Playbook, person: Person, week: date
     if len(currencies) > 1:
         raise UserError("signoff_needs_rates", currencies=sorted(currencies))
     (code,) = currencies
-    result = SignOff(commit_bag.get(code, Decimal(0)), best_bag.get(code, Decimal(0)), code)
-    old = comment_of(session, person, week)
-    save_comment(session, person, week, text=old.text if old else "", commit=result.commit,
-                 best_case=result.best_case, currency=code, now=now, signed_off=True)
-    return result
+    return SignOff(commit_bag.get(code, Decimal(0)), best_bag.get(code, Decimal(0)), code)
 
 
 def reporting_currency(person: Person, default: str) -> str:
@@ -232,6 +241,8 @@ def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -
 def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: datetime, quiet_weeks: int = 2,
                currency: str | None = None, signoff_tier: int = 3, forecast_margin: int = 20) -> ManagerDigest:
     """One manager's digest of this week on demand (``/pipeline digest``), computed like the scheduled ones."""
+    from bot.services.tier_views import tier_view  # it builds on this module's Team and forecast_result
+
     require_manager(session, person)
     week = current_week(person, now)
     team = load_team(session)
@@ -239,13 +250,16 @@ def digest_for(session: so.Session, playbook: Playbook, person: Person, *, now: 
     # Only the caller's subtree is loaded and rolled up, not the whole org's.
     nodes = all_digests(session, playbook, week, now=now, quiet_weeks=quiet_weeks, currency=currency, root=key,
                         managers=team.managers)
+    coverage = CoverageIndex(session, playbook, team.managers, nodes, week, rates=repo.load_rates(session),
+                             currency=currency)
     return manager_digest(team, nodes, key, week, repo.checkin_status(session, week),
-                          comments_for(session, person, week),
-                          CoverageIndex(session, playbook, team.managers, nodes, week, rates=repo.load_rates(session),
-                                        currency=currency),
+                          comments_for(session, person, week), coverage,
                           signoff_tier=signoff_tier,
                           check=forecast_check(session, playbook, person, week, now=now, margin=forecast_margin),
-                          reviews=reviews_for(session, person, week))
+                          reviews=reviews_for(session, person, week),
+                          tier=tier_view(session, playbook, team, nodes, key, week, coverage,
+                                         currency=currency or usual_currency(session, person),
+                                         signoff_tier=signoff_tier, now=now, margin=forecast_margin))
 
 
 def usual_currency(session: so.Session, manager: Person) -> str:
@@ -259,10 +273,10 @@ def usual_currency(session: so.Session, manager: Person) -> str:
     return found[0] if found else "USD"
 
 
-def forecast_check(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
-                   margin: int) -> ForecastCheck | None:
-    """Last week's forecast of ``person`` against what their subtree won in it, when they differ by more
-    than ``margin`` percent (None otherwise, or when they gave no forecast)."""
+def forecast_result(session: so.Session, playbook: Playbook, person: Person, week: date, *,
+                    now: datetime) -> ForecastCheck | None:
+    """``person``'s forecast for the week before ``week`` against what their subtree won in it
+    (None when they gave no forecast, or a won deal has no rate to compare it with)."""
     period = week - timedelta(weeks=1)
     given = comment_of(session, person, period)
     if given is None or given.commit_amount is None or not given.currency:
@@ -281,11 +295,19 @@ def forecast_check(session: so.Session, playbook: Playbook, person: Person, week
         if converted is None:
             return None  # a won deal that can't be compared: no rate
         won += converted
-    if not off_by_more_than(given.commit_amount, won, margin):
-        return None
     answered = session.scalar(sa.select(ForecastReview.id).where(
         ForecastReview.author_id == person.id, ForecastReview.week == period)) is not None
     return ForecastCheck(period, given.commit_amount, won, given.currency, answered)
+
+
+def forecast_check(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
+                   margin: int) -> ForecastCheck | None:
+    """Last week's forecast of ``person`` against what their subtree won in it, when they differ by more
+    than ``margin`` percent (None otherwise, or when they gave no forecast)."""
+    result = forecast_result(session, playbook, person, week, now=now)
+    if result is None or not off_by_more_than(result.forecast, result.won, margin):
+        return None
+    return result
 
 
 def save_forecast_review(session: so.Session, person: Person, check: ForecastCheck, answers: dict[str, str], *,

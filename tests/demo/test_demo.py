@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from xml.dom import minidom
 
 import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.db.models import Person
 from bot.render.blocks import section
+from bot.services.digests import save_comment
 from handlers.deal import command as deal_commands
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
@@ -63,12 +69,32 @@ def test_the_demo_shows_the_whole_week(week):
                              "where s.step = 'digest' and s.status = 'sent' group by p.tier").fetchall()
         comments = db.execute("select count(*) from manager_comment").fetchone()[0]
     assert sum(n for _, n in digests) == managers and {t for t, _ in digests} == {1, 2, 3, 4}
-    assert comments == 3 and text.count("*From your managers*") == 3
-    # The region head's comment and figure is their sign-off (认可), seen by the top on Friday.
-    assert ":white_check_mark: signed off (认可)" in text
+    # Two managers comment, three region heads sign off; last week's three sign-offs were seeded.
+    assert comments == 3 + 5 and text.count("*From your managers*") == 3
+    assert "5 manager comments carried up" in text
+    # Each tier's digest opens with what that tier does.
+    assert "*Sales plan 2026-Q4 (销售计划)*" in text and "\n    *Your teams compared*\n" in text
+    assert text.count("*Your region's forecast, to sign off (认可)*") == 3
+    # Last week's signed-off forecasts against what was won: Ada's missed by more than the margin.
+    assert "Last week Ada Lovelace signed off (认可) a forecast of USD " in text
+    assert "more than 20% apart, so this week's digest asks why." in text
+    assert "*Forecast against actual, week of 23 Nov*: you forecast USD " in text
+    assert "Ada Lovelace answers the review's four questions" in text and "Your forecast review is saved" in text
+    # The region heads sign off (认可): two with one click, one adjusts the figure with a comment.
+    assert text.count("signs off (认可) the region's forecast as rolled up, with one click") == 2
+    assert "Wang Zhenyi adjusts the region's forecast after reading the comments" in text
+    assert "form “Adjust the forecast” opens for Wang Zhenyi" in text
+    assert "Signed off (认可) for the week of 30 Nov, adjusted: commit USD " in text
+    # The top's global report: each region's signed-off figure, and the review's answers from the tier below.
+    top = text.split("Pipeline digest · week of 30 Nov · Grace Hopper", 1)[1]
+    assert "*Global report (全球的报表): each region's signed-off forecast*" in top
+    assert top.count(":white_check_mark: signed off: commit USD ") == 3 and "*Total*: 3 of 3 regions signed off" in top
+    assert "*Forecast reviews from your managers*" in top and "Wrong: We counted two renewals as commit" in top
     with sqlite3.connect(out / "demo.db") as db:
         assert db.execute("select count(*) from action_plan").fetchone()[0] == 1
-        assert db.execute("select count(*) from manager_comment where signed_off_at is not null").fetchone()[0] == 1
+        assert db.execute("select count(*) from manager_comment where signed_off_at is not null "
+                          "and week = '2026-11-30'").fetchone()[0] == 3
+        assert db.execute("select count(*) from forecast_review").fetchone()[0] == 1
     for day in ("Tuesday 1 December", "Wednesday 2 December", "Thursday 3 December", "Friday 4 December"):
         assert day in text
     assert "Pipeline digest · week of 30 Nov · Grace Hopper" in text  # the top, on Friday
@@ -199,9 +225,9 @@ def test_managers_forecasts_come_from_their_own_pipeline(week):
     with sqlite3.connect(out / "demo.db") as db:
         managers = dict(db.execute("select id, manager_id from person"))
         comments = db.execute("select author_id, text, commit_amount, best_case_amount, currency "
-                              "from manager_comment").fetchall()
+                              "from manager_comment where signed_off_at is null").fetchall()
         deals = db.execute("select owner_id, amount, currency from deal where stage not in ('won', 'lost')").fetchall()
-    assert len(comments) == 3
+    assert len(comments) == 2  # the region heads sign off instead
 
     def beneath(boss: int) -> set[int]:
         team, grew = {boss}, True
@@ -220,7 +246,7 @@ def test_managers_forecasts_come_from_their_own_pipeline(week):
         assert currency == max(open_by_currency, key=open_by_currency.get), (currency, open_by_currency)
         assert 0 < float(commit) <= float(best) <= open_by_currency[currency]
         assert currency in text  # the comment talks about the team's own numbers
-    assert len({text for _, text, *_ in comments}) == 3
+    assert len({text for _, text, *_ in comments}) == 2
 
 
 def test_the_transcript_and_preview_read_right(week):
@@ -268,7 +294,7 @@ def test_the_demo_has_history_behind_its_numbers_and_draws_the_charts(clean_env,
     assert weeks == 27 and targets > 20
     # Stalled deals are the exception, as in a real pipeline: flagged in few digests' attention lists.
     text = (out / "index.html").read_text()
-    assert text.count("Needs attention") >= 16 and text.count(" stalled ") < text.count("Needs attention")
+    assert text.count("Needs attention") >= 16 and len(re.findall(r"Needs attention</b>[^<]* stalled \d", text)) < text.count("Needs attention")
     # Every digest is followed by its charts, written beside the HTML and shown in it.
     pngs = sorted((out / "charts").glob("*.png"))
     assert charts == 16 and len([p for p in pngs if p.name.startswith("funnel-")]) == 16
@@ -300,7 +326,7 @@ def test_the_top_digest_reads_in_one_reporting_currency(week):
     svg = (out / "digest.svg").read_text()
     text = re.sub(r"<[^>]+>", " ", svg)
     head = text.split("Open pipeline", 1)[1].split("From your managers", 1)[0]
-    team = text.split("Your team", 1)[1].split("What changed", 1)[0]
+    team = text.split("Global report", 1)[1].split("Open pipeline", 1)[0]
     for part in (head, team):
         assert "USD" in part
         assert not re.search(r"\b(CNY|EUR|GBP|AUD)\b", part), part
@@ -343,3 +369,41 @@ def test_the_demo_in_chinese_is_a_mixed_language_week(clean_env, tmp_path):
     svg = (out / "digest.svg").read_text(encoding="utf-8")
     assert "Noto Sans CJK SC" in svg and "销售漏斗周报" in svg
     minidom.parseString(svg)  # still well-formed
+
+
+def test_the_shell_signs_off_adjusts_answers_the_review_and_agrees_an_action_plan(org_db, tmp_path):
+    """Each step of the weekly roll-up, typed in `coach shell` as in Slack: the first-line manager's action plan,
+    the region head's forecast review, one-click sign-off and adjusted sign-off, and the top's global report."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2026-01-01,EUR,USD,1.08\n2026-01-01,GBP,USD,1.27\n")
+    assert org_db.invoke(main, ["rates", "import", str(rates)]).exit_code == 0
+    # Last week Ada signed off far more than her region then won: this week's digest asks why.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'shell.db'}")
+    with so.Session(engine) as s, s.begin():
+        ada = s.scalar(sa.select(Person).where(Person.email == "ada.lovelace@example.com"))
+        save_comment(s, ada, date(2026, 11, 23), text="", commit=Decimal(5_000_000), best_case=None, currency="USD",
+                     now=datetime(2026, 11, 26, 9, tzinfo=UTC), signed_off=True)
+    engine.dispose()
+    script = "\n".join([
+        "/pipeline review", ":click 1", "Call the CFO with our director", "Tommy", "2026-12-04",
+        ":as ada.lovelace@example.com", "/pipeline digest", ":click 1",
+        "We committed deals procurement had not approved", "Who signs above the owner", "No", "Commit signed quotes only",
+        "/pipeline digest", ":click 1",  # answered, the review's button is gone: sign off is the first
+        "/pipeline digest", ":click 2", "One renewal slips to January", "400000", "600000", "",
+        ":as grace.hopper@example.com", "/pipeline digest", ":quit", ""])
+    r = org_db.invoke(main, ["shell", "--as", "tim.bernerslee@example.com", "--at", "2026-11-30T15:00Z"], input=script)
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert ":dart: Action plan for *D-" in out  # the Monday team meeting's action plan
+    assert "*Your region's forecast, to sign off (认可)*: commit USD " in out
+    assert "[1: Answer the review]" in out and "[2: Sign off (认可)]" in out and "[3: Adjust & sign off]" in out
+    assert "*Forecast against actual, week of 23 Nov*: you forecast USD 5,000,000" in out
+    assert "┌─ form: Forecast review" in out and "Your forecast review is saved" in out
+    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
+    assert "┌─ form: Adjust the forecast" in out
+    assert ("Signed off (认可) for the week of 30 Nov, adjusted: commit USD 400,000, best case USD 600,000. "
+            "It goes up in your manager's global report, with your comment: “One renewal slips to January”") in out
+    top = out.split("You are now Grace Hopper.", 1)[1]
+    assert "• *Ada Lovelace*: :white_check_mark: signed off: commit USD 400,000, best case USD 600,000" in top
+    assert "week of 23 Nov: forecast USD 5,000,000, won USD " in top
+    assert "*Forecast reviews from your managers*" in top and "Wrong: We committed deals procurement had not" in top

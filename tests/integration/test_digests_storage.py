@@ -69,7 +69,7 @@ def test_digests_flag_deals_with_no_update_and_a_next_step_past_its_date(session
 
 def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(session, monkeypatch):
     from bot.db import repo
-    from bot.services import digests
+    from bot.services import digests, tier_views
 
     import_org(session, EXAMPLES / "org.csv", now=NOW)
     import_deals(session, EXAMPLES / "deals.csv", PB, now=NOW)
@@ -91,9 +91,12 @@ def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(s
         monkeypatch.setattr(repo, "load_facts", recording)
         mine = digests.digest_for(session, PB, person, now=now)
         monkeypatch.setattr(repo, "load_facts", load_facts)
+        tier = tier_views.tier_view(session, PB, team, nodes, str(person.id), WEEK, None,
+                                    currency=digests.usual_currency(session, person), signoff_tier=3, now=now,
+                                    margin=20)
         whole = digests.manager_digest(team, nodes, str(person.id), WEEK, status,
-                                       digests.comments_for(session, person, WEEK))
-        assert mine == whole  # the same digest as from the whole org's roll-up
+                                       digests.comments_for(session, person, WEEK), tier=tier)
+        assert mine == whole  # the same digest as from the whole org's roll-up, its tier's section too
         subtree = sorted(int(k) for k in digests.org.subtree(team.managers, str(person.id)))
         assert [sorted(a) for a in asked] == [subtree]  # only the caller's subtree was loaded
     assert len(subtree) == len(team.names)  # the last one, the top, sees everyone; the others fewer

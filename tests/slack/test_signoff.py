@@ -58,17 +58,32 @@ def test_a_region_head_signs_off_with_one_click_and_the_top_sees_it(coach, tmp_p
 
 
 def test_an_adjusted_figure_with_a_comment_is_the_region_heads_sign_off_too(coach):
-    comment = buttons(digest(coach, ADA))[Action.DIGEST_COMMENT]
-    coach.slack.click(comment["action_id"], comment["value"], user=coach.uid(ADA))
+    adjust = buttons(digest(coach, ADA))[Action.DIGEST_ADJUST]
+    assert adjust["text"]["text"] == "Adjust & sign off" and Action.DIGEST_COMMENT not in buttons(digest(coach, ADA))
+    coach.slack.click(adjust["action_id"], adjust["value"], user=coach.uid(ADA))
     view = wait_call(coach.fake, "views.open", lambda c: c.params["view"]["callback_id"] == View.DIGEST_COMMENT)
-    answer = coach.slack.submit(view.params["view"], {
+    form = view.params["view"]
+    assert form["title"]["text"] == "Adjust the forecast" and form["submit"]["text"] == "Sign off (认可)"
+    # An adjusted figure needs its reason and its commit.
+    refused = coach.slack.submit(form, {"comment": text_input(""), "commit": text_input(""),
+                                        "best_case": text_input(""), "currency": select("EUR")},
+                                 user=coach.uid(ADA)).json()
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {"comment": "Say why you adjust the figure.", "commit": "Give the commit you sign off."}
+    answer = coach.slack.submit(form, {
         "comment": text_input("Two renewals slip to Q1; I take the rest."), "commit": text_input("500000"),
         "best_case": text_input("650000"), "currency": select("EUR")}, user=coach.uid(ADA))
     assert answer.status == 200
+    own = all_text(digest(coach, ADA))
+    assert ("You signed off an adjusted figure: commit EUR 500,000, best case EUR 650,000: "
+            "“Two renewals slip to Q1; I take the rest.”") in own
     top = all_text(digest(coach, GRACE))
     assert ("*Ada Lovelace* :white_check_mark: signed off (认可): Two renewals slip to Q1; I take the rest. · "
             "forecast: commit EUR 500,000, best case EUR 650,000") in top
-    assert json.loads(comment["value"])["week"] == "2026-11-23"
+    assert "• *Ada Lovelace*: :white_check_mark: signed off: commit EUR 500,000, best case EUR 650,000" in top
+    assert json.loads(adjust["value"])["week"] == "2026-11-23"
     tim_btn = buttons(digest(coach, TIM))[Action.DIGEST_COMMENT]
     assert "Signing off the forecast (认可) is for region heads" in click(
         coach, {**tim_btn, "action_id": Action.DIGEST_SIGNOFF}, TIM)
+    assert "Signing off the forecast (认可) is for region heads" in click(
+        coach, {**tim_btn, "action_id": Action.DIGEST_ADJUST}, TIM)

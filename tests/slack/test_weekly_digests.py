@@ -95,12 +95,13 @@ class Org:
                                                                                  ScheduledSend.step == step))
 
     def comment(self, key: str, text: str, commit: str = "", best: str = "") -> None:
-        """The manager clicks the button on their digest and fills in the modal."""
+        """The manager clicks the button on their digest and fills in the modal (a region head's: adjust
+        and sign off)."""
         (msg,) = self.digests(key)
         button = next(e for b in msg.params["blocks"] if b["type"] == "actions" for e in b["elements"]
-                      if e["action_id"] == Action.DIGEST_COMMENT)
+                      if e["action_id"] in (Action.DIGEST_COMMENT, Action.DIGEST_ADJUST))
         opened = len(self.fake.calls_to("views.open"))
-        answer, _ = self.slack.click(Action.DIGEST_COMMENT, button["value"], user=uid(key), channel="D" + uid(key))
+        answer, _ = self.slack.click(button["action_id"], button["value"], user=uid(key), channel="D" + uid(key))
         assert answer.status == 200
         self.fake.wait_for(lambda c: c.method == "views.open" and len(self.fake.calls_to("views.open")) > opened)
         view = self.fake.calls_to("views.open")[-1].params["view"]

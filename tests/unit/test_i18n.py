@@ -29,6 +29,16 @@ from bot.domain.plan import STEPS, ActivityRatios, activity_plan
 from bot.domain.rollup import totals
 from bot.domain.score import Improvement, Score
 from bot.domain.stats import Outcomes, Ratio, Source, StageTime
+from bot.domain.tiers import (
+    Figures,
+    ForecastLine,
+    GlobalReport,
+    RegionForecast,
+    RegionLine,
+    SignedFigure,
+    TeamLine,
+    sales_plan,
+)
 from bot.playbooks.loader import load_playbook
 from bot.render.blocks import macro
 from bot.render.deal_blocks import HistoryLine
@@ -131,6 +141,17 @@ def _samples(lang: str) -> dict[Any, Any]:
         plan=plan, last_week=Activity(date(2026, 11, 23), 5, 12, 2, False), last_week_start=date(2026, 11, 23))
     coverage = Coverage("2026-Q4", "CNY", Decimal(500000), Decimal(120000), Decimal(900000), Decimal(300000), True)
     check = ForecastCheck(date(2026, 11, 23), Decimal(200000), Decimal(150000), "CNY")
+    tier_plan = sales_plan(coverage, average_deal=Decimal(20000), ratios=ActivityRatios(), working_days=20)
+    team = TeamLine("Wang Fang", "CNY", 4, Decimal(900000), Decimal(300000), Decimal(100000), Decimal(5000), coverage,
+                    1, 3, 4)
+    figures = Figures(Decimal(100000), Decimal(150000), Decimal(900000), "CNY")
+    region = RegionForecast(figures, [ForecastLine("Wang Fang", Decimal(1), None, "CNY", True, True),
+                                      ForecastLine("Li Lei", Decimal(2), Decimal(3), "CNY", False, False)],
+                            SignedFigure(Decimal(90000), Decimal(150000), "CNY", "one slips", True), ("EUR",))
+    report = GlobalReport("CNY", [RegionLine("Wang Fang", Decimal(1), Decimal(2), "CNY", Decimal(3), "CNY", Decimal(4),
+                                             Decimal(5), check),
+                                  RegionLine("Li Lei", None, None, "CNY", Decimal(3), "CNY", None, None)],
+                          Decimal(10), Decimal(4))
     return {
         "answered": 1, "away": ["Wang Fang"], "c": comment, "candidates": [("D-1", "Acme rollout")],
         "changes": history, "command": "/deal lost REF REASON", "count": 3, "counts": [("new", 1), ("won", 2)],
@@ -163,6 +184,11 @@ def _samples(lang: str) -> dict[Any, Any]:
         ("digest.j2", "reviews", "rows"): [ReviewRow("Wang Fang", check, "late", "", "yes", "call")],
         ("digest.j2", "reports", "rows"): [SimpleNamespace(name="Wang Fang", is_manager=True, status="partial",
                                                            node=node, coverage=coverage)],
+        ("digest.j2", "cover_of", "c"): coverage, ("digest.j2", "tier_plan", "p"): tier_plan,
+        "teams": [team, replace(team, name="Li Lei", coverage=None)], "weakest": replace(team, name="Li Lei"),
+        "g": report,
+        ("digest.j2", "tier_teams", "best"): team,
+        ("digest.j2", "tier_region", "r"): region, ("digest.j2", "tier_global", "g"): report,
         ("gate.j2", "items"): ["BANT: x"],
         ("modals.j2", "stage"): stage_name, ("errors.j2", "stage"): stage_name,
         ("modals.j2", "from_stage"): stage_name, ("modals.j2", "to_stage"): stage_name,

@@ -1,0 +1,148 @@
+"""The section each tier's digest opens with (bot/domain/tiers.py), from the computed nodes.
+
+The nodes are in the digest's reporting currency (``all_digests(currency=...)``), so are the
+figures here; a signed-off figure in another currency is converted at the company's rates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from bot.db import repo
+from bot.db.models import ManagerComment, Person
+from bot.domain import org
+from bot.domain.digest import Node
+from bot.domain.plan import Period, working_days
+from bot.domain.playbook import Playbook
+from bot.domain.tiers import (
+    DigestKind,
+    ForecastLine,
+    GlobalReport,
+    RegionForecast,
+    RegionLine,
+    SalesPlan,
+    TierView,
+    best_and_weakest,
+    digest_kind,
+    first_line_beneath,
+    main_currency,
+    other_currencies,
+    rolled_up,
+    sales_plan,
+    signed_figure,
+    team_line,
+)
+from bot.services.coverage import CoverageIndex
+from bot.services.digests import Team, forecast_result
+
+MAX_TEAMS = 25  # lines in a comparison: a digest is read in seconds
+
+
+def _comments(session: so.Session, authors: list[str], week: date) -> dict[str, ManagerComment]:
+    if not authors:
+        return {}
+    rows = session.scalars(sa.select(ManagerComment).where(
+        ManagerComment.author_id.in_([int(a) for a in authors]), ManagerComment.week == week))
+    return {str(c.author_id): c for c in rows}
+
+
+def tier_view(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
+              coverage: CoverageIndex | None, *, currency: str, signoff_tier: int, now: datetime,
+              margin: int) -> TierView:
+    """What ``key``'s digest opens with, for the kind of manager they are."""
+    kind = digest_kind(key, team.managers, team.tiers, signoff_tier)
+    cover = coverage.of if coverage is not None else (lambda k: None)
+    if kind is DigestKind.FIRST_LINE:
+        return TierView(kind, plan=_plan(playbook, team, nodes, key, week, coverage))
+    if kind is DigestKind.MIDDLE:
+        shown = main_currency(nodes[key].totals, currency)  # one currency, so the teams compare
+        teams = [team_line(team.names[k], nodes[k].totals, nodes[k].concerns, nodes[k].checkins, cover(k), shown)
+                 for k in first_line_beneath(key, team.reports, team.tiers)[:MAX_TEAMS] if k in nodes]
+        best, weakest = best_and_weakest(teams)
+        return TierView(kind, teams=teams, best=best, weakest=weakest)
+    if kind is DigestKind.REGION:
+        return TierView(kind, region=_region(session, team, nodes, key, week, main_currency(nodes[key].totals,
+                                                                                            currency)))
+    return TierView(kind, report=_global(session, playbook, team, nodes, key, week, coverage, currency=currency,
+                                         now=now, margin=margin))
+
+
+def _plan(playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
+          coverage: CoverageIndex | None) -> SalesPlan | None:
+    c = coverage.of(key) if coverage is not None else None
+    if c is None or coverage is None:
+        return None
+    period = _period_of(coverage, key, c.period)
+    # The average deal the team won in the period, else the average open one: what a deal is worth to them.
+    won = [w.amount for p in org.subtree(team.managers, key) for w in coverage.won.get(p, [])
+           if w.currency == c.currency and (period is None or period.contains(w.on))]
+    count = nodes[key].totals.open_count
+    average = sum(won, Decimal(0)) / len(won) if won else (c.open / count if count and c.open else None)
+    days = working_days(week, period.end) if period is not None else 0
+    return sales_plan(c, average_deal=average.quantize(Decimal(1)) if average else None,
+                      ratios=playbook.numbers.activity, working_days=days)
+
+
+def _period_of(coverage: CoverageIndex, key: str, label: str) -> Period | None:
+    """The period ``key``'s coverage is measured over: their own target's, else their team's."""
+    for person in org.subtree(coverage.managers, key):
+        for t in coverage.targets.get(person, []):
+            if t.period.label == label:
+                return t.period
+    return None
+
+
+def _region(session: so.Session, team: Team, nodes: dict[str, Node], key: str, week: date,
+            currency: str) -> RegionForecast:
+    node = nodes[key]
+    figures = rolled_up(node.totals, currency)
+    reports = sorted(team.reports.get(key, []), key=lambda r: team.names[r])
+    said = _comments(session, [key, *reports], week)
+    lines = []
+    for r in reports:
+        c = said.get(r)
+        if c is not None and (c.commit_amount is not None or c.best_case_amount is not None) and c.currency:
+            lines.append(ForecastLine(team.names[r], c.commit_amount, c.best_case_amount, c.currency, True,
+                                      c.signed_off_at is not None))
+        elif r in nodes:
+            f = rolled_up(nodes[r].totals, currency)
+            lines.append(ForecastLine(team.names[r], f.commit, f.best_case, currency, False, False))
+    own = said.get(key)
+    signed = None
+    if own is not None and own.signed_off_at is not None:
+        signed = signed_figure(own.commit_amount, own.best_case_amount, own.currency or currency, own.text, figures)
+    return RegionForecast(figures, lines, signed, other_currencies(node.totals, currency))
+
+
+def _global(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
+            coverage: CoverageIndex | None, *, currency: str, now: datetime, margin: int) -> GlobalReport:
+    regions = sorted((r for r in team.reports.get(key, []) if team.tiers.get(r, 0) > 0), key=lambda r: team.names[r])
+    said = _comments(session, regions, week)
+    rates = repo.load_rates(session)
+    people = {str(p.id): p for p in session.scalars(sa.select(Person).where(Person.id.in_([int(r) for r in regions])))}
+    lines = []
+    for r in regions:
+        c = said.get(r)
+        commit = best = None
+        code = currency
+        if c is not None and c.signed_off_at is not None and c.currency:
+            commit, best, code = c.commit_amount, c.best_case_amount, c.currency
+            if code != currency:
+                conv = [None if a is None else rates.convert(a, code, currency, now.date()) for a in (commit, best)]
+                if all(v is not None or a is None for v, a in zip(conv, (commit, best), strict=True)):
+                    commit, best, code = conv[0], conv[1], currency
+        cov = coverage.of(r) if coverage is not None else None
+        fits = cov is not None and cov.currency == currency
+        own = main_currency(nodes[r].totals, currency) if r in nodes else currency
+        rolled = rolled_up(nodes[r].totals, own).commit if r in nodes else Decimal(0)
+        lines.append(RegionLine(
+            team.names[r], commit, best, code, rolled, own,
+            cov.won if fits and cov else None, cov.target if fits and cov else None,
+            forecast_result(session, playbook, people[r], week, now=now) if r in people else None, margin))
+    top = coverage.of(key) if coverage is not None else None
+    fits = top is not None and top.currency == currency
+    return GlobalReport(currency, lines, top.target if fits and top else None, top.won if fits and top else None)
