@@ -136,7 +136,8 @@ def digest_blocks(name: str, week: date, node: Node, playbook: Playbook, *, repo
     if can_sign_off:  # the region head's comment is their sign-off: one click, or their own figure
         buttons = [button(_g("signoff_button"), Action.DIGEST_SIGNOFF, {"week": week.isoformat()}, style="primary"),
                    button(_g("adjust_button"), Action.DIGEST_ADJUST, {"week": week.isoformat()})]
-    blocks.append(actions(*buttons))
+    if tier is None or tier.kind is not DigestKind.TOP:  # the top's comment would have no reader above
+        blocks.append(actions(*buttons))
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 

@@ -70,7 +70,10 @@ def test_each_tier_opens_its_digest_with_its_own_section(coach):
     ada = digest(coach, ADA)
     assert all_text(ada).splitlines()[1].startswith("*Your region's forecast, to sign off (认可)*: commit USD ")
     assert set(buttons(ada)) == {Action.DIGEST_SIGNOFF, Action.DIGEST_ADJUST}
-    grace = all_text(digest(coach, GRACE))
+    assert Action.DIGEST_COMMENT in buttons(digest(coach, TIM))
+    top = digest(coach, GRACE)
+    assert buttons(top) == {}  # nobody above the top reads a comment: no button asks for one
+    grace = all_text(top)
     assert grace.splitlines()[1] == "*Global report (全球的报表): each region's signed-off forecast*"
     assert grace.count(":hourglass: not signed off yet") == 3
 
