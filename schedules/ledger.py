@@ -8,7 +8,8 @@ step and recipient) and marked *after*. What can go wrong, and what happens:
 - the process dies between claiming and marking: the claim's lease lapses, the
   next run looks in the Slack conversation for the message (each one carries its
   key in Slack's message metadata) and marks it sent if it is there, or sends it;
-- Slack answers 429: the client waits for ``Retry-After`` and tries again;
+- Slack answers 429: the client waits for ``Retry-After`` and tries again, and every other
+  sender of every instance waits with it (the shared budget, ``schedules/send_budget.py``);
 - a 5xx or a lost connection leaves it unknown whether Slack posted the message,
   so the conversation is checked before trying again, with backoff;
 - a send that still fails is marked failed, logged, shown by ``coach status``, and

@@ -52,15 +52,17 @@ class SharedPace:
             delay = slot - time.time()
             if delay > 0:
                 time.sleep(delay)
+            paused = self._paused_until()
+            if paused > time.time():
+                self._forget_before(paused)
+                time.sleep(max(0.0, paused - time.time()))
+                continue
+            # Late counted after the read of the pause, the last thing before the post.
             if time.time() - slot > self.grace and skipped < MAX_SKIPS:
                 skipped += 1
                 self.skipped += 1
                 continue
-            paused = self._paused_until()
-            if paused <= time.time():
-                return
-            self._forget_before(paused)
-            time.sleep(max(0.0, paused - time.time()))
+            return
 
     def pause(self, seconds: float) -> None:
         """Slack said to wait: no instance sends for ``seconds``."""
