@@ -65,7 +65,7 @@ class Settings:
     cadence: Cadence = field(default_factory=Cadence)
     digest_channel: str = ""  # a channel id that also gets the top tier's digest
     reporting_currency: str = "USD"  # digests total in it (a manager may choose their own)
-    send_rate: float = 40.0  # scheduled messages per second, shared by this process's senders
+    send_rate: float = 40.0  # scheduled messages per second, shared by every instance on the database
     language: str = "en"  # the workspace default, for whoever has neither a choice nor a Slack locale
 
     def with_(self, **changes: object) -> Settings:

@@ -8,7 +8,8 @@ step and recipient) and marked *after*. What can go wrong, and what happens:
 - the process dies between claiming and marking: the claim's lease lapses, the
   next run looks in the Slack conversation for the message (each one carries its
   key in Slack's message metadata) and marks it sent if it is there, or sends it;
-- Slack answers 429: the client waits for ``Retry-After`` and tries again;
+- Slack answers 429: the client waits for ``Retry-After`` and tries again, and every other
+  sender of every instance waits with it (the shared budget, ``schedules/send_budget.py``);
 - a 5xx or a lost connection leaves it unknown whether Slack posted the message,
   so the conversation is checked before trying again, with backoff;
 - a send that still fails is marked failed, logged, shown by ``coach status``, and
@@ -38,9 +39,10 @@ from slack_sdk.errors import SlackApiError
 from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
-from bot.slack.client import Pace, ledger_client
+from bot.slack.client import Budget, ledger_client
 from bot.slack.uploads import share_files
 from schedules.outgoing import Outgoing, SendKey
+from schedules.send_budget import SharedPace
 
 log = logging.getLogger("coach.ledger")
 
@@ -95,23 +97,27 @@ def sent_keys(session: so.Session, weeks: Iterable[date]) -> set[SendKey]:
 
 SENDERS = 16  # threads posting at once: enough to keep the pace while others wait on Slack or the database
 # (bench/fanout.py, 1,000 reps at a 50/s cap: 86 % of the cap with 8, 91 % with 16)
-_PACES: dict[tuple[str, float], Pace] = {}
+_PACES: dict[tuple[str, str, float], SharedPace] = {}
 _PACES_LOCK = threading.Lock()
 
 
-def pace_for(deps: Deps) -> Pace:
-    """The process's send budget for this workspace: every run and thread shares it."""
-    key = (deps.settings.slack_api_url, deps.settings.send_rate)
+def pace_for(deps: Deps) -> SharedPace:
+    """The send budget for this workspace, shared through the database by every instance, and
+    in this process by every run and thread."""
+    key = (deps.settings.database_url, deps.settings.slack_api_url, deps.settings.send_rate)
     with _PACES_LOCK:
-        return _PACES.setdefault(key, Pace(deps.settings.send_rate))
+        if key not in _PACES:
+            _PACES[key] = SharedPace(deps.engine, deps.settings.send_rate)
+        return _PACES[key]
 
 
 def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: datetime,
-            instance: str | None = None, pace: Pace | None = None, senders: int | None = None) -> RunReport:
+            instance: str | None = None, pace: Budget | None = None, senders: int | None = None) -> RunReport:
     """Run each step at ``now`` and send what it says is due, each message once.
 
     A step's messages go out from ``SENDERS`` threads at once (``senders=1``: in order), paced to
-    the shared budget (``COACH_SEND_RATE``); a 429 pauses them all for its ``Retry-After``. One
+    the budget every instance shares (``COACH_SEND_RATE``, kept in the database:
+    ``schedules/send_budget.py``); a 429 pauses them all, in every instance, for its ``Retry-After``. One
     conversation's messages always go out in the step's order (a digest before its charts).
     """
     instance = instance or instance_id()
@@ -205,7 +211,7 @@ def _claim(deps: Deps, message: Outgoing, *, now: datetime, instance: str) -> _C
 
 
 def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime, instance: str,
-             report: RunReport, pace: Pace) -> None:
+             report: RunReport, pace: Budget) -> None:
     claim = _claim(deps, message, now=now, instance=instance)
     if claim is None:
         report.busy.append(message.key)

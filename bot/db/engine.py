@@ -29,6 +29,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     # Several threads (HTTP workers, the scheduler) share the file: wait, don't fail.
     cur.execute("PRAGMA busy_timeout=10000")
+    # Write-ahead log: readers no longer block writers, and a commit appends to the log instead of
+    # rewriting a journal (about 17x faster a commit here); the send ledger's claims and marks from
+    # many threads and processes queued behind each other without it (bench/README.md, fan-out).
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 

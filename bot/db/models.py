@@ -395,3 +395,15 @@ class ForecastReview(Base):
     created_at: so.Mapped[datetime]
 
     author: so.Mapped[Person] = so.relationship()
+
+
+class SendBudget(Base):
+    """Slack's send budget, shared by every instance on this database: the next free send slot and
+    until when a 429 said to wait. Times are wall-clock seconds since the epoch, as every instance
+    reads them from its own clock (so the instances' clocks must agree, as NTP keeps them)."""
+
+    __tablename__ = "send_budget"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)  # the budget, e.g. the ledger's posts
+    next_slot: so.Mapped[float] = so.mapped_column(sa.Double)
+    paused_until: so.Mapped[float] = so.mapped_column(sa.Double)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -47,8 +48,16 @@ def webhook_client(url: str) -> WebhookClient:
     return WebhookClient(url, timeout=TIMEOUT, retry_handlers=retry_handlers())
 
 
+class Budget(Protocol):
+    """What every sender shares: a slot to send in, and a pause for everyone after a 429."""
+
+    def wait(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
 class Pace:
-    """A send budget shared by every thread that posts: at most ``per_second`` calls, evenly
+    """A send budget in one process, shared by every thread that posts: at most ``per_second`` calls, evenly
     spaced, and when Slack answers 429 everyone waits out its ``Retry-After``, not only the
     thread that got it. ``per_second=None``: no pacing, ``Retry-After`` still shared."""
 
@@ -78,9 +87,9 @@ class Pace:
 
 
 class _SharedRetryAfter(RateLimitErrorRetryHandler):
-    """On a 429, pause the whole :class:`Pace` for ``Retry-After``, then retry in turn."""
+    """On a 429, pause the whole budget for ``Retry-After``, then retry in turn."""
 
-    def __init__(self, pace: Pace, max_retry_count: int) -> None:
+    def __init__(self, pace: Budget, max_retry_count: int) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pace = pace
 
@@ -99,7 +108,7 @@ class _SharedRetryAfter(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-def ledger_client(client: WebClient, pace: Pace | None = None) -> WebClient:
+def ledger_client(client: WebClient, pace: Budget | None = None) -> WebClient:
     """``client`` without blind retries: only 429s are waited out (by everyone sharing ``pace``),
     the ledger handles the rest."""
     return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
