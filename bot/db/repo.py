@@ -55,9 +55,10 @@ def manager_map(session: so.Session) -> dict[str, str | None]:
     which one aggregate over the person table tells (a change of people, ids or managers
     changes the count or the sums). The map returned is shared: do not modify it.
     """
+    manager = sa.cast(Person.manager_id, sa.BigInteger)  # 64 bits: ids of a few thousand overflow 32 when cubed
     version = tuple(session.execute(sa.select(
-        sa.func.count(Person.id), sa.func.sum(Person.id), sa.func.sum(Person.manager_id * Person.id),
-        sa.func.sum(Person.manager_id * Person.id * Person.id), sa.func.max(Person.updated_at))).one())
+        sa.func.count(Person.id), sa.func.sum(Person.id), sa.func.sum(manager * Person.id),
+        sa.func.sum(manager * Person.id * Person.id), sa.func.max(Person.updated_at))).one())
     key = id(session.get_bind())
     cached = _MANAGER_MAPS.get(key)
     if cached is not None and cached[0] == version:
