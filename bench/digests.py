@@ -1,13 +1,23 @@
-"""Benchmark: compute every manager's digest for a large org, from the database.
+"""Benchmark: every manager's digest for a large org, from the database, at growing sizes.
 
-    python bench/digests.py                         # SQLite in a temp folder, 10,000 reps, 200,000 deals
-    python bench/digests.py --database-url postgresql://... --reps 10000 --deals-per-rep 20 --runs 3
+    python bench/digests.py                                    # SQLite, 20k, 50k, 100k and 200k deals
+    python bench/digests.py --sizes 200000 --runs 3
+    python bench/digests.py --database-url postgresql+psycopg://postgres@127.0.0.1:55432/bench
 
-Generates the org (five tiers: reps, first-line, second-line, region heads,
-the top), the deals (with BANT answers and last week's snapshots, a tenth of
-the deals changed since), then, in a fresh process per run so the generation
-does not count, loads everything and computes all digests. Prints the median
-time and peak memory over the runs.
+For each size, generates the org (five tiers: reps, first-line, second-line,
+region heads, the top; 20 deals per rep), the deals (BANT answers, last week's
+snapshots, a tenth of the deals changed since), then, in a fresh process per
+run so the generation does not count, measures:
+
+(a) ``all_digests``: every person's digest node, from the database;
+(b) the Tuesday-to-Friday steps (``schedules.digest_steps.manager_digests`` at
+    each tier's digest time): the nodes, then per manager the comments, the
+    forecast check, the reviews, the Slack id, coverage, the digest and its blocks,
+    without the Slack send and without the chart PNGs;
+(c) the charts of a few managers (drawn per manager, so shown per manager).
+
+Prints the medians over ``--runs`` and how each grows from the smallest size.
+PostgreSQL: one database, emptied and filled again for each size.
 """
 
 from __future__ import annotations
@@ -47,9 +57,11 @@ def generate(url: str, reps: int, per_rep: int, seed: int) -> None:
     open_stages = pb.keys[:-1]
     t = NOW - timedelta(days=30)
     with engine.begin() as conn:
-        if conn.scalar(sa.select(sa.func.count()).select_from(Person)):
-            print("database already has an org: reusing it", file=sys.stderr)
+        if conn.scalar(sa.select(sa.func.count()).select_from(Deal)) == reps * per_rep:
+            print("database already has an org of that size: reusing it", file=sys.stderr)
             return
+        for model in (BantAnswer, DealSnapshot, Deal, Person):  # another size's org
+            conn.execute(sa.delete(model))
         # Tiers from the top down: 1 top, then SPAN per manager until `reps` reps.
         people: list[dict] = []
         level = [None]
@@ -61,6 +73,7 @@ def generate(url: str, reps: int, per_rep: int, seed: int) -> None:
             for i in range(count):
                 boss = level[i * len(level) // count]
                 people.append({"id": next_id, "email": f"p{next_id}@bench.io", "name": f"Person {next_id}",
+                               "slack_user_id": f"U{next_id}", "language": "en",  # no Slack lookups
                                "timezone": "UTC", "manager_id": boss, "tier": tier, "created_at": t, "updated_at": t})
                 row_ids.append(next_id)
                 next_id += 1
@@ -93,61 +106,110 @@ def generate(url: str, reps: int, per_rep: int, seed: int) -> None:
 
 
 def measure(url: str, out: mp.Queue) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.config import load_settings
+    from bot.db.models import Person
+    from bot.deps import build_deps
+    from bot.domain.cadence import digest_instant
+    from bot.render.charts import drawn
+    from bot.services import charts
     from bot.services.digests import all_digests
+    from schedules import digest_steps
 
     pb = load_playbook("default")
     engine = make_engine(url)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
     with make_session_factory(engine)() as session:
+        start = time.perf_counter()
         nodes = all_digests(session, pb, WEEK, now=NOW)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    # `/pipeline digest`: one manager's digest on demand, a first-line and a second-line one.
-    from bot.db.models import Person
-    from bot.services.digests import digest_for
-    on_demand = {}
-    with make_session_factory(engine)() as session:
-        for tier in (1, 2):
-            person = session.scalars(sa.select(Person).where(Person.tier == tier).order_by(Person.id).limit(1)).one()
+        every = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (KiB on Linux)
+
+    # (b) Tuesday to Friday: each tier's step at its time, as `coach serve` runs it; charts apart.
+    deps = build_deps(load_settings({"DATABASE_URL": url}))
+    deps.__dict__["engine"] = engine
+    cadence = deps.settings.cadence
+    digest_steps._charts = lambda *a, **k: []
+    computing = 0.0
+    real_all = digest_steps.digests.all_digests
+
+    def timed_all(*a, **k):
+        nonlocal computing
+        t0 = time.perf_counter()
+        try:
+            return real_all(*a, **k)
+        finally:
+            computing += time.perf_counter() - t0
+
+    digest_steps.digests.all_digests = timed_all
+    sent = 0
+    steps = 0.0
+    for tier in (1, 2, 3, 4):
+        at = digest_instant(WEEK, tier, cadence, ZoneInfo("UTC"))
+        with make_session_factory(engine)() as session:
             t0 = time.perf_counter()
-            digest_for(session, pb, person, now=NOW)
-            on_demand[tier] = time.perf_counter() - t0
-    out.put((elapsed, peak / 1024, (peak - before) / 1024, len(nodes), on_demand))
+            sent += len(digest_steps.manager_digests(deps, session, now=at))
+            steps += time.perf_counter() - t0
+    digest_steps.digests.all_digests = real_all
+
+    # (c) The charts, drawn per manager: a few first-line managers.
+    chart_times = []
+    with make_session_factory(engine)() as session:
+        for person in session.scalars(sa.select(Person).where(Person.tier == 1).order_by(Person.id).limit(3)):
+            t0 = time.perf_counter()
+            drawn(charts.person_charts(session, pb, person, now=NOW, week=WEEK, tag="bench"))
+            chart_times.append(time.perf_counter() - t0)
+    out.put({"all": every, "peak": peak, "people": len(nodes), "steps": steps, "steps_nodes": computing,
+             "digests": sent, "chart": statistics.median(chart_times)})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--database-url", help="default: a new SQLite file in a temp folder")
-    ap.add_argument("--reps", type=int, default=10_000)
+    ap.add_argument("--database-url", help="default: a new SQLite file per size in a temp folder")
+    ap.add_argument("--sizes", default="20000,50000,100000,200000", help="open deals, comma-separated")
     ap.add_argument("--deals-per-rep", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="coach-bench-")
-    url = load_settings({"DATABASE_URL": args.database_url} if args.database_url else
-                        {"DATABASE_URL": f"sqlite:///{tmp}/bench.db"}).database_url
-    start = time.perf_counter()
-    generate(url, args.reps, args.deals_per_rep, args.seed)
-    print(f"backend: {sa.make_url(url).get_backend_name()}; org: {args.reps:,} reps, "
-          f"{args.reps * args.deals_per_rep:,} open deals, 5 tiers; generated in {time.perf_counter() - start:.1f} s")
-    ctx = mp.get_context("spawn")
-    results = []
-    for _ in range(args.runs):
-        q: mp.Queue = ctx.Queue()
-        p = ctx.Process(target=measure, args=(url, q))
-        p.start()
-        results.append(q.get())
-        p.join()
-    times = [r[0] for r in results]
-    peaks = [r[1] for r in results]
-    spread = f"min {min(times):.2f}, max {max(times):.2f}"
-    print(f"all digests ({results[0][3]:,} people, every manager's subtree): "
-          f"median {statistics.median(times):.2f} s over {len(times)} runs ({spread}); "
-          f"peak RSS median {statistics.median(peaks):.0f} MiB (process total, interpreter included)")
-    for tier in (1, 2):
-        print(f"/pipeline digest of a tier-{tier} manager (their subtree only): "
-              f"median {statistics.median(r[4][tier] for r in results):.3f} s")
+    sizes = [int(x) for x in args.sizes.split(",")]
+    rows = []
+    for size in sizes:
+        reps = size // args.deals_per_rep
+        url = load_settings({"DATABASE_URL": args.database_url} if args.database_url else
+                            {"DATABASE_URL": f"sqlite:///{tmp}/bench-{size}.db"}).database_url
+        start = time.perf_counter()
+        generate(url, reps, args.deals_per_rep, args.seed)
+        print(f"backend: {sa.make_url(url).get_backend_name()}; org: {reps:,} reps, {size:,} open deals, 5 tiers; "
+              f"generated in {time.perf_counter() - start:.1f} s", flush=True)
+        ctx = mp.get_context("spawn")
+        results = []
+        for _ in range(args.runs):
+            q: mp.Queue = ctx.Queue()
+            p = ctx.Process(target=measure, args=(url, q))
+            p.start()
+            results.append(q.get())
+            p.join()
+
+        def med(key: str, results: list = results) -> float:
+            return statistics.median(r[key] for r in results)
+
+        times = [r["all"] for r in results]
+        row = {"size": size, "all": med("all"), "steps": med("steps"), "nodes": med("steps_nodes"),
+               "chart": med("chart"), "managers": results[0]["digests"]}
+        rows.append(row)
+        print(f"  (a) all digests ({results[0]['people']:,} people): median {row['all']:.2f} s over {len(times)} runs "
+              f"(min {min(times):.2f}, max {max(times):.2f}); peak RSS {med('peak'):.0f} MiB")
+        print(f"  (b) Tuesday-Friday steps, {row['managers']:,} digests: median {row['steps']:.2f} s, of which the "
+              f"four steps' nodes {row['nodes']:.2f} s and the per-manager part {row['steps'] - row['nodes']:.2f} s")
+        print(f"  (c) charts: {row['chart']:.2f} s per manager (drawn per manager, not in (b): "
+              f"{row['chart'] * row['managers']:.0f} s for all of them)", flush=True)
+    base = rows[0]
+    print("\ndeals      (a) all digests   growth   (b) steps   growth   per-manager part")
+    for r in rows:
+        print(f"{r['size']:>8,}   {r['all']:>8.2f} s       {r['all'] / base['all']:>5.1f}x   {r['steps']:>7.2f} s  "
+              f"{r['steps'] / base['steps']:>5.1f}x   {r['steps'] - r['nodes']:.2f} s")
+    print(f"(deals grew {sizes[-1] / sizes[0]:.0f}x from the first size to the last)")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,19 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
     out: list[Outgoing] = []
     top_ids = {str(p) for p in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))}
     for manager, week, at in due:
+        out += _manager_digest(deps, session, manager, week, at, team, computed, slack_ids, top_ids,
+                               now=now, done=done)
+    return out
+
+
+def _manager_digest(deps: Deps, session: so.Session, manager: Person, week: date, at: datetime,
+                    team: digests.Team, computed: dict[tuple[date, str], tuple[dict, dict[str, str], CoverageIndex]],
+                    slack_ids: SlackIds, top_ids: set[str], *, now: datetime,
+                    done: Callable[[SendKey], bool]) -> list[Outgoing]:
+    """One due manager's digest (and charts), the week's nodes computed on the first."""
+    out: list[Outgoing] = []
+    # Without cycle collection while the week's nodes are made and read (see there); the charts, with it.
+    with digests.no_cycle_collection():
         # Computed once per week and reporting currency (usually one: the workspace's).
         currency = digests.reporting_currency(manager, deps.settings.reporting_currency)
         if (week, currency) not in computed:
@@ -85,7 +98,7 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
             reads = lang
             blocks = manager_digest_blocks(digest, deps.playbook, lang=lang)
         if not channel:
-            continue
+            return out
         payload = as_dicts(blocks)
         if not done(SendKey(week, DIGEST, manager.id)):
             out.append(Outgoing(SendKey(week, DIGEST, manager.id), at, channel, fallback_text(blocks), payload))
@@ -96,8 +109,8 @@ def manager_digests(deps: Deps, session: so.Session, *, now: datetime,
                 payload = as_dicts(blocks)
             out.append(Outgoing(SendKey(week, CHANNEL_DIGEST, manager.id), at, deps.settings.digest_channel,
                                 fallback_text(blocks), payload))
-        out += _charts(deps, session, manager, week, at, channel, reads, now=now, done=done,
-                       to_channel=bool(deps.settings.digest_channel and key in top_ids))
+    out += _charts(deps, session, manager, week, at, channel, reads, now=now, done=done,
+                   to_channel=bool(deps.settings.digest_channel and key in top_ids))
     return out
 
 

@@ -22,7 +22,7 @@ from bot.domain.playbook import Playbook
 from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals, totals
 from bot.domain.tiers import TierView
-from bot.domain.waterfall import Attention, Concern, Movement, Snapshot, attention, waterfall
+from bot.domain.waterfall import Attention, AttentionRules, Concern, Movement, Snapshot, attention, waterfall
 
 TOP = 10  # movements and attention items kept per digest, largest first
 
@@ -153,6 +153,7 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         before = snapshots.get(d.ref)
         return before is not None and playbook.is_closed(before.stage) and playbook.is_closed(d.stage)
 
+    rules = AttentionRules(playbook, now=now, stall_limits=stall_limits, quiet_weeks=quiet_weeks)
     for key, deals in by_owner.items():
         node = own.setdefault(key, Node())
         deals = [d for d in deals if not closed_before(d)]
@@ -161,9 +162,16 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
         for m in waterfall(snapshots, deals, playbook):
             _count_movement(node, m, amount_of[m.ref], owner_of[m.ref])
         _count_attention(node, attention(deals, playbook, now=now, close_dates=org.close_history,
-                                         big_amount=big_amount, stall_limits=stall_limits, quiet_weeks=quiet_weeks),
+                                         big_amount=big_amount, rules=rules),
                          amount_of, owner_of)
-    for key, status in org.checkin_status.items():
+    return roll_up(own, org.checkin_status, org.reports, roots, stage_keys)
+
+
+def roll_up(own: dict[str, Node], checkin_status: Mapping[str, str], reports: Mapping[str, Sequence[str]],
+            roots: Iterable[str], stage_keys: Sequence[str]) -> dict[str, Node]:
+    """Each person's Node under ``roots``: their ``own`` (their deals' figures) plus their
+    check-in, plus everyone's beneath them, children summed before their manager."""
+    for key, status in checkin_status.items():
         node = own.setdefault(key, Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys})))
         node.checkins[status] = node.checkins.get(status, 0) + 1
 
@@ -177,12 +185,16 @@ def compute(org: OrgInput, roots: Iterable[str], playbook: Playbook, *, now: dat
                 continue
             if not done:
                 stack.append((key, True))
-                stack.extend((r, False) for r in org.reports.get(key, ()) if r not in out)
+                stack.extend((r, False) for r in reports.get(key, ()) if r not in out)
+                continue
+            below = reports.get(key, ())
+            if not below and key in own and len(own[key].totals.by_stage) == len(stage_keys):
+                out[key] = own[key]  # a leaf's own figures are its node's (merging them into zeros copies them)
                 continue
             node = Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys}))
             if key in own:
                 _merge(node, own[key])
-            for r in org.reports.get(key, ()):
+            for r in below:
                 _merge(node, out[r])
             out[key] = node
     return out
@@ -214,7 +226,7 @@ def ranked(items: list[Item]) -> list[Item]:
     return sorted(items, reverse=True)
 
 
-__all__ = ["Concern", "Item", "Node", "OrgInput", "add_totals", "compute", "ranked"]
+__all__ = ["Concern", "Item", "Node", "OrgInput", "add_totals", "compute", "ranked", "roll_up"]
 
 
 # -- one manager's digest, as a message shows it -----------------------------------------------

@@ -7,7 +7,7 @@ direct reports, so first-line managers are tier 1 whatever the depth above.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -71,9 +71,12 @@ def tiers(managers: Mapping[str, str | None]) -> dict[str, int]:
     return out
 
 
-def subtree(managers: Mapping[str, str | None], root: str) -> list[str]:
-    """``root`` and everyone beneath it, breadth first."""
-    reports = reports_of(managers)
+def subtree(managers: Mapping[str, str | None], root: str,
+            reports: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """``root`` and everyone beneath it, breadth first; ``reports``: ``reports_of(managers)``, when the
+    caller has it (it walks the whole org: once per manager adds up in a large one)."""
+    if reports is None:
+        reports = reports_of(managers)
     out: list[str] = []
     queue = deque([root])
     while queue:

@@ -9,7 +9,7 @@ the clock or the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,4 +58,18 @@ class Rates:
     def convert(self, amount: Decimal, frm: str, to: str, on: date) -> Decimal | None:
         """``amount`` of ``frm`` in ``to`` (rounded to cents), or None when there is no rate."""
         r = self.rate(frm, to, on)
-        return None if r is None else (amount * r).quantize(Decimal("0.01"))
+        return None if r is None else (amount * r).quantize(_CENT)
+
+    def converter(self, to: str, on: date) -> Callable[[Decimal, str], Decimal | None]:
+        """``convert(amount, frm)`` into ``to`` on ``on``, each currency's rate looked up once: for many amounts."""
+        found: dict[str, Decimal | None] = {}
+
+        def convert(amount: Decimal, frm: str) -> Decimal | None:
+            if frm not in found:
+                found[frm] = self.rate(frm, to, on)
+            r = found[frm]
+            return None if r is None else (amount * r).quantize(_CENT)
+        return convert
+
+
+_CENT = Decimal("0.01")

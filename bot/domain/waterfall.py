@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
+from typing import Protocol, cast
 
 from bot.domain.deal import DealFacts
-from bot.domain.gates import Kind, missing_for_next
+from bot.domain.gates import Kind, Missing, missing_for_next
 from bot.domain.money import fmt_amount
-from bot.domain.playbook import LOST, Playbook
+from bot.domain.playbook import LOST, Playbook, Stage
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def snapshot_of(d: DealFacts) -> Snapshot:
     return Snapshot(d.ref, d.stage, d.amount, d.currency, d.close_date, d.forecast)
 
 
-def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[DealFacts], playbook: Playbook) -> list[Movement]:
+def waterfall(last_week: Mapping[str, Snapshot], now: Iterable[Flaggable], playbook: Playbook) -> list[Movement]:
     """Every change of stage, close date and amount since ``last_week``, deal by deal.
 
     A deal can show several movements (advanced *and* slipped); a deal that
@@ -124,6 +125,139 @@ class Attention:
         return dict(self.facts).get(name)
 
 
+class Flaggable(Protocol):
+    """What the attention checks read of a deal: a ``DealFacts``, or a digest's narrow row of it."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def close_date(self) -> date | None: ...
+    @property
+    def next_step(self) -> str: ...
+    @property
+    def next_step_date(self) -> date | None: ...
+    @property
+    def stage_entered_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def own_amount(self) -> tuple[str, Decimal] | None: ...
+    def has_bant(self, key: str) -> bool: ...
+    def has_role(self, key: str) -> bool: ...
+
+
+Check = tuple[Concern, object]  # a concern found, with what its line says (days, pushes, weeks, the gaps)
+
+
+@dataclass(frozen=True)
+class _StageRule:
+    stage: Stage
+    limit: float | None  # days in the stage before it is stalled
+    gaps: tuple[Missing, ...]  # the BANT answers and buying roles wanted to reach the next stage
+    late: bool
+
+
+def big_amount_of(amounts: Sequence[Decimal]) -> Decimal | None:
+    """The size from which a late-stage deal is "big": the top tenth of ``amounts`` (open deals')."""
+    if not amounts:
+        return None
+    ordered = sorted(amounts)
+    return ordered[int(len(ordered) * 0.9)] if len(ordered) >= 10 else ordered[-1]
+
+
+class AttentionRules:
+    """The attention checks of one digest run: what depends only on the stage is worked out once.
+
+    ``check`` decides which concerns an open deal raises (cheap: values, no text);
+    ``explain`` words them as ``Attention``. ``attention`` is both, for every deal.
+    """
+
+    def __init__(self, playbook: Playbook, *, now: datetime, stall_limits: Mapping[str, float] | None = None,
+                 quiet_weeks: int = 2, late_probability: int = 60) -> None:
+        self.playbook, self.now, self.today = playbook, now, now.date()
+        self.quiet = timedelta(weeks=quiet_weeks)
+        self._rules: dict[str, _StageRule] = {}
+        for stage in playbook.stages:
+            if playbook.is_closed(stage.key):
+                continue
+            limit = stall_limits.get(stage.key) if stall_limits is not None else stage.stall_days
+            # What a deal with no answers and no roles lacks: any deal lacks the part of it it has not answered.
+            wanted = missing_for_next(DealFacts(ref="", name="", stage=stage.key), playbook)
+            gaps = tuple(m for m in wanted if m.kind in (Kind.BANT, Kind.ROLE))
+            self._rules[stage.key] = _StageRule(stage, limit, gaps, stage.probability >= late_probability)
+
+    def check(self, d: Flaggable, close_dates: Sequence[date | None] | None,
+              big_amount: Decimal | None) -> list[Check]:
+        """The concerns open deal ``d`` raises, in the order its line lists them.
+
+        ``close_dates``: its close date in past snapshots, oldest first; ``big_amount`` as for ``attention``.
+        """
+        rule = self._rules[d.stage]
+        out: list[Check] = []
+        if d.stage_entered_at is not None and rule.limit is not None:
+            days = (self.now - d.stage_entered_at).days
+            if days > rule.limit:
+                out.append((Concern.STALLED, days))
+        if close_dates and len(close_dates) >= 2:  # fewer past dates can't make two push-outs
+            history = [c for c in close_dates if c is not None]
+            if d.close_date is not None:
+                history.append(d.close_date)
+            pushes = sum(1 for a, b in pairwise(history) if b > a)
+            if pushes >= 2:
+                out.append((Concern.SLIPPING, pushes))
+        if d.updated_at is not None and self.now - d.updated_at >= self.quiet:
+            out.append((Concern.QUIET, (self.now - d.updated_at).days // 7))
+        if d.next_step_date is not None and d.next_step_date < self.today:
+            out.append((Concern.OVERDUE, None))
+        if rule.gaps:
+            gaps = tuple(m for m in rule.gaps if not (d.has_bant(m.key) if m.kind is Kind.BANT else d.has_role(m.key)))
+            if gaps:
+                out.append((Concern.GAPS, gaps))
+        if big_amount is not None and rule.late and d.amount >= big_amount:
+            out.append((Concern.BIG_LATE, None))
+        return out
+
+    def explain(self, d: Flaggable, checks: Sequence[Check]) -> list[Attention]:
+        """``check``'s concerns for ``d``, each with its line in English and its values."""
+        rule = self._rules[d.stage]
+        name = rule.stage.name.en
+        out: list[Attention] = []
+        for concern, value in checks:
+            match concern:
+                case Concern.STALLED:
+                    assert rule.limit is not None
+                    out.append(Attention(d.ref, concern, f"{value} days in {name} (limit {rule.limit:.0f})",
+                                         (("days", value), ("stage", d.stage), ("limit", round(rule.limit)))))
+                case Concern.SLIPPING:
+                    out.append(Attention(d.ref, concern, f"close date pushed out {value} times", (("pushes", value),)))
+                case Concern.QUIET:
+                    assert d.updated_at is not None
+                    since = d.updated_at.date()
+                    out.append(Attention(d.ref, concern, f"no update for {value} weeks (since {since})",
+                                         (("weeks", value), ("since", since))))
+                case Concern.OVERDUE:
+                    assert d.next_step_date is not None
+                    what = f"“{d.next_step}” " if d.next_step else ""
+                    out.append(Attention(d.ref, concern, f"next step {what}was due {d.next_step_date.isoformat()}",
+                                         (("next_step", d.next_step or ""), ("due", d.next_step_date))))
+                case Concern.GAPS:
+                    gaps = cast(tuple[Missing, ...], value)
+                    out.append(Attention(d.ref, concern, "missing " + ", ".join(
+                        f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps),
+                        (("missing", gaps),)))
+                case Concern.BIG_LATE:
+                    own_currency, own_amount = d.own_amount or (d.currency, d.amount)
+                    out.append(Attention(d.ref, concern, f"{own_currency} {fmt_amount(own_amount)} in {name}",
+                                         (("amount", own_amount), ("currency", own_currency), ("stage", d.stage))))
+        return out
+
+
 def attention(
     deals: Sequence[DealFacts],
     playbook: Playbook,
@@ -134,6 +268,7 @@ def attention(
     late_probability: int = 60,
     stall_limits: Mapping[str, float] | None = None,
     quiet_weeks: int = 2,
+    rules: AttentionRules | None = None,
 ) -> list[Attention]:
     """Open deals a manager should look at, each with why.
 
@@ -144,46 +279,18 @@ def attention(
     (``bot.domain.stats.stall_limits``); by default the playbook's ``stall_days``.
     The source's signals: time in stage beyond the stage's limit, a close date
     that keeps slipping, no update for ``quiet_weeks`` weeks, and a next step
-    whose date has passed.
+    whose date has passed. ``rules``: the same checks, already built (then the four before are its).
     """
+    if rules is None:
+        rules = AttentionRules(playbook, now=now, stall_limits=stall_limits, quiet_weeks=quiet_weeks,
+                               late_probability=late_probability)
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
-    if big_amount is None and open_deals:
-        amounts = sorted(d.amount for d in open_deals)
-        big_amount = amounts[int(len(amounts) * 0.9)] if len(amounts) >= 10 else amounts[-1]
+    if big_amount is None:
+        big_amount = big_amount_of([d.amount for d in open_deals])
+    dates = close_dates or {}
     out: list[Attention] = []
     for d in open_deals:
-        stage = playbook.stage(d.stage)
-        limit = stall_limits.get(d.stage) if stall_limits is not None else stage.stall_days
-        if d.stage_entered_at is not None and limit is not None:
-            days = (now - d.stage_entered_at).days
-            if days > limit:
-                why = f"{days} days in {stage.name.en} (limit {limit:.0f})"
-                out.append(Attention(d.ref, Concern.STALLED, why,
-                                     (("days", days), ("stage", d.stage), ("limit", round(limit)))))
-        history = [c for c in (close_dates or {}).get(d.ref, ()) if c is not None]
-        if d.close_date is not None:
-            history = [*history, d.close_date]
-        pushes = sum(1 for a, b in pairwise(history) if b > a)
-        if pushes >= 2:
-            out.append(Attention(d.ref, Concern.SLIPPING, f"close date pushed out {pushes} times",
-                                 (("pushes", pushes),)))
-        if d.updated_at is not None and now - d.updated_at >= timedelta(weeks=quiet_weeks):
-            weeks = (now - d.updated_at).days // 7
-            out.append(Attention(d.ref, Concern.QUIET, f"no update for {weeks} weeks (since {d.updated_at.date()})",
-                                 (("weeks", weeks), ("since", d.updated_at.date()))))
-        if d.next_step_date is not None and d.next_step_date < now.date():
-            what = f"“{d.next_step}” " if d.next_step else ""
-            out.append(Attention(d.ref, Concern.OVERDUE, f"next step {what}was due {d.next_step_date.isoformat()}",
-                                 (("next_step", d.next_step or ""), ("due", d.next_step_date))))
-        gaps = [m for m in missing_for_next(d, playbook) if m.kind in (Kind.BANT, Kind.ROLE)]
-        if gaps:
-            out.append(Attention(d.ref, Concern.GAPS, "missing " + ", ".join(
-                f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ") for m in gaps),
-                (("missing", tuple(gaps)),)))
-        if big_amount is not None and stage.probability >= late_probability and d.amount >= big_amount:
-            own_currency, own_amount = d.own_amount or (d.currency, d.amount)
-            out.append(Attention(d.ref, Concern.BIG_LATE, f"{d.own_money} in {stage.name.en}",
-                                 (("amount", own_amount), ("currency", own_currency), ("stage", d.stage))))
+        out += rules.explain(d, rules.check(d, dates.get(d.ref), big_amount))
     return out
 
 

@@ -28,6 +28,7 @@ class CoverageIndex:
         """With ``rates`` and ``currency`` (the digest's reporting currency), targets and wins are
         converted to it as of ``day``, so they compare with the converted pipeline."""
         self.managers, self.nodes = managers, nodes
+        self.reports = org.reports_of(managers)  # once: each person's subtree is walked from it
 
         def conv(amount: Decimal, code: str) -> tuple[Decimal, str]:
             if rates is None or not currency or code == currency:
@@ -56,5 +57,5 @@ class CoverageIndex:
         node = self.nodes.get(key)
         if node is None:
             return None
-        team = [k for k in org.subtree(self.managers, key) if k != key]
+        team = [k for k in org.subtree(self.managers, key, self.reports) if k != key]
         return coverage(key, team, self.targets, self.won, node.totals.open_amount, node.totals.weighted)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +24,8 @@ from bot.db.models import (
     StageChange,
 )
 from bot.domain import org
-from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow, compute, in_currency
+from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow
+from bot.domain.digest_rows import RowsInput, compute_rows, rows_in_currency
 from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more_than
 from bot.domain.playbook import Playbook
 from bot.domain.score import lead_score_value
@@ -35,6 +38,7 @@ from bot.services.errors import UserError
 from bot.services.local_time import current_week
 
 CLOSE_HISTORY_WEEKS = 8
+FACTS_AT_ONCE = 2000  # refs per query when loading the facts of listed deals (bind parameters are limited)
 
 
 def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> OrgInput:
@@ -59,6 +63,14 @@ def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | No
                     repo.checkin_status(session, week))
 
 
+def load_rows_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> RowsInput:
+    """What ``compute_rows`` needs for the digests of ``week``: as ``load_org_input``, one narrow row per deal."""
+    return RowsInput(repo.digest_rows(session, week, owner_ids=owner_ids),
+                     repo.close_history(session, week - timedelta(weeks=CLOSE_HISTORY_WEEKS), week,
+                                        owner_ids=owner_ids),
+                     org.reports_of(repo.manager_map(session)), repo.checkin_status(session, week))
+
+
 def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
                 quiet_weeks: int = 2, currency: str | None = None, root: str | None = None,
                 managers: dict[str, str | None] | None = None) -> dict[str, Node]:
@@ -68,32 +80,48 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
     With ``currency``, totals, forecasts and rankings are in that one currency,
     converted at the company's rates (`coach rates import`) in force ``now``.
     """
-    if root is not None:
-        subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
-        data = load_org_input(session, week, owner_ids=subtree)
-        roots = [root]
-    else:
-        data = load_org_input(session, week)
-        roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-    if currency:
-        data = in_currency(data, repo.load_rates(session), currency, now.date())
     limits = None
     if any(s.stall_days is None for s in playbook.stages):
         # Stages without stall_days: stalled after the 80th percentile of the org's time in them.
         since = now - timedelta(days=playbook.numbers.window_days)
         history = in_window(repo.transitions(session), since, now)
         limits = stall_limits(playbook, time_in_stage(history, playbook, since=since, now=now))
-    nodes = compute(data, roots, playbook, now=now, stall_limits=limits, quiet_weeks=quiet_weeks)
-    # Lead scores for the attention items managers will see: at most ten per manager, each deal scored once.
-    facts = {d.ref: d for d in data.deals}
-    scored: dict[str, int] = {}
-    for key, node in nodes.items():
-        if data.reports.get(key):
-            for item in node.top_attention:
-                if item.ref not in scored:
-                    scored[item.ref] = lead_score_value(facts[item.ref], playbook, now=now, weights=playbook.scoring)
+    with no_cycle_collection():
+        if root is not None:
+            subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
+            data = load_rows_input(session, week, owner_ids=subtree)
+            roots = [root]
+        else:
+            data = load_rows_input(session, week)
+            roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
+        if currency:
+            data = rows_in_currency(data, repo.load_rates(session), currency, now.date())
+        nodes = compute_rows(data, roots, playbook, now=now, stall_limits=limits, quiet_weeks=quiet_weeks)
+        # Lead scores for the attention items managers will see: at most ten per manager, each deal scored
+        # once, from its whole facts (loaded for those deals only).
+        shown = [node.top_attention for key, node in nodes.items() if data.reports.get(key)]
+        refs = sorted({item.ref for items in shown for item in items})
+        facts = {d.ref: d for i in range(0, len(refs), FACTS_AT_ONCE)
+                 for d in repo.load_facts(session, refs=refs[i:i + FACTS_AT_ONCE])}
+        scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
+        for items in shown:
+            for item in items:
                 item.score = scored[item.ref]
     return nodes
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while the digests build their million small objects, and while
+    they are alive and each manager's digest is made from them: it would walk them all again and
+    again (half the time at 200,000 deals). Nothing they make is cyclic."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -121,7 +149,7 @@ def manager_digest(team: Team, nodes: dict[str, Node], key: str, week: date, che
     cover = coverage.of if coverage is not None else (lambda k: None)
     rows = [ReportRow(team.names[r], team.tiers[r] > 0, checkin_status.get(r, "") if team.tiers[r] == 0 else "",
                       nodes[r], cover(r)) for r in sorted(team.reports.get(key, []), key=lambda r: team.names[r])]
-    beneath = [p for p in org.subtree(team.managers, key) if p != key]
+    beneath = [p for p in org.subtree(team.managers, key, team.reports) if p != key]
     not_finished = sorted(team.names[p] for p in beneath if checkin_status.get(p) in ("pending", "partial"))
     away = sorted(team.names[p] for p in beneath if checkin_status.get(p) == "away")
     return ManagerDigest(team.names[key], week, nodes[key], rows, comments, not_finished, away, team.names,

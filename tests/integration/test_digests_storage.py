@@ -79,18 +79,18 @@ def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(s
     team = digests.load_team(session)
     nodes = all_digests(session, PB, WEEK, now=now)
     status = repo.checkin_status(session, WEEK)
-    load_facts = repo.load_facts
+    digest_rows = repo.digest_rows
     for email in ("tim.bernerslee@example.com", "alan.turing@example.com", "grace.hopper@example.com"):
         person = session.scalar(sa.select(Person).where(Person.email == email))
         asked: list = []
 
-        def recording(s, *, owner_ids=None, asked=asked):
+        def recording(s, week, *, owner_ids=None, asked=asked):
             asked.append(owner_ids)
-            return load_facts(s, owner_ids=owner_ids)
+            return digest_rows(s, week, owner_ids=owner_ids)
 
-        monkeypatch.setattr(repo, "load_facts", recording)
+        monkeypatch.setattr(repo, "digest_rows", recording)
         mine = digests.digest_for(session, PB, person, now=now)
-        monkeypatch.setattr(repo, "load_facts", load_facts)
+        monkeypatch.setattr(repo, "digest_rows", digest_rows)
         tier = tier_views.tier_view(session, PB, team, nodes, str(person.id), WEEK, None,
                                     currency=digests.usual_currency(session, person), signoff_tier=3, now=now,
                                     margin=20)

@@ -82,3 +82,15 @@ def test_one_default_currency_for_a_new_deal_or_a_forecast(session):
     _deal(session, boss, "D", "JPY")
     session.flush()
     assert default_currency(session, boss) == "JPY"
+
+
+def test_the_manager_map_reads_an_org_with_large_ids(session):
+    """Its change check multiplies ids: with ids in the thousands that is past 32 bits (PostgreSQL refused)."""
+    t = datetime(2026, 11, 2, tzinfo=UTC)
+    boss = Person(id=5000, email="boss@big.io", name="Boss", created_at=t, updated_at=t)
+    session.add(boss)
+    session.flush()
+    session.add(Person(id=5001, email="rep@big.io", name="Rep", manager_id=5000, created_at=t, updated_at=t))
+    session.flush()
+    managers = repo.manager_map(session)
+    assert managers["5001"] == "5000" and managers["5000"] is None

@@ -1,0 +1,209 @@
+"""Every digest from narrow rows: what the scheduled digests compute at a large org's scale.
+
+``digest.compute`` works from a full ``DealFacts`` per deal; for 200,000 deals
+building those is most of the time. Here each deal is one ``DealRow``: the
+columns the digests read, with last week's snapshot beside it. The figures are
+the same as ``compute``'s (tests/integration/test_digest_rows.py checks it on
+random orgs): totals are summed per owner by (stage, forecast, currency);
+``waterfall`` decides the movements of the rows that differ from their snapshot
+(the others have none); ``AttentionRules`` checks every open row, and only the
+few rows an owner's list keeps are worded. ``digest.roll_up`` sums the owners up
+the tree, as for ``compute``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from bot.domain import money
+from bot.domain.digest import TOP, Item, Node, _count_movement, roll_up
+from bot.domain.playbook import LOST, Playbook
+from bot.domain.rates import Rates
+from bot.domain.rollup import StageTotal, Totals
+from bot.domain.waterfall import AttentionRules, Check, Snapshot, big_amount_of, waterfall
+
+NOTHING: frozenset[str] = frozenset()
+
+
+class DealRow(NamedTuple):
+    """A deal as the digests read it: the columns they use, and last week's snapshot of it."""
+
+    ref: str
+    owner: str  # the owner's person id, in text
+    stage: str
+    amount: Decimal
+    currency: str
+    close_date: date | None
+    forecast: str
+    next_step: str
+    next_step_date: date | None
+    stage_entered_at: datetime | None
+    updated_at: datetime | None
+    bant: frozenset[str] = NOTHING  # the BANT items answered
+    roles: frozenset[str] = NOTHING  # the buying roles someone is named for
+    # Last week's snapshot (all None: the deal had none, it is new this week).
+    was_stage: str | None = None
+    was_amount: Decimal | None = None
+    was_currency: str | None = None
+    was_close: date | None = None
+    was_forecast: str | None = None
+    own_amount: tuple[str, Decimal] | None = None  # set when converted: the deal's own currency and amount
+
+    def has_bant(self, key: str) -> bool:
+        return key in self.bant
+
+    def has_role(self, key: str) -> bool:
+        return key in self.roles
+
+    def before(self) -> Snapshot | None:
+        """Last week's snapshot, as ``waterfall`` takes it."""
+        if self.was_stage is None or self.was_amount is None or self.was_currency is None:
+            return None
+        return Snapshot(self.ref, self.was_stage, self.was_amount, self.was_currency, self.was_close,
+                        self.was_forecast or "")
+
+
+@dataclass(frozen=True)
+class RowsInput:
+    """What ``compute_rows`` works from, as ``digest.OrgInput`` is for ``compute``."""
+
+    rows: Sequence[DealRow]  # each owner's in deal id order (the order of ``compute``'s deals)
+    close_history: Mapping[str, Sequence[date | None]]  # by ref; deals that can't have slipped may be left out
+    reports: Mapping[str, Sequence[str]]
+    checkin_status: Mapping[str, str]
+
+
+def rows_in_currency(data: RowsInput, rates: Rates, currency: str, on: date) -> RowsInput:
+    """``data`` with every amount (deals' and snapshots') in ``currency`` at the rates of ``on``, as
+    ``digest.in_currency`` converts: to whole units, the deal's own amount kept; no rate, no change."""
+    convert = rates.converter(currency, on)
+
+    def whole(amount: Decimal, code: str) -> Decimal | None:
+        converted = convert(amount, code)
+        return None if converted is None else converted.quantize(Decimal(1))
+
+    out = []
+    for r in data.rows:
+        amount = whole(r.amount, r.currency)
+        was = whole(r.was_amount, r.was_currency) if r.was_amount is not None and r.was_currency else None
+        if amount is not None:
+            r = r._replace(amount=amount, currency=currency, own_amount=r.own_amount or (r.currency, r.amount))
+        if was is not None:
+            r = r._replace(was_amount=was, was_currency=currency)
+        out.append(r)
+    return replace(data, rows=out)
+
+
+def compute_rows(data: RowsInput, roots: Iterable[str], playbook: Playbook, *, now: datetime,
+                 big_amount: Decimal | None = None, stall_limits: Mapping[str, float] | None = None,
+                 quiet_weeks: int = 2) -> dict[str, Node]:
+    """The same Nodes as ``digest.compute`` over the same deals (arguments as for it)."""
+    rules = AttentionRules(playbook, now=now, stall_limits=stall_limits, quiet_weeks=quiet_weeks)
+    stages = _Stages(playbook)
+    won = playbook.won.key
+    closed = {won, LOST}
+    by_owner: dict[str, list[DealRow]] = {}
+    for r in data.rows:
+        by_owner.setdefault(r.owner, []).append(r)
+    history = data.close_history
+    own: dict[str, Node] = {}
+    for owner, rows in by_owner.items():
+        node = own[owner] = Node()
+        now_sums: dict[tuple[str, str, str], list[Decimal]] = {}  # (stage, forecast, currency) -> amounts
+        was_sums: dict[tuple[str, str, str], list[Decimal]] = {}
+        changed: list[DealRow] = []
+        open_rows: list[DealRow] = []
+        for r in rows:
+            was = r.was_stage
+            if was is None:
+                changed.append(r)  # new this week
+            else:
+                if was in closed and r.stage in closed:
+                    continue  # won or lost before this week began: history, not this week's news
+                key = (was, r.was_forecast or "", r.was_currency or "")
+                if key in was_sums:
+                    was_sums[key].append(r.was_amount or Decimal(0))
+                else:
+                    was_sums[key] = [r.was_amount or Decimal(0)]
+                # A superset of what moved: ``waterfall`` decides on these.
+                if (was != r.stage or r.amount != r.was_amount or r.currency != r.was_currency
+                        or r.close_date != r.was_close):
+                    changed.append(r)
+            key = (r.stage, r.forecast, r.currency)
+            if key in now_sums:
+                now_sums[key].append(r.amount)
+            else:
+                now_sums[key] = [r.amount]
+            if r.stage not in closed:
+                open_rows.append(r)
+        node.totals = _totals(now_sums, stages)
+        node.last_week = _totals(was_sums, stages)
+        if changed:
+            before = {r.ref: s for r in changed if (s := r.before()) is not None}
+            amounts = {r.ref: r.amount for r in changed}
+            for m in waterfall(before, changed, playbook):
+                _count_movement(node, m, amounts[m.ref], owner)
+        if open_rows:
+            _attention(node, owner, open_rows, rules, history,
+                       big_amount if big_amount is not None else big_amount_of([r.amount for r in open_rows]))
+    return roll_up(own, data.checkin_status, data.reports, roots, playbook.keys)
+
+
+def _attention(node: Node, owner: str, open_rows: list[DealRow], rules: AttentionRules,
+               history: Mapping[str, Sequence[date | None]], big: Decimal | None) -> None:
+    """Count every open row's concerns; word only the rows the owner's list keeps (the largest few)."""
+    concerns = node.concerns
+    flagged: list[tuple[DealRow, list[Check]]] = []
+    for r in open_rows:
+        checks = rules.check(r, history.get(r.ref), big)
+        if checks:
+            for concern, _ in checks:
+                concerns[concern] = concerns.get(concern, 0) + 1
+            flagged.append((r, checks))
+    # The largest few, smallest first: a sorted list is the min-heap ``_push`` keeps (the same items).
+    kept = heapq.nlargest(TOP, flagged, key=_rank)[::-1] if len(flagged) > TOP else sorted(flagged, key=_rank)
+    for r, checks in kept:
+        why = rules.explain(r, checks)
+        node.top_attention.append(Item(r.amount, r.ref, owner, "; ".join(a.detail for a in why), parts=tuple(why)))
+
+
+def _rank(f: tuple[DealRow, list[Check]]) -> tuple[Decimal, str]:
+    return f[0].amount, f[0].ref
+
+
+class _Stages:
+    """What ``_totals`` asks of the playbook, worked out once."""
+
+    def __init__(self, playbook: Playbook) -> None:
+        self.keys = playbook.keys
+        self.won = playbook.won.key
+        self.probability = {k: playbook.probability(k) for k in self.keys}
+
+
+def _totals(sums: Mapping[tuple[str, str, str], list[Decimal]], stages: _Stages) -> Totals:
+    """``rollup.totals`` of the deals whose amounts ``sums`` holds by (stage, forecast, currency)."""
+    out = Totals(by_stage={k: StageTotal() for k in stages.keys})
+    won = stages.won
+    for (stage, forecast, currency), amounts in sums.items():
+        total = sum(amounts, Decimal(0))
+        if stage in (LOST, won):
+            _bump(out.lost if stage == LOST else out.won, currency, len(amounts), total)
+            continue
+        out.open_count += len(amounts)
+        money.add(out.open_amount, currency, total)
+        money.add(out.weighted, currency, total * stages.probability[stage])
+        _bump(out.by_stage[stage], currency, len(amounts), total)
+        _bump(out.by_forecast.setdefault(forecast, StageTotal()), currency, len(amounts), total)
+    for c in out.weighted:
+        out.weighted[c] = out.weighted[c].quantize(Decimal("0.01"))
+    return out
+
+
+def _bump(t: StageTotal, currency: str, count: int, amount: Decimal) -> None:
+    t.count += count
+    money.add(t.amount, currency, amount)
