@@ -108,7 +108,7 @@ class Transcript:
             who = self.name(e.to)
             if e.kind == "update":
                 continue  # redraws of a message already shown: too chatty for the transcript
-            if e.kind == "dm" and (_buttons([e], Action.DIGEST_COMMENT) or _buttons([e], Action.DIGEST_SIGNOFF)):
+            if e.kind == "dm" and e.step == "digest":
                 self.digests.append(e)
             if e.kind == "files":
                 heading = _("%(when)s · charts shared with %(who)s") % {"when": when, "who": who}

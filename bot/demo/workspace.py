@@ -5,6 +5,7 @@ through it exactly as Slack would, with signed requests, so they show what
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -82,6 +83,7 @@ class Event:
     ts: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     files: list[UploadedFile] = field(default_factory=list)  # for kind "files": charts shared in a conversation
+    step: str = ""  # for a scheduled message: its cadence step ("digest", "checkin_prompt", ...)
 
     def buttons(self) -> list[Button]:
         out = []
@@ -223,7 +225,7 @@ class EmbeddedWorkspace:
             to = str(p.get("channel", ""))
             kind = "dm" if to.startswith(("U", "D")) else "channel"
             return Event(now, kind, to.removeprefix("D") if to.startswith("DU") else to, blocks, p.get("text", ""),
-                         channel=c.response.get("channel", ""), ts=c.response.get("ts", ""))
+                         channel=c.response.get("channel", ""), ts=c.response.get("ts", ""), step=_step_of(p))
         if c.method == "files.completeUploadExternal":
             ids = {f.get("id") for f in c.response.get("files", [])}
             shared = [f for f in self.fake.files() if f.id in ids]
@@ -243,3 +245,16 @@ class EmbeddedWorkspace:
             return Event(now, "update", channel.removeprefix("D") if channel.startswith("DU") else channel, blocks,
                          p.get("text", ""), channel=channel, ts=str(p.get("ts", "")))
         return None
+
+
+def _step_of(params: dict[str, Any]) -> str:
+    """The cadence step of a scheduled message, from the send key the ledger puts in its metadata."""
+    meta = params.get("metadata")
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return ""
+    key = str(((meta or {}).get("event_payload") or {}).get("key", "")) if isinstance(meta, dict) else ""
+    parts = key.split("/")
+    return parts[1] if len(parts) == 3 else ""

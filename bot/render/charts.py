@@ -23,16 +23,18 @@ from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, 
 from bot.i18n import _, ngettext
 
 # Chinese labels draw from a CJK font, glyph by glyph after the Latin one (matplotlib >= 3.6 falls back
-# along font.family); on Debian `apt-get install fonts-noto-cjk`. A font cache built before the fonts
-# were installed does not know them: they are added from the system's font files.
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC")
+# along font.family); on Debian `apt-get install fonts-noto-cjk` (or fonts-wqy-zenhei). A font cache
+# built before the fonts were installed does not know them: they are added from the system's font files.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Droid Sans Fallback")
+CJK_FILES = ("SansCJK", "SourceHanSans", "wqy-", "DroidSansFallback")  # where those fonts' files are named so
 
 
 def _cjk_fonts() -> list[str]:
     known = {f.name for f in font_manager.fontManager.ttflist}
     if not known & set(CJK_FONTS):
         for path in font_manager.findSystemFonts():
-            if "SansCJK" in path or "SourceHanSans" in path:
+            if any(part in path for part in CJK_FILES):
                 try:
                     font_manager.fontManager.addfont(path)
                 except (OSError, RuntimeError, ValueError):  # an unreadable font file: do without it
