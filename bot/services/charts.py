@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot import i18n
+from bot.db import repo
 from bot.db.models import Deal, DealSnapshot, Person
 from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
 from bot.domain.deal import DealFacts
@@ -44,15 +45,26 @@ def _whose(n: Numbers) -> str:
 
 def week_bridge(session: so.Session, owner_ids: list[int], week: date, playbook: Playbook,
                 currency: str) -> Bridge | None:
-    """The week's bridge for these owners' deals, or None before the week's snapshot is taken."""
-    snaps = {ref: Snapshot(ref, stage, amount, cur, close, forecast) for ref, stage, amount, cur, close, forecast
+    """The week's bridge for these owners' deals, or None before the week's snapshot is taken.
+
+    Amounts in other currencies count in ``currency`` at the company's rates of the week's Monday, on both
+    sides, so a moving rate never shows as a change; one without a rate is left out."""
+    convert = repo.load_rates(session).converter(currency, week)
+
+    def into(amount: Decimal, cur: str) -> tuple[Decimal, str]:
+        converted = amount if cur == currency else convert(amount, cur)
+        return (amount, cur) if converted is None else (converted, currency)
+
+    snaps = {ref: Snapshot(ref, stage, *into(amount, cur), close, forecast)
+             for ref, stage, amount, cur, close, forecast
              in session.execute(sa.select(Deal.ref, DealSnapshot.stage, DealSnapshot.amount, DealSnapshot.currency,
                                           DealSnapshot.close_date, DealSnapshot.forecast)
                                 .join(Deal, Deal.id == DealSnapshot.deal_id)
                                 .where(DealSnapshot.week == week, Deal.owner_id.in_(owner_ids)))}
     if not snaps:
         return None
-    deals = [DealFacts(ref=ref, name="", stage=stage, amount=amount, currency=cur, close_date=close)
+    deals = [DealFacts(ref=ref, name="", stage=stage, amount=into(amount, cur)[0], currency=into(amount, cur)[1],
+                       close_date=close)
              for ref, stage, amount, cur, close in session.execute(
                  sa.select(Deal.ref, Deal.stage, Deal.amount, Deal.currency, Deal.close_date)
                  .where(Deal.owner_id.in_(owner_ids)))]

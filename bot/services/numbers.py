@@ -4,9 +4,11 @@ returns plain data (renderers build the text and blocks)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -123,9 +125,9 @@ def numbers_for(session: so.Session, playbook: Playbook, person: Person, *, now:
     since = now - timedelta(days=settings.window_days)
     today = now.astimezone(tz_of(person)).date()
 
-    rows = session.execute(
+    rows: list[Any] = list(session.execute(
         sa.select(Deal.id, Deal.ref, Deal.owner_id, Deal.amount, Deal.currency, Deal.stage, Deal.created_at,
-                  Deal.stage_entered_at).where(Deal.owner_id.in_(team_ids))).all()
+                  Deal.stage_entered_at).where(Deal.owner_id.in_(team_ids))))
     mine = {r.ref for r in rows if r.owner_id in own_ids}
     history = in_window(repo.transitions(session, [r.id for r in rows]), since, now)
     own_conv = conversions([t for t in history if t.deal in mine], playbook)
@@ -138,19 +140,22 @@ def numbers_for(session: so.Session, playbook: Playbook, person: Person, *, now:
                   for c, d in zip(team_conv, defaults, strict=True)]
     times = time_in_stage(history, playbook, since=since, now=now)
 
-    closed = [ClosedDeal(r.ref, str(r.owner_id), r.stage != LOST, r.amount, r.currency, r.created_at,
-                         r.stage_entered_at) for r in rows if r.ref in mine and playbook.is_closed(r.stage)]
-    result = outcomes(closed, since=since, until=now)
-
     tinfo = targets.target_for(session, person, today)
     if target is not None:
         label = tinfo.period if tinfo else None
         tinfo = TargetInfo(label or f"{today.year}-{today.month:02d}", target, tinfo.currency if tinfo else "", False)
-    open_rows = [r for r in rows if r.ref in mine and not playbook.is_closed(r.stage)]
     currency = (tinfo.currency if tinfo and tinfo.currency else None) or _usual([r.currency for r in rows
                                                                                  if r.ref in mine]) or "USD"
     if tinfo and not tinfo.currency:
         tinfo = TargetInfo(tinfo.period, tinfo.amount, currency, tinfo.summed)
+    # Amounts in other currencies count in ``currency`` at the company's rates (`coach rates import`);
+    # one without a rate stays in its own and is left out of the sums, as before.
+    to_currency = repo.load_rates(session).converter(currency, today)
+    rows = [_in(r, currency, to_currency) for r in rows]
+    open_rows = [r for r in rows if r.ref in mine and not playbook.is_closed(r.stage)]
+    closed = [ClosedDeal(r.ref, str(r.owner_id), r.stage != LOST, r.amount, r.currency, r.created_at,
+                         r.stage_entered_at) for r in rows if r.ref in mine and playbook.is_closed(r.stage)]
+    result = outcomes(closed, since=since, until=now)
     period = parse_period(tinfo.period) if tinfo else parse_period(f"{today.year}-{today.month:02d}")
     period_start = datetime.combine(period.start, datetime.min.time(), tzinfo=tz_of(person))
     achieved = sum((r.amount for r in rows if r.ref in mine and r.stage == playbook.won.key
@@ -203,6 +208,25 @@ def numbers_for(session: so.Session, playbook: Playbook, person: Person, *, now:
                        for k in playbook.keys[:-1]],
         open_elsewhere=sum(1 for r in open_rows if r.currency != currency),
     )
+
+
+class _Row(NamedTuple):
+    id: int
+    ref: str
+    owner_id: int
+    amount: Decimal
+    currency: str
+    stage: str
+    created_at: datetime
+    stage_entered_at: datetime
+
+
+def _in(row: Any, currency: str, convert: Callable[[Decimal, str], Decimal | None]) -> _Row:
+    r = _Row(*row)
+    if r.currency == currency:
+        return r
+    amount = convert(r.amount, r.currency)
+    return r if amount is None else r._replace(amount=amount, currency=currency)
 
 
 def current_period(person: Person, now: datetime) -> Period:

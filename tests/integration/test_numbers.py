@@ -159,3 +159,35 @@ def test_coach_targets_import_and_report(coach, tmp_path):  # noqa: F811 - the i
     assert r.exit_code == 0 and r.output.startswith("section,key,value,detail\ntarget,2026,100000.00,GBP")
     r = coach("report", "--as", "nobody@example.com")
     assert r.exit_code == 1 and "nobody@example.com is not in the org" in r.output
+
+
+def test_deals_in_other_currencies_count_at_the_companys_rates(session, tmp_path):
+    """Ann's pipeline in EUR plus a GBP deal: without rates the GBP deal is left out (and said so);
+    with the company's rates it counts in EUR in the sums, the funnel and the week's bridge."""
+    from bot.imports.rates_csv import import_rates
+    from bot.services.charts import funnel_data, week_bridge
+    from bot.services.deals import take_snapshots
+
+    people = _org(session)
+    _history(session, people)
+    create_deal(session, NewDeal("A3", "Delta", people["ann"], Decimal(1_000), "GBP", "negotiation"), PB,
+                now=NOW - timedelta(days=3))
+    targets.set_target(session, people["ann"], parse_period("2026-11"), Decimal(20_000), "EUR", by=None, now=NOW)
+    session.flush()
+    before = numbers_for(session, PB, people["ann"], now=NOW)
+    assert (before.open_amount, before.open_elsewhere) == (Decimal(6_000), 1)
+    assert "1 open deal in other currencies not shown." in funnel_data(before, PB).note
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2026-01-01,GBP,EUR,1.15\n")
+    import_rates(session, rates, now=NOW)
+    take_snapshots(session, date(2026, 11, 23), now=NOW)
+    session.flush()
+    after = numbers_for(session, PB, people["ann"], now=NOW)
+    assert (after.open_amount, after.open_elsewhere) == (Decimal(7_150), 0)
+    assert after.weighted == Decimal("5720.00")  # negotiation weighs 80 %: (6,000 + 1,150) × 0.8
+    negotiation = dict((k, (count, amount)) for k, count, amount in after.open_by_stage)["negotiation"]
+    assert negotiation == (2, Decimal(7_150))
+    assert "other currencies" not in funnel_data(after, PB).note
+    bridge = week_bridge(session, [people["ann"].id], date(2026, 11, 23), PB, "EUR")
+    assert bridge is not None and bridge.start == bridge.end == Decimal(7_150)  # both sides at one rate
