@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=20000, help="open deals (20 per rep)")
     ap.add_argument("--db", required=True, help="SQLite file: generated when missing, reused otherwise")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--repeat", type=int, default=0,
+                    help="instead of profiling: time the four steps this many times, print the median")
     args = ap.parse_args()
     url = f"sqlite:///{args.db}"
     if not Path(args.db).exists():
@@ -56,6 +59,18 @@ def main() -> None:
         statements += 1
 
     sa.event.listen(engine, "before_cursor_execute", count)
+    if args.repeat:
+        walls = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            for tier in (1, 2, 3, 4):
+                at = digest_instant(WEEK, tier, deps.settings.cadence, ZoneInfo("UTC"))
+                with make_session_factory(engine)() as session:
+                    digest_steps.manager_digests(deps, session, now=at)
+            walls.append(time.perf_counter() - t0)
+        print(f"per-manager part of the four steps: median {statistics.median(walls):.2f} s over {args.repeat} "
+              f"(min {min(walls):.2f}, max {max(walls):.2f}); {statements // args.repeat} SQL statements each time")
+        return
     prof = cProfile.Profile()
     sent = 0
     start = time.perf_counter()
