@@ -28,6 +28,7 @@ from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportR
 from bot.domain.digest_rows import RowsInput, compute_rows, rows_in_currency
 from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more_than
 from bot.domain.playbook import Playbook
+from bot.domain.rates import Rates
 from bot.domain.score import lead_score_value
 from bot.domain.stats import in_window, stall_limits, time_in_stage
 from bot.domain.tiers import TierView
@@ -39,6 +40,7 @@ from bot.services.local_time import current_week
 
 CLOSE_HISTORY_WEEKS = 8
 FACTS_AT_ONCE = 2000  # refs per query when loading the facts of listed deals (bind parameters are limited)
+IDS_AT_ONCE = 1000  # people per query when loading what many managers' digests need
 
 
 def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> OrgInput:
@@ -182,14 +184,29 @@ def require_manager(session: so.Session, person: Person) -> None:
 
 def comments_for(session: so.Session, manager: Person, week: date) -> list[CommentRow]:
     """What ``manager``'s direct reports said on their own digests of ``week``: the tier below speaks up."""
-    rows = session.execute(
-        sa.select(Person.name, ManagerComment.text, ManagerComment.commit_amount, ManagerComment.best_case_amount,
-                  ManagerComment.currency, ManagerComment.signed_off_at)
-        .join(Person, Person.id == ManagerComment.author_id)
-        .where(Person.manager_id == manager.id, ManagerComment.week == week)
-        .order_by(Person.name))
-    return [CommentRow(name, text, commit, best, currency or "", signed is not None)
-            for name, text, commit, best, currency, signed in rows]
+    return comments_by_manager(session, [manager.id], week)[manager.id]
+
+
+def comments_by_manager(session: so.Session, manager_ids: Sequence[int], week: date) -> dict[int, list[CommentRow]]:
+    """:func:`comments_for` of each of ``manager_ids``, in one query per thousand managers."""
+    out: dict[int, list[CommentRow]] = {m: [] for m in manager_ids}
+    for ids in _chunks(sorted(out)):
+        rows = session.execute(
+            sa.select(Person.manager_id, Person.name, ManagerComment.text, ManagerComment.commit_amount,
+                      ManagerComment.best_case_amount, ManagerComment.currency, ManagerComment.signed_off_at)
+            .join(Person, Person.id == ManagerComment.author_id)
+            .where(Person.manager_id.in_(ids), ManagerComment.week == week)
+            .order_by(Person.name, Person.id))
+        for manager_id, name, text, commit, best, currency, signed in rows:
+            assert manager_id is not None  # selected by it
+            out[manager_id].append(CommentRow(name, text, commit, best, currency or "", signed is not None))
+    return out
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    """``ids`` a thousand at a time: bind parameters per statement are limited."""
+    for i in range(0, len(ids), IDS_AT_ONCE):
+        yield ids[i:i + IDS_AT_ONCE]
 
 
 def comment_of(session: so.Session, author: Person, week: date) -> ManagerComment | None:
@@ -305,37 +322,75 @@ def forecast_result(session: so.Session, playbook: Playbook, person: Person, wee
                     now: datetime) -> ForecastCheck | None:
     """``person``'s forecast for the week before ``week`` against what their subtree won in it
     (None when they gave no forecast, or a won deal has no rate to compare it with)."""
+    return forecast_results(session, playbook, [person.id], week, now=now)[person.id]
+
+
+def forecast_results(session: so.Session, playbook: Playbook, person_ids: Sequence[int], week: date, *,
+                     now: datetime, managers: dict[str, str | None] | None = None,
+                     reports: dict[str, list[str]] | None = None) -> dict[int, ForecastCheck | None]:
+    """:func:`forecast_result` of each of ``person_ids``, in three queries (per thousand people):
+    their forecasts, the week's won deals of the whole org, the reviews already written.
+    ``managers`` / ``reports``: the org's manager map and ``reports_of`` it, when the caller has them."""
     period = week - timedelta(weeks=1)
-    given = comment_of(session, person, period)
-    if given is None or given.commit_amount is None or not given.currency:
-        return None
-    owners = [int(k) for k in org.subtree(repo.manager_map(session), str(person.id))]
+    out: dict[int, ForecastCheck | None] = {p: None for p in person_ids}
+    given: dict[int, ManagerComment] = {}
+    answered: set[int] = set()
+    for ids in _chunks(sorted(out)):
+        given.update((c.author_id, c) for c in session.scalars(sa.select(ManagerComment).where(
+            ManagerComment.author_id.in_(ids), ManagerComment.week == period)))
+    given = {p: c for p, c in given.items() if c.commit_amount is not None and c.currency}
+    if not given:
+        return out
+    for ids in _chunks(sorted(given)):
+        answered.update(session.scalars(sa.select(ForecastReview.author_id).where(
+            ForecastReview.author_id.in_(ids), ForecastReview.week == period)))
     start = datetime.combine(period, datetime.min.time(), tzinfo=now.tzinfo)
-    won_rows = session.execute(
-        sa.select(Deal.amount, Deal.currency).join(StageChange, StageChange.deal_id == Deal.id)
-        .where(StageChange.to_stage == playbook.won.key, StageChange.changed_at >= start,
-               StageChange.changed_at < start + timedelta(weeks=1), Deal.owner_id.in_(owners),
-               Deal.stage == playbook.won.key)).all()
+    # One row per won stage change, as a deal won twice in the week was counted before: by owner.
+    won_by_owner: dict[str, list[tuple[Decimal, str]]] = defaultdict(list)
+    for owner, amount, currency in session.execute(
+            sa.select(Deal.owner_id, Deal.amount, Deal.currency).join(StageChange, StageChange.deal_id == Deal.id)
+            .where(StageChange.to_stage == playbook.won.key, StageChange.changed_at >= start,
+                   StageChange.changed_at < start + timedelta(weeks=1), Deal.stage == playbook.won.key)):
+        won_by_owner[str(owner)].append((amount, currency))
+    if managers is None:
+        managers = repo.manager_map(session)
+    if reports is None:
+        reports = org.reports_of(managers)
     rates = repo.load_rates(session)
-    won = Decimal(0)
-    for amount, currency in won_rows:
-        converted = rates.convert(amount, currency, given.currency, now.date())
+    for person_id, comment in given.items():
+        target = comment.currency or ""
+        deals = [d for owner in org.subtree(managers, str(person_id), reports) for d in won_by_owner.get(owner, ())]
+        won = _sum_in(rates, deals, target, now.date())
+        if won is not None and comment.commit_amount is not None:
+            out[person_id] = ForecastCheck(period, comment.commit_amount, won, target, person_id in answered)
+    return out
+
+
+def _sum_in(rates: Rates, amounts: list[tuple[Decimal, str]], currency: str, on: date) -> Decimal | None:
+    """The sum of ``amounts`` each converted to ``currency`` (None when one has no rate: it can't be compared)."""
+    total = Decimal(0)
+    for amount, code in amounts:
+        converted = rates.convert(amount, code, currency, on)
         if converted is None:
-            return None  # a won deal that can't be compared: no rate
-        won += converted
-    answered = session.scalar(sa.select(ForecastReview.id).where(
-        ForecastReview.author_id == person.id, ForecastReview.week == period)) is not None
-    return ForecastCheck(period, given.commit_amount, won, given.currency, answered)
+            return None
+        total += converted
+    return total
 
 
 def forecast_check(session: so.Session, playbook: Playbook, person: Person, week: date, *, now: datetime,
                    margin: int) -> ForecastCheck | None:
     """Last week's forecast of ``person`` against what their subtree won in it, when they differ by more
     than ``margin`` percent (None otherwise, or when they gave no forecast)."""
-    result = forecast_result(session, playbook, person, week, now=now)
-    if result is None or not off_by_more_than(result.forecast, result.won, margin):
-        return None
-    return result
+    return forecast_checks(session, playbook, [person.id], week, now=now, margin=margin)[person.id]
+
+
+def forecast_checks(session: so.Session, playbook: Playbook, person_ids: Sequence[int], week: date, *,
+                    now: datetime, margin: int, managers: dict[str, str | None] | None = None,
+                    reports: dict[str, list[str]] | None = None) -> dict[int, ForecastCheck | None]:
+    """:func:`forecast_check` of each of ``person_ids``, from :func:`forecast_results`."""
+    results = forecast_results(session, playbook, person_ids, week, now=now, managers=managers, reports=reports)
+    return {p: r if r is not None and off_by_more_than(r.forecast, r.won, margin) else None
+            for p, r in results.items()}
 
 
 def save_forecast_review(session: so.Session, person: Person, check: ForecastCheck, answers: dict[str, str], *,
@@ -353,8 +408,22 @@ def save_forecast_review(session: so.Session, person: Person, check: ForecastChe
 
 def reviews_for(session: so.Session, manager: Person, week: date) -> list[ReviewRow]:
     """The forecast reviews ``manager``'s direct reports wrote about last week: answers go up a tier."""
-    rows = session.scalars(sa.select(ForecastReview).join(Person, Person.id == ForecastReview.author_id)
-                           .where(Person.manager_id == manager.id, ForecastReview.week == week - timedelta(weeks=1))
-                           .order_by(Person.name))
-    return [ReviewRow(r.author.name, ForecastCheck(r.week, r.forecast, r.won, r.currency, True),
-                      r.wrong, r.unknown, r.misled, r.next_steps) for r in rows]
+    return reviews_by_manager(session, [manager.id], week)[manager.id]
+
+
+def reviews_by_manager(session: so.Session, manager_ids: Sequence[int], week: date) -> dict[int, list[ReviewRow]]:
+    """:func:`reviews_for` of each of ``manager_ids``, in one query per thousand managers."""
+    out: dict[int, list[ReviewRow]] = {m: [] for m in manager_ids}
+    r = ForecastReview
+    for ids in _chunks(sorted(out)):
+        rows = session.execute(
+            sa.select(Person.manager_id, Person.name, r.week, r.forecast, r.won, r.currency, r.wrong, r.unknown,
+                      r.misled, r.next_steps)
+            .join(Person, Person.id == r.author_id)
+            .where(Person.manager_id.in_(ids), r.week == week - timedelta(weeks=1))
+            .order_by(Person.name, Person.id))
+        for manager_id, name, wk, forecast, won, currency, wrong, unknown, misled, next_steps in rows:
+            assert manager_id is not None  # selected by it
+            out[manager_id].append(ReviewRow(name, ForecastCheck(wk, forecast, won, currency, True),
+                                             wrong, unknown, misled, next_steps))
+    return out

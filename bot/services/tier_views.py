@@ -13,11 +13,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db import repo
-from bot.db.models import ManagerComment, Person
+from bot.db.models import ManagerComment
 from bot.domain import org
 from bot.domain.digest import Node
+from bot.domain.forecast import ForecastCheck
 from bot.domain.plan import Period, working_days
 from bot.domain.playbook import Playbook
+from bot.domain.rates import Rates
 from bot.domain.tiers import (
     DigestKind,
     ForecastLine,
@@ -37,38 +39,63 @@ from bot.domain.tiers import (
     team_line,
 )
 from bot.services.coverage import CoverageIndex
-from bot.services.digests import Team, forecast_result
+from bot.services.digests import IDS_AT_ONCE, Team, forecast_results
 
 MAX_TEAMS = 25  # lines in a comparison: a digest is read in seconds
 
 
-def _comments(session: so.Session, authors: list[str], week: date) -> dict[str, ManagerComment]:
-    if not authors:
-        return {}
-    rows = session.scalars(sa.select(ManagerComment).where(
-        ManagerComment.author_id.in_([int(a) for a in authors]), ManagerComment.week == week))
-    return {str(c.author_id): c for c in rows}
+def _comments(session: so.Session, authors: set[str], week: date) -> dict[str, ManagerComment]:
+    """The comments of ``week`` by ``authors``, in one query per thousand authors."""
+    ids = sorted(int(a) for a in authors)
+    out: dict[str, ManagerComment] = {}
+    for i in range(0, len(ids), IDS_AT_ONCE):
+        out.update((str(c.author_id), c) for c in session.scalars(sa.select(ManagerComment).where(
+            ManagerComment.author_id.in_(ids[i:i + IDS_AT_ONCE]), ManagerComment.week == week)))
+    return out
 
 
 def tier_view(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
               coverage: CoverageIndex | None, *, currency: str, signoff_tier: int, now: datetime,
               margin: int) -> TierView:
     """What ``key``'s digest opens with, for the kind of manager they are."""
-    kind = digest_kind(key, team.managers, team.tiers, signoff_tier)
+    return tier_views(session, playbook, team, nodes, [key], week, coverage, currency=currency,
+                      signoff_tier=signoff_tier, now=now, margin=margin)[key]
+
+
+def tier_views(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], keys: list[str],
+               week: date, coverage: CoverageIndex | None, *, currency: str, signoff_tier: int, now: datetime,
+               margin: int) -> dict[str, TierView]:
+    """:func:`tier_view` of each of ``keys``: the comments and forecast checks they show are loaded for
+    all of them at once (a few queries, however many managers)."""
+    kinds = {k: digest_kind(k, team.managers, team.tiers, signoff_tier) for k in keys}
+    regions_of = {k: _regions(team, k) for k in keys if kinds[k] is DigestKind.TOP}
+    authors = {a for k in keys if kinds[k] is DigestKind.REGION for a in (k, *team.reports.get(k, []))}
+    authors |= {r for regions in regions_of.values() for r in regions}
+    said = _comments(session, authors, week) if authors else {}
+    checked = sorted({int(r) for regions in regions_of.values() for r in regions})
+    results = forecast_results(session, playbook, checked, week, now=now, managers=team.managers,
+                               reports=team.reports) if checked else {}
+    rates = repo.load_rates(session) if regions_of else None
     cover = coverage.of if coverage is not None else (lambda k: None)
-    if kind is DigestKind.FIRST_LINE:
-        return TierView(kind, plan=_plan(playbook, team, nodes, key, week, coverage))
-    if kind is DigestKind.MIDDLE:
-        shown = main_currency(nodes[key].totals, currency)  # one currency, so the teams compare
-        teams = [team_line(team.names[k], nodes[k].totals, nodes[k].concerns, nodes[k].checkins, cover(k), shown)
-                 for k in first_line_beneath(key, team.reports, team.tiers)[:MAX_TEAMS] if k in nodes]
-        best, weakest = best_and_weakest(teams)
-        return TierView(kind, teams=teams, best=best, weakest=weakest)
-    if kind is DigestKind.REGION:
-        return TierView(kind, region=_region(session, team, nodes, key, week, main_currency(nodes[key].totals,
+    out: dict[str, TierView] = {}
+    for key in keys:
+        kind = kinds[key]
+        if kind is DigestKind.FIRST_LINE:
+            out[key] = TierView(kind, plan=_plan(playbook, team, nodes, key, week, coverage))
+        elif kind is DigestKind.MIDDLE:
+            shown = main_currency(nodes[key].totals, currency)  # one currency, so the teams compare
+            teams = [team_line(team.names[k], nodes[k].totals, nodes[k].concerns, nodes[k].checkins, cover(k), shown)
+                     for k in first_line_beneath(key, team.reports, team.tiers)[:MAX_TEAMS] if k in nodes]
+            best, weakest = best_and_weakest(teams)
+            out[key] = TierView(kind, teams=teams, best=best, weakest=weakest)
+        elif kind is DigestKind.REGION:
+            out[key] = TierView(kind, region=_region(team, nodes, key, said, main_currency(nodes[key].totals,
                                                                                             currency)))
-    return TierView(kind, report=_global(session, playbook, team, nodes, key, week, coverage, currency=currency,
-                                         now=now, margin=margin))
+        else:
+            assert rates is not None
+            out[key] = TierView(kind, report=_global(team, nodes, key, regions_of[key], said, results, rates,
+                                                     coverage, currency=currency, now=now, margin=margin))
+    return out
 
 
 def _plan(playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
@@ -96,12 +123,11 @@ def _period_of(coverage: CoverageIndex, key: str, label: str) -> Period | None:
     return None
 
 
-def _region(session: so.Session, team: Team, nodes: dict[str, Node], key: str, week: date,
+def _region(team: Team, nodes: dict[str, Node], key: str, said: dict[str, ManagerComment],
             currency: str) -> RegionForecast:
     node = nodes[key]
     figures = rolled_up(node.totals, currency)
     reports = sorted(team.reports.get(key, []), key=lambda r: team.names[r])
-    said = _comments(session, [key, *reports], week)
     lines = []
     for r in reports:
         c = said.get(r)
@@ -118,12 +144,14 @@ def _region(session: so.Session, team: Team, nodes: dict[str, Node], key: str, w
     return RegionForecast(figures, lines, signed, other_currencies(node.totals, currency))
 
 
-def _global(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
-            coverage: CoverageIndex | None, *, currency: str, now: datetime, margin: int) -> GlobalReport:
-    regions = sorted((r for r in team.reports.get(key, []) if team.tiers.get(r, 0) > 0), key=lambda r: team.names[r])
-    said = _comments(session, regions, week)
-    rates = repo.load_rates(session)
-    people = {str(p.id): p for p in session.scalars(sa.select(Person).where(Person.id.in_([int(r) for r in regions])))}
+def _regions(team: Team, key: str) -> list[str]:
+    """The region heads reporting to ``key`` (the managers among their reports), by name."""
+    return sorted((r for r in team.reports.get(key, []) if team.tiers.get(r, 0) > 0), key=lambda r: team.names[r])
+
+
+def _global(team: Team, nodes: dict[str, Node], key: str, regions: list[str], said: dict[str, ManagerComment],
+            results: dict[int, ForecastCheck | None], rates: Rates, coverage: CoverageIndex | None, *,
+            currency: str, now: datetime, margin: int) -> GlobalReport:
     lines = []
     for r in regions:
         c = said.get(r)
@@ -142,7 +170,7 @@ def _global(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str
         lines.append(RegionLine(
             team.names[r], commit, best, code, rolled, own,
             cov.won if fits and cov else None, cov.target if fits and cov else None,
-            forecast_result(session, playbook, people[r], week, now=now) if r in people else None, margin))
+            results.get(int(r)), margin))
     top = coverage.of(key) if coverage is not None else None
     fits = top is not None and top.currency == currency
     return GlobalReport(currency, lines, top.target if fits and top else None, top.won if fits and top else None)
