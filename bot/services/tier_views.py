@@ -75,7 +75,7 @@ def tier_views(session: so.Session, playbook: Playbook, team: Team, nodes: dict[
     checked = sorted({int(r) for regions in regions_of.values() for r in regions})
     results = forecast_results(session, playbook, checked, week, now=now, managers=team.managers,
                                reports=team.reports) if checked else {}
-    rates = repo.load_rates(session) if regions_of else None
+    rates = repo.load_rates(session) if regions_of or DigestKind.REGION in kinds.values() else None
     cover = coverage.of if coverage is not None else (lambda k: None)
     out: dict[str, TierView] = {}
     for key in keys:
@@ -89,8 +89,9 @@ def tier_views(session: so.Session, playbook: Playbook, team: Team, nodes: dict[
             best, weakest = best_and_weakest(teams)
             out[key] = TierView(kind, teams=teams, best=best, weakest=weakest)
         elif kind is DigestKind.REGION:
-            out[key] = TierView(kind, region=_region(team, nodes, key, said, main_currency(nodes[key].totals,
-                                                                                            currency)))
+            assert rates is not None
+            out[key] = TierView(kind, region=_region(team, nodes, key, said, rates, main_currency(
+                nodes[key].totals, currency), on=now.date()))
         else:
             assert rates is not None
             out[key] = TierView(kind, report=_global(team, nodes, key, regions_of[key], said, results, rates,
@@ -123,8 +124,21 @@ def _period_of(coverage: CoverageIndex, key: str, label: str) -> Period | None:
     return None
 
 
-def _region(team: Team, nodes: dict[str, Node], key: str, said: dict[str, ManagerComment],
-            currency: str) -> RegionForecast:
+def _in(rates: Rates, commit: Decimal | None, best: Decimal | None, code: str, currency: str,
+        on: date) -> tuple[Decimal | None, Decimal | None, str]:
+    """A forecast given in ``code``, in ``currency`` at the company's rates (whole units, as a digest reads);
+    as given when a figure has no rate."""
+    if code == currency:
+        return commit, best, code
+    conv = [None if a is None else rates.convert(a, code, currency, on) for a in (commit, best)]
+    if any(v is None and a is not None for v, a in zip(conv, (commit, best), strict=True)):
+        return commit, best, code
+    c, b = (None if v is None else v.quantize(Decimal(1)) for v in conv)
+    return c, b, currency
+
+
+def _region(team: Team, nodes: dict[str, Node], key: str, said: dict[str, ManagerComment], rates: Rates,
+            currency: str, *, on: date) -> RegionForecast:
     node = nodes[key]
     figures = rolled_up(node.totals, currency)
     reports = sorted(team.reports.get(key, []), key=lambda r: team.names[r])
@@ -132,15 +146,16 @@ def _region(team: Team, nodes: dict[str, Node], key: str, said: dict[str, Manage
     for r in reports:
         c = said.get(r)
         if c is not None and (c.commit_amount is not None or c.best_case_amount is not None) and c.currency:
-            lines.append(ForecastLine(team.names[r], c.commit_amount, c.best_case_amount, c.currency, True,
-                                      c.signed_off_at is not None))
+            lines.append(ForecastLine(team.names[r], *_in(rates, c.commit_amount, c.best_case_amount, c.currency,
+                                                          currency, on), True, c.signed_off_at is not None))
         elif r in nodes:
             f = rolled_up(nodes[r].totals, currency)
             lines.append(ForecastLine(team.names[r], f.commit, f.best_case, currency, False, False))
     own = said.get(key)
     signed = None
     if own is not None and own.signed_off_at is not None:
-        signed = signed_figure(own.commit_amount, own.best_case_amount, own.currency or currency, own.text, figures)
+        signed = signed_figure(*_in(rates, own.commit_amount, own.best_case_amount, own.currency or currency,
+                                    currency, on), own.text, figures)
     return RegionForecast(figures, lines, signed, other_currencies(node.totals, currency))
 
 
@@ -158,11 +173,7 @@ def _global(team: Team, nodes: dict[str, Node], key: str, regions: list[str], sa
         commit = best = None
         code = currency
         if c is not None and c.signed_off_at is not None and c.currency:
-            commit, best, code = c.commit_amount, c.best_case_amount, c.currency
-            if code != currency:
-                conv = [None if a is None else rates.convert(a, code, currency, now.date()) for a in (commit, best)]
-                if all(v is not None or a is None for v, a in zip(conv, (commit, best), strict=True)):
-                    commit, best, code = conv[0], conv[1], currency
+            commit, best, code = _in(rates, c.commit_amount, c.best_case_amount, c.currency, currency, now.date())
         cov = coverage.of(r) if coverage is not None else None
         fits = cov is not None and cov.currency == currency
         own = main_currency(nodes[r].totals, currency) if r in nodes else currency

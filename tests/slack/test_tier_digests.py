@@ -5,7 +5,7 @@ the top's global report with each region's signed-off figure and last period's f
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -167,3 +167,16 @@ def test_the_top_sees_each_regions_signed_figure_and_last_weeks_forecast_against
     top = all_text(digest(coach, GRACE))
     assert "*Forecast reviews from your managers*" in top
     assert "• *Ada Lovelace*: forecast USD 300,000" in top and "Wrong: We signed off two deals still in legal" in top
+
+
+def test_the_region_reads_its_reports_forecasts_in_its_own_currency(coach):
+    """Alan gives his forecast in CNY; Ada's region section shows it in USD at the company's rate."""
+    setup_company(coach)
+    today = coach.deps.clock.now().date()
+    with transaction(coach.deps.sessions) as s:
+        alan = s.scalar(sa.select(Person).where(Person.email == "alan.turing@example.com"))
+        save_comment(s, alan, today - timedelta(days=today.weekday()), text="Two renewals", commit=Decimal(100_000),
+                     best_case=Decimal(250_000), currency="CNY", now=coach.deps.clock.now())
+    region = all_text(digest(coach, ADA)).split("Open pipeline", 1)[0]
+    assert "• *Alan Turing*: commit USD 14,000, best case USD 35,000" in region, region
+    assert "CNY" not in region
