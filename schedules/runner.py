@@ -20,7 +20,7 @@ from bot.domain.cadence import local_week
 from bot.services import profiles
 from bot.services.digests import ensure_snapshots
 from schedules.checkin_steps import checkin_prompts, checkin_reminders
-from schedules.digest_steps import manager_digests
+from schedules.digest_steps import digest_charts, manager_digests
 from schedules.ledger import RunReport, Step, instance_id, run_due
 from schedules.meeting_steps import team_meetings
 from schedules.profile_steps import refresh_profiles
@@ -28,7 +28,9 @@ from schedules.profile_steps import refresh_profiles
 log = logging.getLogger("coach.schedule")
 
 # Profiles first: a timezone or deactivation read from Slack counts before anything is scheduled.
-STEPS: tuple[Step, ...] = (refresh_profiles, checkin_prompts, checkin_reminders, team_meetings, manager_digests)
+# Charts after the digests: drawing them is slow, and a digest's charts follow it once it is out.
+STEPS: tuple[Step, ...] = (refresh_profiles, checkin_prompts, checkin_reminders, team_meetings, manager_digests,
+                           digest_charts)
 # The first place on Earth where a new week begins: snapshots are taken then, before anyone's Monday.
 EARLIEST = ZoneInfo("Pacific/Kiritimati")
 TICK_EVERY = timedelta(minutes=1)

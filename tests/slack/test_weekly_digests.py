@@ -388,3 +388,28 @@ def test_each_digest_is_followed_by_its_charts_uploaded_once(org):
     # Each manager who got a digest by now (the first line in Europe) got their charts, once.
     for key in ("berlin", "madrid"):
         assert len({f.ts for f in org.fake.files(uid(key))}) == 1
+
+
+def test_charts_are_drawn_in_their_own_step_once_the_digest_is_out(org):
+    """The digest step draws no chart (drawing is slow: a thousand managers' digests would wait
+    minutes); the charts step draws a manager's charts only once their digest is recorded sent,
+    and again after a chart upload failed while the digest went out."""
+    from schedules import digest_steps
+    from schedules.outgoing import SendKey
+
+    org.replay(datetime(2026, 11, 22, 0, tzinfo=UTC), datetime(2026, 11, 24, 7, 55, tzinfo=UTC))
+    at = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin and Madrid
+    with transaction(org.deps.sessions) as s:
+        made = digest_steps.manager_digests(org.deps, s, now=at)
+        assert made and not any(m.files for m in made)
+        assert {m.key.step for m in made} == {digest_steps.DIGEST}
+        assert digest_steps.digest_charts(org.deps, s, now=at) == []  # no digest is out yet
+        out = {m.key for m in made}
+        charts = digest_steps.digest_charts(org.deps, s, now=at, done=out.__contains__)
+        assert {c.key for c in charts} == {SendKey(k.week, digest_steps.DIGEST_CHARTS, k.recipient_id) for k in out}
+        assert all(c.files and c.files[0].data.startswith(b"\x89PNG") for c in charts)
+        # Bea's charts failed to upload, everything else went out: only hers are drawn again.
+        bea = s.scalar(sa.select(Person).where(Person.email == email("berlin")))
+        sent = out | {c.key for c in charts if c.key.recipient_id != bea.id}
+        again = digest_steps.digest_charts(org.deps, s, now=at + timedelta(minutes=5), done=sent.__contains__)
+        assert [c.key.recipient_id for c in again] == [bea.id]
