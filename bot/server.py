@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -84,14 +85,28 @@ class ServerThread:
 
     def stop(self) -> None:
         self._stopping = True
+        trigger = self.server.trigger
 
-        def close_all() -> None:  # runs on the server's own loop, which then ends at once
-            for channel in list(self.server._map.values()):
-                channel.close()
+        def close(trigger_too: bool) -> Callable[[], None]:
+            def close_channels() -> None:  # runs on the server's own loop, which ends once the map is empty
+                for channel in list(self.server._map.values()):
+                    if trigger_too or channel is not trigger:
+                        with contextlib.suppress(OSError):  # already gone: it is being closed anyway
+                            channel.close()
+            return close_channels
 
-        if self._thread.is_alive():
-            self.server.trigger.pull_trigger(close_all)
-        else:
-            close_all()
+        def on_loop(thunk: Callable[[], None]) -> None:
+            try:
+                if self._thread.is_alive():
+                    trigger.pull_trigger(thunk)
+                    return
+            except OSError:  # the loop has already closed its trigger
+                pass
+            thunk()
+
+        # Connections first, then the request threads, and only then the trigger: a request thread
+        # that finishes pulls the trigger to have its answer written, so it must not find it closed.
+        on_loop(close(trigger_too=False))
         self.server.task_dispatcher.shutdown()
+        on_loop(close(trigger_too=True))
         self._thread.join(timeout=5)
