@@ -13,3 +13,15 @@ from bot.fakeslack.driver import (  # noqa: F401 - re-exported for the tests
     wait_call,
     wait_reply,
 )
+
+
+def digest(coach, who: str) -> list[dict]:
+    """``who``'s digest, as ``/pipeline digest`` answers it."""
+    answer, url = coach.slack.command("/pipeline", "digest", user=coach.uid(who))
+    assert answer.status == 200
+    return wait_reply(coach.fake, url)["blocks"]
+
+
+def buttons(blocks: list[dict]) -> dict[str, dict]:
+    """A message's buttons by action id."""
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}

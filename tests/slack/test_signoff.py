@@ -12,21 +12,11 @@ from bot.db.engine import transaction
 from bot.db.models import ManagerComment, Person
 from bot.imports.rates_csv import import_rates
 from bot.render.ids import Action, View
-from tests.slack.harness import all_text, select, text_input, wait_call, wait_reply
+from tests.slack.harness import all_text, buttons, digest, select, text_input, wait_call, wait_reply
 
 ADA = "ada.lovelace@example.com"  # region head (tier 3): EUR and GBP teams beneath
 GRACE = "grace.hopper@example.com"  # the top
 TIM = "tim.bernerslee@example.com"  # first-line manager
-
-
-def digest(coach, who: str) -> list[dict]:
-    answer, url = coach.slack.command("/pipeline", "digest", user=coach.uid(who))
-    assert answer.status == 200
-    return wait_reply(coach.fake, url)["blocks"]
-
-
-def buttons(blocks: list[dict]) -> dict[str, dict]:
-    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
 
 
 def click(coach, button: dict, who: str) -> str:

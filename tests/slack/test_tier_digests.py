@@ -19,7 +19,7 @@ from bot.render.ids import Action, View
 from bot.services import targets
 from bot.services.deals import move_deal
 from bot.services.digests import save_comment
-from tests.slack.harness import all_text, select, text_input, wait_call, wait_reply
+from tests.slack.harness import all_text, buttons, digest, select, text_input, wait_call, wait_reply
 
 EXAMPLES = Path(__file__).parents[2] / "bot" / "examples"
 TIM = "tim.bernerslee@example.com"  # first-line (reps beneath)
@@ -29,16 +29,6 @@ KATHERINE = "katherine.johnson@example.com"  # region head
 GRACE = "grace.hopper@example.com"  # the top
 RATES = {"EUR": Decimal("1.16"), "GBP": Decimal("1.33"), "CNY": Decimal("0.140"), "AUD": Decimal("0.65"),
          "USD": Decimal(1)}  # bot/examples/rates.csv in force in November 2026
-
-
-def digest(coach, who: str) -> list[dict]:
-    answer, url = coach.slack.command("/pipeline", "digest", user=coach.uid(who))
-    assert answer.status == 200
-    return wait_reply(coach.fake, url)["blocks"]
-
-
-def buttons(blocks: list[dict]) -> dict[str, dict]:
-    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
 
 
 def setup_company(coach) -> None:
