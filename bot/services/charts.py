@@ -63,11 +63,11 @@ def week_bridge(session: so.Session, owner_ids: list[int], week: date, playbook:
                                 .where(DealSnapshot.week == week, Deal.owner_id.in_(owner_ids)))}
     if not snaps:
         return None
-    deals = [DealFacts(ref=ref, name="", stage=stage, amount=into(amount, cur)[0], currency=into(amount, cur)[1],
-                       close_date=close)
+    deals = [DealFacts(ref=ref, name="", stage=stage, amount=value, currency=code, close_date=close)
              for ref, stage, amount, cur, close in session.execute(
                  sa.select(Deal.ref, Deal.stage, Deal.amount, Deal.currency, Deal.close_date)
-                 .where(Deal.owner_id.in_(owner_ids)))]
+                 .where(Deal.owner_id.in_(owner_ids)))
+             for value, code in [into(amount, cur)]]
     return bridge(snaps, deals, playbook, currency)
 
 

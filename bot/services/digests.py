@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -41,6 +42,7 @@ from bot.services.local_time import current_week
 CLOSE_HISTORY_WEEKS = 8
 FACTS_AT_ONCE = 2000  # refs per query when loading the facts of listed deals (bind parameters are limited)
 IDS_AT_ONCE = 1000  # people per query when loading what many managers' digests need
+T = TypeVar("T")
 
 
 def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> OrgInput:
@@ -103,8 +105,7 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
         # once, from its whole facts (loaded for those deals only).
         shown = [node.top_attention for key, node in nodes.items() if data.reports.get(key)]
         refs = sorted({item.ref for items in shown for item in items})
-        facts = {d.ref: d for i in range(0, len(refs), FACTS_AT_ONCE)
-                 for d in repo.load_facts(session, refs=refs[i:i + FACTS_AT_ONCE])}
+        facts = {d.ref: d for some in _chunks(refs, FACTS_AT_ONCE) for d in repo.load_facts(session, refs=some)}
         scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
         for items in shown:
             for item in items:
@@ -203,10 +204,19 @@ def comments_by_manager(session: so.Session, manager_ids: Sequence[int], week: d
     return out
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    """``ids`` a thousand at a time: bind parameters per statement are limited."""
-    for i in range(0, len(ids), IDS_AT_ONCE):
-        yield ids[i:i + IDS_AT_ONCE]
+def _chunks(items: list[T], size: int = IDS_AT_ONCE) -> Iterator[list[T]]:
+    """``items`` ``size`` at a time (a thousand by default): bind parameters per statement are limited."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def comments_by_author(session: so.Session, author_ids: Iterable[int], week: date) -> dict[int, ManagerComment]:
+    """The comments of ``week`` by each of ``author_ids`` who wrote one, in one query per thousand authors."""
+    out: dict[int, ManagerComment] = {}
+    for ids in _chunks(sorted(set(author_ids))):
+        out.update((c.author_id, c) for c in session.scalars(sa.select(ManagerComment).where(
+            ManagerComment.author_id.in_(ids), ManagerComment.week == week)))
+    return out
 
 
 def comment_of(session: so.Session, author: Person, week: date) -> ManagerComment | None:
@@ -333,12 +343,9 @@ def forecast_results(session: so.Session, playbook: Playbook, person_ids: Sequen
     ``managers`` / ``reports``: the org's manager map and ``reports_of`` it, when the caller has them."""
     period = week - timedelta(weeks=1)
     out: dict[int, ForecastCheck | None] = {p: None for p in person_ids}
-    given: dict[int, ManagerComment] = {}
     answered: set[int] = set()
-    for ids in _chunks(sorted(out)):
-        given.update((c.author_id, c) for c in session.scalars(sa.select(ManagerComment).where(
-            ManagerComment.author_id.in_(ids), ManagerComment.week == period)))
-    given = {p: c for p, c in given.items() if c.commit_amount is not None and c.currency}
+    given = {p: c for p, c in comments_by_author(session, out, period).items()
+             if c.commit_amount is not None and c.currency}
     if not given:
         return out
     for ids in _chunks(sorted(given)):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from bot.db import repo
@@ -39,19 +38,14 @@ from bot.domain.tiers import (
     team_line,
 )
 from bot.services.coverage import CoverageIndex
-from bot.services.digests import IDS_AT_ONCE, Team, forecast_results
+from bot.services.digests import Team, comments_by_author, forecast_results
 
 MAX_TEAMS = 25  # lines in a comparison: a digest is read in seconds
 
 
 def _comments(session: so.Session, authors: set[str], week: date) -> dict[str, ManagerComment]:
     """The comments of ``week`` by ``authors``, in one query per thousand authors."""
-    ids = sorted(int(a) for a in authors)
-    out: dict[str, ManagerComment] = {}
-    for i in range(0, len(ids), IDS_AT_ONCE):
-        out.update((str(c.author_id), c) for c in session.scalars(sa.select(ManagerComment).where(
-            ManagerComment.author_id.in_(ids[i:i + IDS_AT_ONCE]), ManagerComment.week == week)))
-    return out
+    return {str(k): c for k, c in comments_by_author(session, (int(a) for a in authors), week).items()}
 
 
 def tier_view(session: so.Session, playbook: Playbook, team: Team, nodes: dict[str, Node], key: str, week: date,
