@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.types import NullType
 
 from bot.db.models import (
     ActionPlan,
@@ -217,27 +219,72 @@ def digest_rows(session: so.Session, week: date, *, owner_ids: Iterable[int] | N
 
     def answered(*cols: Any) -> dict[int, frozenset[str]]:
         # Which BANT items are answered, which roles have a name: what the attention checks ask.
-        q = sa.select(*cols)
+        q = sa.select(*cols).where(cols[2] != "")
         found: dict[int, set[str]] = defaultdict(set)
-        for deal_id, key, text in conn.execute(q if chosen is None else q.where(cols[0].in_(chosen))):
-            if text and text.strip():
+        for deal_id, key, text in conn.execute(q if chosen is None else q.where(cols[0].in_(chosen))).all():
+            if text.strip():
                 found[deal_id].add(key)
         return {deal_id: frozenset(keys) for deal_id, keys in found.items()}
 
     bant = answered(BantAnswer.deal_id, BantAnswer.item, BantAnswer.answer)
     roles = answered(Contact.deal_id, Contact.role, Contact.name)
     snap = DealSnapshot
-    q = (sa.select(Deal.id, Deal.ref, Deal.owner_id, Deal.stage, Deal.amount, Deal.currency, Deal.close_date,
-                   Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at, Deal.updated_at,
-                   snap.stage, snap.amount, snap.currency, snap.close_date, snap.forecast)
+    # The typed columns come raw (``_raw``) and are converted below: most of a week's snapshots equal
+    # the deal, and dates repeat, so each distinct value is converted once, not 200,000 times.
+    q = (sa.select(Deal.id, Deal.ref, Deal.owner_id, Deal.stage, _raw(Deal.amount), Deal.currency,
+                   _raw(Deal.close_date), Deal.forecast, Deal.next_step, _raw(Deal.next_step_date),
+                   _raw(Deal.stage_entered_at), _raw(Deal.updated_at),
+                   snap.stage, _raw(snap.amount), snap.currency, _raw(snap.close_date), snap.forecast)
          .outerjoin(snap, sa.and_(snap.deal_id == Deal.id, snap.week == week)))
     if ids is not None:
         q = q.where(Deal.owner_id.in_(ids))
+    dialect = conn.dialect
+    to_amount = _processor(Deal.amount, dialect)
+    to_moment = _processor(Deal.updated_at, dialect)
+    to_date = _memo(_processor(Deal.close_date, dialect))
     nothing: frozenset[str] = frozenset()
-    return [DealRow(ref, str(owner), stage, amount, currency, close, forecast, next_step or "", next_date, entered,
-                    updated, bant.get(deal_id, nothing), roles.get(deal_id, nothing), *before)
-            for deal_id, ref, owner, stage, amount, currency, close, forecast, next_step, next_date, entered, updated,
-            *before in conn.execute(q.order_by(Deal.id))]
+    out = []
+    for (deal_id, ref, owner, stage, amount, currency, close, forecast, next_step, next_date, entered, updated,
+         was_stage, was_amount, was_currency, was_close, was_forecast) in conn.execute(q.order_by(Deal.id)).all():
+        amount_now, close_now = to_amount(amount), to_date(close)
+        out.append(DealRow(
+            ref, str(owner), stage, amount_now, currency, close_now, forecast, next_step or "", to_date(next_date),
+            to_moment(entered), to_moment(updated), bant.get(deal_id, nothing), roles.get(deal_id, nothing),
+            was_stage, amount_now if was_amount == amount else to_amount(was_amount), was_currency,
+            close_now if was_close == close else to_date(was_close), was_forecast))
+    return out
+
+
+def _raw(column: Any) -> Any:
+    """``column`` as the driver returns it, without SQLAlchemy's conversion (see ``_processor``)."""
+    return sa.type_coerce(column, NullType())
+
+
+def _processor(column: Any, dialect: sa.Dialect) -> Callable[[Any], Any]:
+    """SQLAlchemy's own conversion of ``column``'s values on ``dialect`` (None stays None)."""
+    kind = column.type
+    if dialect.name == "sqlite":  # text and numbers back from SQLite: its processors read them
+        convert = kind.dialect_impl(dialect).result_processor(dialect, None)
+    elif isinstance(kind, sa.TypeDecorator):  # other drivers return dates, decimals and datetimes themselves
+        convert = partial(kind.process_result_value, dialect=dialect)
+    else:
+        convert = None
+    if convert is None:
+        return lambda value: value
+    return lambda value: None if value is None else convert(value)
+
+
+def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, each distinct value converted once (for columns with few distinct values: dates)."""
+    seen: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = convert(value)
+            return out
+    return once
 
 
 def close_history(session: so.Session, since: date, until: date, *,
