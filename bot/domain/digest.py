@@ -9,7 +9,7 @@ attention) keep only the most significant few per node, by amount.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,16 +27,49 @@ from bot.domain.waterfall import Attention, AttentionRules, Concern, Movement, S
 TOP = 10  # movements and attention items kept per digest, largest first
 
 
-@dataclass
 class Item:
-    """A listed deal: a movement or an attention flag, with what ranks it."""
+    """A listed deal: a movement or an attention flag, with what ranks it.
 
-    amount: Decimal
-    ref: str
-    owner: str
-    text: str  # in English, e.g. "advanced Prospect → Interested"
-    score: int | None = None  # the deal's lead score, set for the items a digest shows
-    parts: tuple[Movement | Attention, ...] = ()  # what ``text`` says, as values: worded per reader
+    ``text`` (in English, e.g. "advanced Prospect → Interested") and ``parts`` (what it says, as values:
+    worded per reader) may be given, or worked out by ``word`` when first read: at a large org most
+    kept items are a rep's ten, merged upward and never shown, so wording them all would be wasted.
+    """
+
+    __slots__ = ("_parts", "_text", "_word", "amount", "owner", "ref", "score")
+
+    def __init__(self, amount: Decimal, ref: str, owner: str, text: str = "", score: int | None = None,
+                 parts: tuple[Movement | Attention, ...] = (),
+                 word: Callable[[], tuple[Movement | Attention, ...]] | None = None) -> None:
+        self.amount, self.ref, self.owner = amount, ref, owner
+        self.score = score  # the deal's lead score, set for the items a digest shows
+        self._text, self._parts, self._word = text, parts, word
+
+    def _worded(self) -> None:
+        if self._word is not None:
+            self._parts, self._word = self._word(), None
+            self._text = "; ".join(p.detail if isinstance(p, Attention) else p.describe() for p in self._parts)
+
+    @property
+    def text(self) -> str:
+        self._worded()
+        return self._text
+
+    @property
+    def parts(self) -> tuple[Movement | Attention, ...]:
+        self._worded()
+        return self._parts
+
+    def _key(self) -> tuple[object, ...]:
+        return self.amount, self.ref, self.owner, self.text, self.score, self.parts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Item) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (``score``), as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"Item(amount={self.amount!r}, ref={self.ref!r}, owner={self.owner!r}, text={self.text!r}, " \
+               f"score={self.score!r})"
 
     def __lt__(self, other: Item) -> bool:
         return (self.amount, self.ref) < (other.amount, other.ref)

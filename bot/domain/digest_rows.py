@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import NamedTuple
 
 from bot.domain import money
@@ -25,7 +26,7 @@ from bot.domain.digest import TOP, Item, Node, _count_movement, roll_up
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals
-from bot.domain.waterfall import AttentionRules, Check, Snapshot, big_amount_of, waterfall
+from bot.domain.waterfall import Attention, AttentionRules, Check, Snapshot, big_amount_of, waterfall
 
 NOTHING: frozenset[str] = frozenset()
 
@@ -168,8 +169,11 @@ def _attention(node: Node, owner: str, open_rows: list[DealRow], rules: Attentio
     # The largest few, smallest first: a sorted list is the min-heap ``_push`` keeps (the same items).
     kept = heapq.nlargest(TOP, flagged, key=_rank)[::-1] if len(flagged) > TOP else sorted(flagged, key=_rank)
     for r, checks in kept:
-        why = rules.explain(r, checks)
-        node.top_attention.append(Item(r.amount, r.ref, owner, "; ".join(a.detail for a in why), parts=tuple(why)))
+        node.top_attention.append(Item(r.amount, r.ref, owner, word=partial(_explain, rules, r, checks)))
+
+
+def _explain(rules: AttentionRules, r: DealRow, checks: list[Check]) -> tuple[Attention, ...]:
+    return tuple(rules.explain(r, checks))
 
 
 def _rank(f: tuple[DealRow, list[Check]]) -> tuple[Decimal, str]:
