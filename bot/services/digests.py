@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -91,25 +91,34 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
         history = in_window(repo.transitions(session), since, now)
         limits = stall_limits(playbook, time_in_stage(history, playbook, since=since, now=now))
     with no_cycle_collection():
-        if root is not None:
-            subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
-            data = load_rows_input(session, week, owner_ids=subtree)
-            roots = [root]
-        else:
-            data = load_rows_input(session, week)
-            roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
-        if currency:
-            data = rows_in_currency(data, repo.load_rates(session), currency, now.date())
-        nodes = compute_rows(data, roots, playbook, now=now, stall_limits=limits, quiet_weeks=quiet_weeks)
-        # Lead scores for the attention items managers will see: at most ten per manager, each deal scored
-        # once, from its whole facts (loaded for those deals only).
-        shown = [node.top_attention for key, node in nodes.items() if data.reports.get(key)]
-        refs = sorted({item.ref for items in shown for item in items})
-        facts = {d.ref: d for some in _chunks(refs, FACTS_AT_ONCE) for d in repo.load_facts(session, refs=some)}
-        scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
-        for items in shown:
-            for item in items:
-                item.score = scored[item.ref]
+        # In a function of its own so the rows are freed before the collector runs again: it would
+        # otherwise walk all of them once more on the way out.
+        return _nodes(session, playbook, week, now=now, limits=limits, quiet_weeks=quiet_weeks,
+                      currency=currency, root=root, managers=managers)
+
+
+def _nodes(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
+           limits: Mapping[str, float] | None, quiet_weeks: int, currency: str | None, root: str | None,
+           managers: dict[str, str | None] | None) -> dict[str, Node]:
+    if root is not None:
+        subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
+        data = load_rows_input(session, week, owner_ids=subtree)
+        roots = [root]
+    else:
+        data = load_rows_input(session, week)
+        roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
+    if currency:
+        data = rows_in_currency(data, repo.load_rates(session), currency, now.date())
+    nodes = compute_rows(data, roots, playbook, now=now, stall_limits=limits, quiet_weeks=quiet_weeks)
+    # Lead scores for the attention items managers will see: at most ten per manager, each deal scored
+    # once, from its whole facts (loaded for those deals only).
+    shown = [node.top_attention for key, node in nodes.items() if data.reports.get(key)]
+    refs = sorted({item.ref for items in shown for item in items})
+    facts = {d.ref: d for some in _chunks(refs, FACTS_AT_ONCE) for d in repo.load_facts(session, refs=some)}
+    scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
+    for items in shown:
+        for item in items:
+            item.score = scored[item.ref]
     return nodes
 
 
