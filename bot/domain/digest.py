@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
+from operator import attrgetter
+from typing import Any
 
 from bot.domain import money
 from bot.domain.coverage import Coverage
@@ -35,18 +38,20 @@ class Item:
     kept items are a rep's ten, merged upward and never shown, so wording them all would be wasted.
     """
 
-    __slots__ = ("_parts", "_text", "_word", "amount", "owner", "ref", "score")
+    __slots__ = ("_of", "_parts", "_text", "_word", "amount", "owner", "ref", "score")
 
     def __init__(self, amount: Decimal, ref: str, owner: str, text: str = "", score: int | None = None,
                  parts: tuple[Movement | Attention, ...] = (),
-                 word: Callable[[], tuple[Movement | Attention, ...]] | None = None) -> None:
+                 word: Callable[[Any], tuple[Movement | Attention, ...]] | None = None, of: object = None) -> None:
         self.amount, self.ref, self.owner = amount, ref, owner
         self.score = score  # the deal's lead score, set for the items a digest shows
-        self._text, self._parts, self._word = text, parts, word
+        # ``word(of)`` gives ``parts`` when first read: one ``word`` serves many items, so waiting costs
+        # an item one reference, not a closure.
+        self._text, self._parts, self._word, self._of = text, parts, word, of
 
     def _worded(self) -> None:
         if self._word is not None:
-            self._parts, self._word = self._word(), None
+            self._parts, self._word, self._of = self._word(self._of), None, None
             self._text = "; ".join(p.detail if isinstance(p, Attention) else p.describe() for p in self._parts)
 
     @property
@@ -116,7 +121,16 @@ def _push(heap: list[Item], item: Item) -> None:
         heapq.heapreplace(heap, item)
 
 
+_RANK = attrgetter("amount", "ref")  # as ``Item.__lt__`` orders, compared without a call into Python
+
+
+def _top(lists: Iterable[list[Item]]) -> list[Item]:
+    """The largest ``TOP`` of the items in ``lists``, smallest first: the min-heap ``_push`` keeps."""
+    return heapq.nlargest(TOP, chain.from_iterable(lists), key=_RANK)[::-1]
+
+
 def _merge(into: Node, other: Node) -> None:
+    """``into``'s counts and totals += ``other``'s (the lists are merged by ``_top``)."""
     add_totals(into.totals, other.totals)
     add_totals(into.last_week, other.last_week)
     for k, n in other.movements.items():
@@ -126,10 +140,6 @@ def _merge(into: Node, other: Node) -> None:
             money.add(into.movement_amounts.setdefault(k, {}), c, v)
     for k, n in other.concerns.items():
         into.concerns[k] = into.concerns.get(k, 0) + n
-    for item in other.top_movements:
-        _push(into.top_movements, item)
-    for item in other.top_attention:
-        _push(into.top_attention, item)
     for k, n in other.checkins.items():
         into.checkins[k] = into.checkins.get(k, 0) + n
 
@@ -225,10 +235,11 @@ def roll_up(own: dict[str, Node], checkin_status: Mapping[str, str], reports: Ma
                 out[key] = own[key]  # a leaf's own figures are its node's (merging them into zeros copies them)
                 continue
             node = Node(totals=Totals(by_stage={k: StageTotal() for k in stage_keys}))
-            if key in own:
-                _merge(node, own[key])
-            for r in below:
-                _merge(node, out[r])
+            parts = [own[key], *(out[r] for r in below)] if key in own else [out[r] for r in below]
+            for part in parts:
+                _merge(node, part)
+            node.top_movements = _top(part.top_movements for part in parts)
+            node.top_attention = _top(part.top_attention for part in parts)
             out[key] = node
     return out
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import NamedTuple
 
 from bot.domain import money
@@ -168,12 +167,22 @@ def _attention(node: Node, owner: str, open_rows: list[DealRow], rules: Attentio
             flagged.append((r, checks))
     # The largest few, smallest first: a sorted list is the min-heap ``_push`` keeps (the same items).
     kept = heapq.nlargest(TOP, flagged, key=_rank)[::-1] if len(flagged) > TOP else sorted(flagged, key=_rank)
-    for r, checks in kept:
-        node.top_attention.append(Item(r.amount, r.ref, owner, word=partial(_explain, rules, r, checks)))
+    if kept:
+        word = _Wording(rules, history, big)
+        node.top_attention.extend(Item(r.amount, r.ref, owner, word=word, of=r) for r, _ in kept)
 
 
-def _explain(rules: AttentionRules, r: DealRow, checks: list[Check]) -> tuple[Attention, ...]:
-    return tuple(rules.explain(r, checks))
+@dataclass(frozen=True)
+class _Wording:
+    """An owner's attention lines, worded when an item is first read: its concerns checked again, then
+    explained (a few of the kept items are ever shown)."""
+
+    rules: AttentionRules
+    history: Mapping[str, Sequence[date | None]]
+    big: Decimal | None
+
+    def __call__(self, r: DealRow) -> tuple[Attention, ...]:
+        return tuple(self.rules.explain(r, self.rules.check(r, self.history.get(r.ref), self.big)))
 
 
 def _rank(f: tuple[DealRow, list[Check]]) -> tuple[Decimal, str]:
