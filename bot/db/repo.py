@@ -224,7 +224,8 @@ def digest_rows(session: so.Session, week: date, *, owner_ids: Iterable[int] | N
         for deal_id, key, text in conn.execute(q if chosen is None else q.where(cols[0].in_(chosen))).all():
             if text.strip():
                 found[deal_id].add(key)
-        return {deal_id: frozenset(keys) for deal_id, keys in found.items()}
+        shared: dict[frozenset[str], frozenset[str]] = {}  # few distinct sets: one object each, not one a deal
+        return {deal_id: shared.setdefault(k := frozenset(keys), k) for deal_id, keys in found.items()}
 
     bant = answered(BantAnswer.deal_id, BantAnswer.item, BantAnswer.answer)
     roles = answered(Contact.deal_id, Contact.role, Contact.name)
