@@ -53,6 +53,7 @@ class DealRow(NamedTuple):
     was_close: date | None = None
     was_forecast: str | None = None
     own_amount: tuple[str, Decimal] | None = None  # set when converted: the deal's own currency and amount
+    deal_id: int | None = None  # its row's id, where it was read from the database
 
     def has_bant(self, key: str) -> bool:
         return key in self.bant
