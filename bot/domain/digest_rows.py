@@ -28,6 +28,7 @@ from bot.domain.rollup import StageTotal, Totals
 from bot.domain.waterfall import Attention, AttentionRules, Check, Snapshot, big_amount_of, waterfall
 
 NOTHING: frozenset[str] = frozenset()
+CENT = Decimal("0.01")
 
 
 class DealRow(NamedTuple):
@@ -83,20 +84,28 @@ def rows_in_currency(data: RowsInput, rates: Rates, currency: str, on: date) -> 
     """``data`` with every amount (deals' and snapshots') in ``currency`` at the rates of ``on``, as
     ``digest.in_currency`` converts: to whole units, the deal's own amount kept; no rate, no change."""
     convert = rates.converter(currency, on)
-
-    def whole(amount: Decimal, code: str) -> Decimal | None:
-        converted = convert(amount, code)
-        return None if converted is None else converted.quantize(Decimal(1))
-
+    one = Decimal(1)
+    make = tuple.__new__  # each row built once, with all its changes (``_replace`` twice cost more than the sums)
     out = []
     for r in data.rows:
-        amount = whole(r.amount, r.currency)
-        was = whole(r.was_amount, r.was_currency) if r.was_amount is not None and r.was_currency else None
-        if amount is not None:
-            r = r._replace(amount=amount, currency=currency, own_amount=r.own_amount or (r.currency, r.amount))
-        if was is not None:
-            r = r._replace(was_amount=was, was_currency=currency)
-        out.append(r)
+        (ref, owner, stage, amount, code, close, forecast, next_step, next_date, entered, updated, bant, roles,
+         was_stage, was_amount, was_code, was_close, was_forecast, own, deal_id) = r
+        # In their own currency, amounts are only rounded (as ``convert`` at a rate of 1 would). Most
+        # snapshots equal their deal: converted once.
+        same_before = was_amount == amount and was_code == code
+        converted = amount.quantize(CENT) if code == currency else convert(amount, code)
+        if converted is not None:
+            own, amount, code = own or (code, amount), converted.quantize(one), currency
+        if same_before:
+            if code == currency:
+                was_amount, was_code = amount, currency
+        elif was_amount is not None and was_code:
+            was = was_amount.quantize(CENT) if was_code == currency else convert(was_amount, was_code)
+            if was is not None:
+                was_amount, was_code = was.quantize(one), currency
+        out.append(make(DealRow, (ref, owner, stage, amount, code, close, forecast, next_step, next_date, entered,
+                                  updated, bant, roles, was_stage, was_amount, was_code, was_close, was_forecast,
+                                  own, deal_id)))
     return replace(data, rows=out)
 
 
