@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,7 +28,7 @@ from bot.domain import org
 from bot.domain.digest import CommentRow, ManagerDigest, Node, OrgInput, ReportRow
 from bot.domain.digest_rows import RowsInput, compute_rows, rows_in_currency
 from bot.domain.forecast import QUESTIONS, ForecastCheck, ReviewRow, off_by_more_than
-from bot.domain.playbook import Playbook
+from bot.domain.playbook import LOST, Playbook
 from bot.domain.rates import Rates
 from bot.domain.score import lead_score_value
 from bot.domain.stats import in_window, stall_limits, time_in_stage
@@ -67,9 +67,11 @@ def load_org_input(session: so.Session, week: date, *, owner_ids: list[int] | No
                     repo.checkin_status(session, week))
 
 
-def load_rows_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None) -> RowsInput:
-    """What ``compute_rows`` needs for the digests of ``week``: as ``load_org_input``, one narrow row per deal."""
-    return RowsInput(repo.digest_rows(session, week, owner_ids=owner_ids),
+def load_rows_input(session: so.Session, week: date, *, owner_ids: list[int] | None = None,
+                    closed: Collection[str] = ()) -> RowsInput:
+    """What ``compute_rows`` needs for the digests of ``week``: as ``load_org_input``, one narrow row per deal
+    (but for those closed before the week, which no digest counts: ``closed`` names the closed stages)."""
+    return RowsInput(repo.digest_rows(session, week, owner_ids=owner_ids, closed=closed),
                      repo.close_history(session, week - timedelta(weeks=CLOSE_HISTORY_WEEKS), week,
                                         owner_ids=owner_ids),
                      org.reports_of(repo.manager_map(session)), repo.checkin_status(session, week))
@@ -100,12 +102,13 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
 def _nodes(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
            limits: Mapping[str, float] | None, quiet_weeks: int, currency: str | None, root: str | None,
            managers: dict[str, str | None] | None) -> dict[str, Node]:
+    closed = (playbook.won.key, LOST)
     if root is not None:
         subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
-        data = load_rows_input(session, week, owner_ids=subtree)
+        data = load_rows_input(session, week, owner_ids=subtree, closed=closed)
         roots = [root]
     else:
-        data = load_rows_input(session, week)
+        data = load_rows_input(session, week, closed=closed)
         roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     if currency:
         data = rows_in_currency(data, repo.load_rates(session), currency, now.date())

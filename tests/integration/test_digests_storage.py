@@ -84,9 +84,9 @@ def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(s
         person = session.scalar(sa.select(Person).where(Person.email == email))
         asked: list = []
 
-        def recording(s, week, *, owner_ids=None, asked=asked):
+        def recording(s, week, *, owner_ids=None, asked=asked, **rest):
             asked.append(owner_ids)
-            return digest_rows(s, week, owner_ids=owner_ids)
+            return digest_rows(s, week, owner_ids=owner_ids, **rest)
 
         monkeypatch.setattr(repo, "digest_rows", recording)
         mine = digests.digest_for(session, PB, person, now=now)
