@@ -150,7 +150,7 @@ def test_lists_are_cut_and_amounts_converted_in_the_random_orgs(session):
 def test_deals_closed_before_the_week_are_not_read(session):
     """A company's closed history can be most of its deals: rows closed both now and in the week's
     snapshot are left in the database (the comparison above shows the digests don't change)."""
-    _build(session, 2)
+    _build(session, 3)
     closed = (PB.won.key, "lost")
     every = repo.digest_rows(session, WEEK)
     read = repo.digest_rows(session, WEEK, closed=closed)
