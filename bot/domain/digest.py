@@ -96,20 +96,20 @@ class Node:
 
 def _add_stage(a: StageTotal, b: StageTotal) -> None:
     a.count += b.count
-    for c, v in b.amount.items():
-        money.add(a.amount, c, v)
+    money.add_bag(a.amount, b.amount)
 
 
 def add_totals(a: Totals, b: Totals) -> None:
     """``a += b``."""
     a.open_count += b.open_count
-    for bag_a, bag_b in ((a.open_amount, b.open_amount), (a.weighted, b.weighted)):
-        for c, v in bag_b.items():
-            money.add(bag_a, c, v)
-    for k, s in b.by_stage.items():
-        _add_stage(a.by_stage.setdefault(k, StageTotal()), s)
-    for k, s in b.by_forecast.items():
-        _add_stage(a.by_forecast.setdefault(k, StageTotal()), s)
+    money.add_bag(a.open_amount, b.open_amount)
+    money.add_bag(a.weighted, b.weighted)
+    for into, other in ((a.by_stage, b.by_stage), (a.by_forecast, b.by_forecast)):
+        for k, s in other.items():
+            if k in into:
+                _add_stage(into[k], s)
+            else:
+                into[k] = StageTotal(s.count, dict(s.amount))
     _add_stage(a.won, b.won)
     _add_stage(a.lost, b.lost)
 

@@ -20,7 +20,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from bot.domain import money
 from bot.domain.digest import TOP, Item, Node, _count_movement, roll_up
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rates import Rates
@@ -212,21 +211,28 @@ def _totals(sums: Mapping[tuple[str, str, str], list[Decimal]], stages: _Stages)
     """``rollup.totals`` of the deals whose amounts ``sums`` holds by (stage, forecast, currency)."""
     out = Totals(by_stage={k: StageTotal() for k in stages.keys})
     won = stages.won
+    open_amount, weighted, by_stage, by_forecast = out.open_amount, out.weighted, out.by_stage, out.by_forecast
     for (stage, forecast, currency), amounts in sums.items():
         total = sum(amounts, Decimal(0))
+        n = len(amounts)
         if stage in (LOST, won):
-            _bump(out.lost if stage == LOST else out.won, currency, len(amounts), total)
+            _bump(out.lost if stage == LOST else out.won, currency, n, total)
             continue
-        out.open_count += len(amounts)
-        money.add(out.open_amount, currency, total)
-        money.add(out.weighted, currency, total * stages.probability[stage])
-        _bump(out.by_stage[stage], currency, len(amounts), total)
-        _bump(out.by_forecast.setdefault(forecast, StageTotal()), currency, len(amounts), total)
-    for c in out.weighted:
-        out.weighted[c] = out.weighted[c].quantize(Decimal("0.01"))
+        out.open_count += n
+        open_amount[currency] = open_amount[currency] + total if currency in open_amount else total
+        w = total * stages.probability[stage]
+        weighted[currency] = weighted[currency] + w if currency in weighted else w
+        _bump(by_stage[stage], currency, n, total)
+        if forecast in by_forecast:
+            _bump(by_forecast[forecast], currency, n, total)
+        else:
+            by_forecast[forecast] = StageTotal(n, {currency: total})
+    for c in weighted:
+        weighted[c] = weighted[c].quantize(CENT)
     return out
 
 
 def _bump(t: StageTotal, currency: str, count: int, amount: Decimal) -> None:
     t.count += count
-    money.add(t.amount, currency, amount)
+    bag = t.amount
+    bag[currency] = bag[currency] + amount if currency in bag else amount
