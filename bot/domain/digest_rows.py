@@ -24,7 +24,7 @@ from bot.domain.digest import TOP, Item, Node, _count_movement, roll_up
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rates import Rates
 from bot.domain.rollup import StageTotal, Totals
-from bot.domain.waterfall import Attention, AttentionRules, Check, Snapshot, big_amount_of, waterfall
+from bot.domain.waterfall import Attention, AttentionRules, Snapshot, big_amount_of, waterfall
 
 NOTHING: frozenset[str] = frozenset()
 CENT = Decimal("0.01")
@@ -167,18 +167,19 @@ def _attention(node: Node, owner: str, open_rows: list[DealRow], rules: Attentio
                history: Mapping[str, Sequence[date | None]], big: Decimal | None) -> None:
     """Count every open row's concerns; word only the rows the owner's list keeps (the largest few)."""
     concerns = node.concerns
-    flagged: list[tuple[DealRow, list[Check]]] = []
+    check, close_dates = rules.check, history.get
+    flagged: list[tuple[Decimal, str, DealRow]] = []  # ranked as items are: by amount, then ref (unique)
     for r in open_rows:
-        checks = rules.check(r, history.get(r.ref), big)
+        checks = check(r, close_dates(r.ref), big)
         if checks:
             for concern, _ in checks:
                 concerns[concern] = concerns.get(concern, 0) + 1
-            flagged.append((r, checks))
+            flagged.append((r.amount, r.ref, r))
     # The largest few, smallest first: a sorted list is the min-heap ``_push`` keeps (the same items).
-    kept = heapq.nlargest(TOP, flagged, key=_rank)[::-1] if len(flagged) > TOP else sorted(flagged, key=_rank)
+    kept = heapq.nlargest(TOP, flagged)[::-1] if len(flagged) > TOP else sorted(flagged)
     if kept:
         word = _Wording(rules, history, big)
-        node.top_attention.extend(Item(r.amount, r.ref, owner, word=word, of=r) for r, _ in kept)
+        node.top_attention.extend([Item(amount, ref, owner, word=word, of=r) for amount, ref, r in kept])
 
 
 @dataclass(frozen=True)
@@ -192,10 +193,6 @@ class _Wording:
 
     def __call__(self, r: DealRow) -> tuple[Attention, ...]:
         return tuple(self.rules.explain(r, self.rules.check(r, self.history.get(r.ref), self.big)))
-
-
-def _rank(f: tuple[DealRow, list[Check]]) -> tuple[Decimal, str]:
-    return f[0].amount, f[0].ref
 
 
 class _Stages:

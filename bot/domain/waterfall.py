@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -161,6 +162,17 @@ class _StageRule:
     limit: float | None  # days in the stage before it is stalled
     gaps: tuple[Missing, ...]  # the BANT answers and buying roles wanted to reach the next stage
     late: bool
+    # Stalled when it entered the stage at or before this moment: ``(now - entered).days > limit`` for
+    # whole days, as one comparison (no timedelta per deal). None: never.
+    stalled_by: datetime | None = None
+
+
+def _stalled_by(now: datetime, limit: float | None) -> datetime | None:
+    """The latest stage entry that is stalled at ``now``: whole days in the stage > ``limit`` means
+    at least ``floor(limit) + 1`` days, that is entered at or before ``now`` less that many."""
+    if limit is None or limit != limit or limit > 365 * 1000:  # none, NaN, or never within any deal's life
+        return None
+    return now - timedelta(days=math.floor(limit) + 1)
 
 
 def big_amount_of(amounts: Sequence[Decimal]) -> Decimal | None:
@@ -190,7 +202,9 @@ class AttentionRules:
             # What a deal with no answers and no roles lacks: any deal lacks the part of it it has not answered.
             wanted = missing_for_next(DealFacts(ref="", name="", stage=stage.key), playbook)
             gaps = tuple(m for m in wanted if m.kind in (Kind.BANT, Kind.ROLE))
-            self._rules[stage.key] = _StageRule(stage, limit, gaps, stage.probability >= late_probability)
+            self._rules[stage.key] = _StageRule(stage, limit, gaps, stage.probability >= late_probability,
+                                                _stalled_by(now, limit))
+        self._quiet_by = now - self.quiet  # quiet when last updated at or before this
 
     def check(self, d: Flaggable, close_dates: Sequence[date | None] | None,
               big_amount: Decimal | None) -> list[Check]:
@@ -200,10 +214,8 @@ class AttentionRules:
         """
         rule = self._rules[d.stage]
         out: list[Check] = []
-        if d.stage_entered_at is not None and rule.limit is not None:
-            days = (self.now - d.stage_entered_at).days
-            if days > rule.limit:
-                out.append((Concern.STALLED, days))
+        if d.stage_entered_at is not None and rule.stalled_by is not None and d.stage_entered_at <= rule.stalled_by:
+            out.append((Concern.STALLED, (self.now - d.stage_entered_at).days))
         if close_dates and len(close_dates) >= 2:  # fewer past dates can't make two push-outs
             history = [c for c in close_dates if c is not None]
             if d.close_date is not None:
@@ -211,7 +223,7 @@ class AttentionRules:
             pushes = sum(1 for a, b in pairwise(history) if b > a)
             if pushes >= 2:
                 out.append((Concern.SLIPPING, pushes))
-        if d.updated_at is not None and self.now - d.updated_at >= self.quiet:
+        if d.updated_at is not None and d.updated_at <= self._quiet_by:
             out.append((Concern.QUIET, (self.now - d.updated_at).days // 7))
         if d.next_step_date is not None and d.next_step_date < self.today:
             out.append((Concern.OVERDUE, None))
