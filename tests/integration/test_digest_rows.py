@@ -159,3 +159,16 @@ def test_deals_closed_before_the_week_are_not_read(session):
     assert {r.ref for r in read} == {r.ref for r in every} - history
     # Closed this week (open in the snapshot, or new) is still read: it is this week's news.
     assert any(r.stage in closed and r.was_stage not in closed for r in read)
+
+
+def test_only_the_digests_to_be_shown_are_scored(session):
+    """Scoring reads each listed deal's whole facts: a step scores its due managers' lists only."""
+    _build(session, 3)
+    reports = repo.manager_map(session)
+    managers = sorted({m for m in reports.values() if m is not None})
+    due = managers[0]
+    nodes = all_digests(session, PB, WEEK, now=NOW, scored={due})
+    assert nodes[due].top_attention and all(i.score is not None for i in nodes[due].top_attention)
+    shown = {i.ref for i in nodes[due].top_attention}  # lists share items up the tree: those are scored anywhere
+    others = [i for m in managers[1:] for i in nodes[m].top_attention if i.ref not in shown]
+    assert others and all(i.score is None for i in others)

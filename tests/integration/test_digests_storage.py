@@ -91,6 +91,8 @@ def test_pipeline_digest_computes_only_the_callers_subtree_and_the_same_digest(s
         monkeypatch.setattr(repo, "digest_rows", recording)
         mine = digests.digest_for(session, PB, person, now=now)
         monkeypatch.setattr(repo, "digest_rows", digest_rows)
+        # The whole org's roll-up, lead scores on the caller's list (as a scheduled step scores the due managers').
+        nodes = all_digests(session, PB, WEEK, now=now, scored={str(person.id)})
         tier = tier_views.tier_view(session, PB, team, nodes, str(person.id), WEEK, None,
                                     currency=digests.usual_currency(session, person), signoff_tier=3, now=now,
                                     margin=20)
