@@ -283,7 +283,7 @@ def _raw(column: Any) -> Any:
 
 
 def _processor(column: Any, dialect: sa.Dialect) -> Callable[[Any], Any]:
-    """SQLAlchemy's own conversion of ``column``'s values on ``dialect`` (None stays None)."""
+    """SQLAlchemy's own conversion of ``column``'s values on ``dialect`` (None stays None, as in all of them)."""
     kind = column.type
     if dialect.name == "sqlite":  # text and numbers back from SQLite: its processors read them
         convert = kind.dialect_impl(dialect).result_processor(dialect, None)
@@ -291,9 +291,11 @@ def _processor(column: Any, dialect: sa.Dialect) -> Callable[[Any], Any]:
         convert = partial(kind.process_result_value, dialect=dialect)
     else:
         convert = None
-    if convert is None:
-        return lambda value: value
-    return lambda value: None if value is None else convert(value)
+    return convert if convert is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
