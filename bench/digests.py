@@ -9,7 +9,9 @@ region heads, the top; 20 deals per rep), the deals (BANT answers, last week's
 snapshots, a tenth of the deals changed since), then, in a fresh process per
 run so the generation does not count, measures:
 
-(a) ``all_digests``: every person's digest node, from the database;
+(a) ``all_digests``: every person's digest node, from the database, each manager's
+    listed deals with their lead scores; then again in USD, each deal converted at the
+    company's rates, as the scheduled steps compute them;
 (b) the Tuesday-to-Friday steps (``schedules.digest_steps.manager_digests`` at
     each tier's digest time): the nodes, then per manager the comments, the
     forecast check, the reviews, the Slack id, coverage, the digest and its blocks,
@@ -124,6 +126,12 @@ def measure(url: str, out: mp.Queue) -> None:
         nodes = all_digests(session, pb, WEEK, now=NOW)
         every = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (KiB on Linux)
+    del nodes
+    # (a) again in the reporting currency, as the steps compute them (each deal converted and rounded).
+    with make_session_factory(engine)() as session:
+        start = time.perf_counter()
+        nodes = all_digests(session, pb, WEEK, now=NOW, currency="USD")
+        in_usd = time.perf_counter() - start
 
     # (b) Tuesday to Friday: each tier's step at its time, as `coach serve` runs it; charts apart.
     deps = build_deps(load_settings({"DATABASE_URL": url}))
@@ -159,7 +167,7 @@ def measure(url: str, out: mp.Queue) -> None:
             t0 = time.perf_counter()
             drawn(charts.person_charts(session, pb, person, now=NOW, week=WEEK, tag="bench"))
             chart_times.append(time.perf_counter() - t0)
-    out.put({"all": every, "peak": peak, "people": len(nodes), "steps": steps, "steps_nodes": computing,
+    out.put({"all": every, "usd": in_usd, "peak": peak, "people": len(nodes), "steps": steps, "steps_nodes": computing,
              "digests": sent, "chart": statistics.median(chart_times)})
 
 
@@ -195,20 +203,21 @@ def main() -> None:
             return statistics.median(r[key] for r in results)
 
         times = [r["all"] for r in results]
-        row = {"size": size, "all": med("all"), "steps": med("steps"), "nodes": med("steps_nodes"),
+        row = {"size": size, "all": med("all"), "usd": med("usd"), "steps": med("steps"), "nodes": med("steps_nodes"),
                "chart": med("chart"), "managers": results[0]["digests"]}
         rows.append(row)
         print(f"  (a) all digests ({results[0]['people']:,} people): median {row['all']:.2f} s over {len(times)} runs "
-              f"(min {min(times):.2f}, max {max(times):.2f}); peak RSS {med('peak'):.0f} MiB")
+              f"(min {min(times):.2f}, max {max(times):.2f}); peak RSS {med('peak'):.0f} MiB; "
+              f"in USD (as the steps compute them): median {row['usd']:.2f} s")
         print(f"  (b) Tuesday-Friday steps, {row['managers']:,} digests: median {row['steps']:.2f} s, of which the "
               f"four steps' nodes {row['nodes']:.2f} s and the per-manager part {row['steps'] - row['nodes']:.2f} s")
         print(f"  (c) charts: {row['chart']:.2f} s per manager (drawn per manager, not in (b): "
               f"{row['chart'] * row['managers']:.0f} s for all of them)", flush=True)
     base = rows[0]
-    print("\ndeals      (a) all digests   growth   (b) steps   growth   per-manager part")
+    print("\ndeals      (a) all digests   growth   in USD   (b) steps   growth   per-manager part")
     for r in rows:
-        print(f"{r['size']:>8,}   {r['all']:>8.2f} s       {r['all'] / base['all']:>5.1f}x   {r['steps']:>7.2f} s  "
-              f"{r['steps'] / base['steps']:>5.1f}x   {r['steps'] - r['nodes']:.2f} s")
+        print(f"{r['size']:>8,}   {r['all']:>8.2f} s       {r['all'] / base['all']:>5.1f}x   {r['usd']:>5.2f} s"
+              f"   {r['steps']:>7.2f} s  {r['steps'] / base['steps']:>5.1f}x   {r['steps'] - r['nodes']:.2f} s")
     print(f"(deals grew {sizes[-1] / sizes[0]:.0f}x from the first size to the last)")
 
 
