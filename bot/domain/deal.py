@@ -85,6 +85,12 @@ class DealFacts:
     def has_role(self, key: str) -> bool:
         return any(n.strip() for n in self.roles.get(key, ()))
 
+    @property
+    def answered(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The BANT items answered and the buying roles named (not blank)."""
+        return (frozenset(k for k in self.bant if self.has_bant(k)),
+                frozenset(k for k in self.roles if self.has_role(k)))
+
 
 @dataclass(frozen=True)
 class HistoryLine:

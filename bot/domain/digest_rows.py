@@ -61,6 +61,10 @@ class DealRow(NamedTuple):
     def has_role(self, key: str) -> bool:
         return key in self.roles
 
+    @property
+    def answered(self) -> tuple[frozenset[str], frozenset[str]]:
+        return self.bant, self.roles
+
     def before(self) -> Snapshot | None:
         """Last week's snapshot, as ``waterfall`` takes it."""
         if self.was_stage is None or self.was_amount is None or self.was_currency is None:

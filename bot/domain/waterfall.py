@@ -151,6 +151,8 @@ class Flaggable(Protocol):
     def own_amount(self) -> tuple[str, Decimal] | None: ...
     def has_bant(self, key: str) -> bool: ...
     def has_role(self, key: str) -> bool: ...
+    @property
+    def answered(self) -> tuple[frozenset[str], frozenset[str]]: ...
 
 
 Check = tuple[Concern, object]  # a concern found, with what its line says (days, pushes, weeks, the gaps)
@@ -205,6 +207,7 @@ class AttentionRules:
             self._rules[stage.key] = _StageRule(stage, limit, gaps, stage.probability >= late_probability,
                                                 _stalled_by(now, limit))
         self._quiet_by = now - self.quiet  # quiet when last updated at or before this
+        self._gaps: dict[tuple[str, tuple[frozenset[str], frozenset[str]]], tuple[Missing, ...]] = {}
 
     def check(self, d: Flaggable, close_dates: Sequence[date | None] | None,
               big_amount: Decimal | None) -> list[Check]:
@@ -228,7 +231,13 @@ class AttentionRules:
         if d.next_step_date is not None and d.next_step_date < self.today:
             out.append((Concern.OVERDUE, None))
         if rule.gaps:
-            gaps = tuple(m for m in rule.gaps if not (d.has_bant(m.key) if m.kind is Kind.BANT else d.has_role(m.key)))
+            # The same few answered sets recur across thousands of deals: each one's gaps worked out once.
+            seen = (d.stage, d.answered)
+            gaps = self._gaps.get(seen)
+            if gaps is None:
+                bant, roles = seen[1]
+                gaps = self._gaps[seen] = tuple(m for m in rule.gaps if m.key not in (bant if m.kind is Kind.BANT
+                                                                                     else roles))
             if gaps:
                 out.append((Concern.GAPS, gaps))
         if big_amount is not None and rule.late and d.amount >= big_amount:
