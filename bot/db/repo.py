@@ -265,15 +265,17 @@ def digest_rows(session: so.Session, week: date, *, owner_ids: Iterable[int] | N
     to_moment = _processor(Deal.updated_at, dialect)
     to_date = _memo(_processor(Deal.close_date, dialect))
     nothing: frozenset[str] = frozenset()
+    owner_key = _memo(str)  # an owner's key once, not once per deal
+    make = tuple.__new__  # the row's tuple straight away: DealRow(...) goes through a Python-level __new__
     out = []
     for (deal_id, ref, owner, stage, amount, currency, close, forecast, next_step, next_date, entered, updated,
          was_stage, was_amount, was_currency, was_close, was_forecast) in conn.execute(q.order_by(Deal.id)).all():
         amount_now, close_now = to_amount(amount), to_date(close)
-        out.append(DealRow(
-            ref, str(owner), stage, amount_now, currency, close_now, forecast, next_step or "", to_date(next_date),
-            to_moment(entered), to_moment(updated), bant.get(deal_id, nothing), roles.get(deal_id, nothing),
-            was_stage, amount_now if was_amount == amount else to_amount(was_amount), was_currency,
-            close_now if was_close == close else to_date(was_close), was_forecast, None, deal_id))
+        out.append(make(DealRow, (
+            ref, owner_key(owner), stage, amount_now, currency, close_now, forecast, next_step or "",
+            to_date(next_date), to_moment(entered), to_moment(updated), bant.get(deal_id, nothing),
+            roles.get(deal_id, nothing), was_stage, amount_now if was_amount == amount else to_amount(was_amount),
+            was_currency, close_now if was_close == close else to_date(was_close), was_forecast, None, deal_id)))
     return out
 
 
