@@ -192,25 +192,33 @@ def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None,
     roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for deal_id, role, name in of(Contact.deal_id, Contact.role, Contact.name):
         roles[deal_id][role].append(name)
-    names: dict[int, str] = dict(conn.execute(sa.select(Person.id, Person.name)).tuples().all())
+    people: dict[int, str] = {}
+
+    def name_of(person_id: int | None) -> str:
+        # Everyone's names, read at the first confirmation or plan that names someone (many deals have none).
+        if person_id is None:
+            return ""
+        if not people:
+            people.update(conn.execute(sa.select(Person.id, Person.name)).tuples().all())
+        return people.get(person_id, "")
+
     chars: dict[int, set[str]] = defaultdict(set)
     confirmed: dict[int, dict[str, Confirmation]] = defaultdict(dict)
     for deal_id, key, at, by in of(ConfirmedCharacteristic.deal_id, ConfirmedCharacteristic.key,
                                    ConfirmedCharacteristic.confirmed_at, ConfirmedCharacteristic.confirmed_by_id):
         chars[deal_id].add(key)
-        confirmed[deal_id][key] = Confirmation(names.get(by, ""), at)
+        confirmed[deal_id][key] = Confirmation(name_of(by), at)
     evals: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
     for deal_id, ev, item, answer, at, by in of(EvaluationAnswer.deal_id, EvaluationAnswer.evaluation,
                                                 EvaluationAnswer.item, EvaluationAnswer.answer,
                                                 EvaluationAnswer.answered_at, EvaluationAnswer.answered_by_id):
         evals[deal_id][ev][item] = answer
-        confirmed[deal_id][f"{ev}.{item}"] = Confirmation(names.get(by, ""), at)
+        confirmed[deal_id][f"{ev}.{item}"] = Confirmation(name_of(by), at)
     plans: dict[int, list[Plan]] = defaultdict(list)
     for p in session.scalars(sa.select(ActionPlan).order_by(ActionPlan.id) if chosen is None
                              else sa.select(ActionPlan).where(among(ActionPlan.deal_id, chosen, conn.dialect))
                              .order_by(ActionPlan.id)):
-        agreed_by = names.get(p.agreed_by_id, "") if p.agreed_by_id is not None else ""
-        plans[p.deal_id].append(Plan(p.id, p.what, p.who, p.due, agreed_by, p.agreed_at, p.done))
+        plans[p.deal_id].append(Plan(p.id, p.what, p.who, p.due, name_of(p.agreed_by_id), p.agreed_at, p.done))
     cols = (Deal.id, Deal.ref, Deal.name, Deal.stage, Deal.owner_id, Deal.account, Deal.amount, Deal.currency,
             Deal.close_date, Deal.forecast, Deal.next_step, Deal.next_step_date, Deal.stage_entered_at,
             Deal.lost_reason, Deal.updated_at)

@@ -38,13 +38,15 @@ class Item:
     kept items are a rep's ten, merged upward and never shown, so wording them all would be wasted.
     """
 
-    __slots__ = ("_of", "_parts", "_text", "_word", "amount", "owner", "ref", "score")
+    __slots__ = ("_of", "_parts", "_text", "_word", "amount", "deal_id", "owner", "ref", "score")
 
     def __init__(self, amount: Decimal, ref: str, owner: str, text: str = "", score: int | None = None,
                  parts: tuple[Movement | Attention, ...] = (),
-                 word: Callable[[Any], tuple[Movement | Attention, ...]] | None = None, of: object = None) -> None:
+                 word: Callable[[Any], tuple[Movement | Attention, ...]] | None = None, of: object = None,
+                 deal_id: int | None = None) -> None:
         self.amount, self.ref, self.owner = amount, ref, owner
         self.score = score  # the deal's lead score, set for the items a digest shows
+        self.deal_id = deal_id  # its row's id, where it was read from the database (to load its facts by)
         # ``word(of)`` gives ``parts`` when first read: one ``word`` serves many items, so waiting costs
         # an item one reference, not a closure.
         self._text, self._parts, self._word, self._of = text, parts, word, of

@@ -183,7 +183,8 @@ def _attention(node: Node, owner: str, open_rows: list[DealRow], rules: Attentio
     kept = heapq.nlargest(TOP, flagged)[::-1] if len(flagged) > TOP else sorted(flagged)
     if kept:
         word = _Wording(rules, history, big)
-        node.top_attention.extend([Item(amount, ref, owner, word=word, of=r) for amount, ref, r in kept])
+        node.top_attention.extend([Item(amount, ref, owner, word=word, of=r, deal_id=r.deal_id)
+                                   for amount, ref, r in kept])
 
 
 @dataclass(frozen=True)

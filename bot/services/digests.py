@@ -122,8 +122,7 @@ def _nodes(session: so.Session, playbook: Playbook, week: date, *, now: datetime
     shown = [node.top_attention for key, node in nodes.items()
              if data.reports.get(key) and (scored is None or key in scored)]
     refs = sorted({item.ref for items in shown for item in items})
-    id_of = {r.ref: r.deal_id for r in data.rows}
-    ids = [i for ref in refs if (i := id_of.get(ref)) is not None]
+    ids = sorted({item.deal_id for items in shown for item in items if item.deal_id is not None})
     facts = {d.ref: d for some in _chunks(ids, FACTS_AT_ONCE) for d in repo.load_facts(session, deal_ids=some)}
     scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
     for items in shown:
