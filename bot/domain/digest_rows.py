@@ -93,6 +93,12 @@ def rows_in_currency(data: RowsInput, rates: Rates, currency: str, on: date) -> 
     for r in data.rows:
         (ref, owner, stage, amount, code, close, forecast, next_step, next_date, entered, updated, bant, roles,
          was_stage, was_amount, was_code, was_close, was_forecast, own, deal_id) = r
+        if (code == currency and amount == amount.to_integral_value() and (was_code is None or (
+                was_code == currency and was_amount is not None and was_amount == was_amount.to_integral_value()))):
+            # Whole units already in the currency (most deals, usually): converting changes nothing a
+            # digest shows (the same values; the own amount is the amount), so the row stays as it is.
+            out.append(r)
+            continue
         # In their own currency, amounts are only rounded (as ``convert`` at a rate of 1 would). Most
         # snapshots equal their deal: converted once.
         same_before = was_amount == amount and was_code == code
