@@ -52,9 +52,16 @@ class Item:
         self._text, self._parts, self._word, self._of = text, parts, word, of
 
     def _worded(self) -> None:
-        if self._word is not None:
-            self._parts, self._word, self._of = self._word(self._of), None, None
-            self._text = "; ".join(p.detail if isinstance(p, Attention) else p.describe() for p in self._parts)
+        # Safe if two threads read one item: ``_of`` is read before ``_word`` and cleared after it, and
+        # the words are in place before either is cleared (both threads may word it; same words).
+        of = self._of
+        word = self._word
+        if word is not None:
+            parts = word(of)
+            self._text = "; ".join(p.detail if isinstance(p, Attention) else p.describe() for p in parts)
+            self._parts = parts
+            self._word = None
+            self._of = None
 
     @property
     def text(self) -> str:

@@ -76,3 +76,22 @@ def test_a_deal_with_several_flags_is_listed_once_with_all_of_them():
     assert [i.ref for i in items] == ["D-1", "D-2"]  # but each deal is one line
     assert "40 days in B (limit 14)" in items[0].text and "missing BANT need" in items[0].text
     assert "; " in items[0].text
+
+
+def test_an_item_is_worded_once_when_first_read_and_equals_one_worded_at_once():
+    from bot.domain.digest import Item
+    from bot.domain.waterfall import Attention, Concern
+
+    calls = []
+
+    def word(row):
+        calls.append(row)
+        return (Attention(row, Concern.QUIET, "no update for 3 weeks"), Attention(row, Concern.OVERDUE, "next step due"))
+
+    lazy = Item(Decimal(500), "D-1", "7", word=word, of="D-1", deal_id=1)
+    assert calls == []  # nothing worded until read
+    assert lazy.text == "no update for 3 weeks; next step due"
+    assert [a.concern for a in lazy.parts] == [Concern.QUIET, Concern.OVERDUE]
+    assert calls == ["D-1"]  # once
+    eager = Item(Decimal(500), "D-1", "7", "no update for 3 weeks; next step due", parts=word("D-1"))
+    assert lazy == eager and not (lazy < eager) and Item(Decimal(400), "D-2", "7") < lazy
