@@ -115,7 +115,8 @@ def _week_digests(deps: Deps, session: so.Session, team: digests.Team, week: dat
     """The nodes of ``week`` in ``currency``, and what ``managers``' digests show besides, for all of them."""
     cadence = deps.settings.cadence
     nodes = digests.all_digests(session, deps.playbook, week, now=now, quiet_weeks=cadence.quiet_weeks,
-                                currency=currency, scored={str(m.id) for m in managers})
+                                currency=currency, scored={str(m.id) for m in managers},
+                                within={str(m.id) for m in managers})
     coverage = CoverageIndex(session, deps.playbook, team.managers, nodes, week, rates=repo.load_rates(session),
                              currency=currency)
     ids = [m.id for m in managers]

@@ -239,10 +239,10 @@ def digest_rows(session: so.Session, week: date, *, owner_ids: Iterable[int] | N
     """Every deal (or those of ``owner_ids``) as the digests of ``week`` read it, with its snapshot
     of ``week`` beside it, in deal id order; without the deals in a ``closed`` stage both now and in
     that snapshot (closed before the week: a company's history, which can be most of its deals)."""
-    ids = list(owner_ids) if owner_ids is not None else None
-    chosen = sa.select(Deal.id).where(Deal.owner_id.in_(ids)) if ids is not None else None
     session.flush()  # Core reads below see what the session has pending, as its own queries would
     conn = session.connection()  # plain Core rows: the ORM's handling of each row costs a third more
+    ids = list(owner_ids) if owner_ids is not None else None
+    chosen = sa.select(Deal.id).where(among(Deal.owner_id, ids, conn.dialect)) if ids is not None else None
 
     def answered(*cols: Any) -> dict[int, frozenset[str]]:
         # Which BANT items are answered, which roles have a name: what the attention checks ask.
@@ -265,7 +265,7 @@ def digest_rows(session: so.Session, week: date, *, owner_ids: Iterable[int] | N
                    snap.stage, _raw(snap.amount), snap.currency, _raw(snap.close_date), snap.forecast)
          .outerjoin(snap, sa.and_(snap.deal_id == Deal.id, snap.week == week)))
     if ids is not None:
-        q = q.where(Deal.owner_id.in_(ids))
+        q = q.where(among(Deal.owner_id, ids, conn.dialect))
     if closed:
         q = q.where(sa.or_(Deal.stage.not_in(closed), snap.stage.is_(None), snap.stage.not_in(closed)))
     dialect = conn.dialect
@@ -335,10 +335,11 @@ def close_history(session: so.Session, since: date, until: date, *,
              .having(sa.func.count(sa.distinct(snap.close_date)) >= 2))
     q = (sa.select(Deal.ref, snap.close_date).join(Deal, Deal.id == snap.deal_id)
          .where(within, snap.deal_id.in_(moved)))
+    conn = session.connection()
     if owner_ids is not None:
-        q = q.where(Deal.owner_id.in_(list(owner_ids)))
+        q = q.where(among(Deal.owner_id, list(owner_ids), conn.dialect))
     out: dict[str, list[date | None]] = defaultdict(list)
-    for ref, close in session.connection().execute(q.order_by(snap.week)):
+    for ref, close in conn.execute(q.order_by(snap.week)):
         out[ref].append(close)
     return dict(out)
 

@@ -40,6 +40,8 @@ from bot.services.errors import UserError
 from bot.services.local_time import current_week
 
 CLOSE_HISTORY_WEEKS = 8
+SUBTREE_READ_AT_MOST = 5000  # owners whose deals are picked out by id; beyond, every deal is read (one pass)
+SUBTREE_READ_SHARE = 0.5  # ... and beyond this share of the org's people
 FACTS_AT_ONCE = 2000  # refs per query when loading the facts of listed deals (bind parameters are limited)
 IDS_AT_ONCE = 1000  # people per query when loading what many managers' digests need
 T = TypeVar("T")
@@ -80,9 +82,11 @@ def load_rows_input(session: so.Session, week: date, *, owner_ids: list[int] | N
 def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
                 quiet_weeks: int = 2, currency: str | None = None, root: str | None = None,
                 managers: dict[str, str | None] | None = None,
-                scored: Collection[str] | None = None) -> dict[str, Node]:
+                scored: Collection[str] | None = None, within: Collection[str] | None = None) -> dict[str, Node]:
     """Every person's digest node for ``week`` (keys are person ids as strings); with ``root``,
     only that person's subtree is loaded and rolled up (``managers``: the org's manager map).
+    ``within``: only these people's digests are needed, so when their subtrees are a small part of
+    the org (a few managers due in one timezone) only those are loaded; otherwise everyone's.
 
     The attention items of managers' nodes carry their deal's lead score; ``scored``: only these
     people's (those whose digests will be shown), as scoring reads each listed deal's whole facts.
@@ -100,19 +104,30 @@ def all_digests(session: so.Session, playbook: Playbook, week: date, *, now: dat
         # In a function of its own so the rows are freed before the collector runs again: it would
         # otherwise walk all of them once more on the way out.
         return _nodes(session, playbook, week, now=now, limits=limits, quiet_weeks=quiet_weeks,
-                      currency=currency, root=root, managers=managers, scored=scored)
+                      currency=currency, root=root, managers=managers, scored=scored, within=within)
 
 
 def _nodes(session: so.Session, playbook: Playbook, week: date, *, now: datetime,
            limits: Mapping[str, float] | None, quiet_weeks: int, currency: str | None, root: str | None,
-           managers: dict[str, str | None] | None, scored: Collection[str] | None) -> dict[str, Node]:
+           managers: dict[str, str | None] | None, scored: Collection[str] | None,
+           within: Collection[str] | None) -> dict[str, Node]:
     closed = (playbook.won.key, LOST)
-    if root is not None:
-        subtree = [int(k) for k in org.subtree(managers or repo.manager_map(session), root)]
-        data = load_rows_input(session, week, owner_ids=subtree, closed=closed)
-        roots = [root]
+    people: set[str] | None = None
+    roots: list[str] | None = None
+    if root is not None or within is not None:
+        roots = [root] if root is not None else sorted(within or ())
+        managers = managers or repo.manager_map(session)
+        reports = org.reports_of(managers)
+        people = {k for top in roots for k in org.subtree(managers, top, reports)}
+        if len(people) > SUBTREE_READ_AT_MOST or (root is None and len(people) > SUBTREE_READ_SHARE * len(managers)):
+            # Most of the org, or more owners than a query should list: every deal is read in one pass,
+            # and only ``roots``' subtrees are rolled up.
+            people = None
+    if people is not None:
+        data = load_rows_input(session, week, owner_ids=sorted(int(k) for k in people), closed=closed)
     else:
         data = load_rows_input(session, week, closed=closed)
+    if roots is None:
         roots = [str(pid) for pid in session.scalars(sa.select(Person.id).where(Person.manager_id.is_(None)))]
     if currency:
         data = rows_in_currency(data, repo.load_rates(session), currency, now.date())

@@ -172,3 +172,33 @@ def test_only_the_digests_to_be_shown_are_scored(session):
     shown = {i.ref for i in nodes[due].top_attention}  # lists share items up the tree: those are scored anywhere
     others = [i for m in managers[1:] for i in nodes[m].top_attention if i.ref not in shown]
     assert others and all(i.score is None for i in others)
+
+
+@pytest.mark.parametrize("picked_out", [True, False])
+def test_a_few_managers_digests_from_their_subtrees_alone(session, monkeypatch, picked_out):
+    """A step with a few managers due (one timezone's) rolls up only their subtrees: reading just their
+    deals when those are a small part of the org, else every deal; the same nodes either way."""
+    from bot.domain import org
+    from bot.services import digests
+
+    _build(session, 3)
+    reports = repo.manager_map(session)
+    managers = sorted({m for m in reports.values() if m is not None})
+    whole = all_digests(session, PB, WEEK, now=NOW, currency="USD")
+    below = org.reports_of(reports)
+    first_line = [m for m in managers if not any(below.get(r) for r in below.get(m, ()))]
+    due = set(first_line[:2])
+    assert len(due) == 2
+    if picked_out:
+        monkeypatch.setattr(digests, "SUBTREE_READ_SHARE", 1.0)  # the random org is small: two teams are most of it
+    else:
+        monkeypatch.setattr(digests, "SUBTREE_READ_AT_MOST", 0)
+    asked: list = []
+    digest_rows = repo.digest_rows
+    monkeypatch.setattr(repo, "digest_rows", lambda s, week, **kw: asked.append(kw.get("owner_ids")) or
+                        digest_rows(s, week, **kw))
+    some = all_digests(session, PB, WEEK, now=NOW, currency="USD", within=due)
+    beneath = {k for m in due for k in org.subtree(reports, m)}
+    assert set(some) == beneath and len(beneath) > 2  # their subtrees' nodes, nobody else's
+    _assert_same(some, {k: whole[k] for k in beneath})
+    assert asked == ([sorted(int(k) for k in beneath)] if picked_out else [None])
