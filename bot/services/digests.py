@@ -42,7 +42,7 @@ from bot.services.local_time import current_week
 CLOSE_HISTORY_WEEKS = 8
 SUBTREE_READ_AT_MOST = 5000  # owners whose deals are picked out by id; beyond, every deal is read (one pass)
 SUBTREE_READ_SHARE = 0.5  # ... and beyond this share of the org's people
-FACTS_AT_ONCE = 2000  # refs per query when loading the facts of listed deals (bind parameters are limited)
+FACTS_AT_ONCE = 2000  # deals per query when loading the facts of listed deals (bind parameters are limited)
 IDS_AT_ONCE = 1000  # people per query when loading what many managers' digests need
 T = TypeVar("T")
 
@@ -136,13 +136,12 @@ def _nodes(session: so.Session, playbook: Playbook, week: date, *, now: datetime
     # once, from its whole facts (loaded for those deals only).
     shown = [node.top_attention for key, node in nodes.items()
              if data.reports.get(key) and (scored is None or key in scored)]
-    refs = sorted({item.ref for items in shown for item in items})
     ids = sorted({item.deal_id for items in shown for item in items if item.deal_id is not None})
-    facts = {d.ref: d for some in _chunks(ids, FACTS_AT_ONCE) for d in repo.load_facts(session, deal_ids=some)}
-    scored = {ref: lead_score_value(facts[ref], playbook, now=now, weights=playbook.scoring) for ref in refs}
+    score_of = {d.ref: lead_score_value(d, playbook, now=now, weights=playbook.scoring)
+                for some in _chunks(ids, FACTS_AT_ONCE) for d in repo.load_facts(session, deal_ids=some)}
     for items in shown:
         for item in items:
-            item.score = scored[item.ref]
+            item.score = score_of.get(item.ref)
     return nodes
 
 
