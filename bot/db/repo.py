@@ -168,18 +168,15 @@ def to_facts(deal: Deal) -> DealFacts:
 
 
 def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None,
-               refs: Iterable[str] | None = None, deal_ids: Iterable[int] | None = None) -> list[DealFacts]:
-    """Every deal (or those of ``owner_ids``, ``refs`` or ``deal_ids``) in id order, in seven queries
+               deal_ids: Iterable[int] | None = None) -> list[DealFacts]:
+    """Every deal (or those of ``owner_ids``, or those of ``deal_ids``) in id order, in seven queries
     whatever the count."""
     session.flush()  # Core reads below see what the session has pending, as its own queries would
     conn = session.connection()  # Core rows: the ORM's handling of each result costs more than the rows here
     ids = list(owner_ids) if owner_ids is not None else None
     chosen: Any = sa.select(Deal.id).where(Deal.owner_id.in_(ids)) if ids is not None else None
-    if refs is not None:
-        # The ids first, then each table by them: PostgreSQL scanned every deal for a subquery on refs.
-        chosen = list(conn.scalars(sa.select(Deal.id).where(among(Deal.ref, list(refs), conn.dialect))))
     if deal_ids is not None:
-        chosen = list(deal_ids)
+        chosen = list(deal_ids)  # each table by these ids (PostgreSQL scanned every deal for a subquery on refs)
 
     def of(*cols: Any) -> Any:
         q = sa.select(*cols)
