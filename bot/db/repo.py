@@ -174,7 +174,7 @@ def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None,
     session.flush()  # Core reads below see what the session has pending, as its own queries would
     conn = session.connection()  # Core rows: the ORM's handling of each result costs more than the rows here
     ids = list(owner_ids) if owner_ids is not None else None
-    chosen: Any = sa.select(Deal.id).where(Deal.owner_id.in_(ids)) if ids is not None else None
+    chosen: Any = sa.select(Deal.id).where(among(Deal.owner_id, ids, conn.dialect)) if ids is not None else None
     if deal_ids is not None:
         chosen = list(deal_ids)  # each table by these ids (PostgreSQL scanned every deal for a subquery on refs)
 

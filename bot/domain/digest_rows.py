@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from bot.domain import money
 from bot.domain.digest import TOP, Item, Node, _count_movement, roll_up
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.rates import Rates
@@ -227,9 +228,8 @@ def _totals(sums: Mapping[tuple[str, str, str], list[Decimal]], stages: _Stages)
             _bump(out.lost if stage == LOST else out.won, currency, n, total)
             continue
         out.open_count += n
-        open_amount[currency] = open_amount[currency] + total if currency in open_amount else total
-        w = total * stages.probability[stage]
-        weighted[currency] = weighted[currency] + w if currency in weighted else w
+        money.add(open_amount, currency, total)
+        money.add(weighted, currency, total * stages.probability[stage])
         _bump(by_stage[stage], currency, n, total)
         if forecast in by_forecast:
             _bump(by_forecast[forecast], currency, n, total)
@@ -242,5 +242,4 @@ def _totals(sums: Mapping[tuple[str, str, str], list[Decimal]], stages: _Stages)
 
 def _bump(t: StageTotal, currency: str, count: int, amount: Decimal) -> None:
     t.count += count
-    bag = t.amount
-    bag[currency] = bag[currency] + amount if currency in bag else amount
+    money.add(t.amount, currency, amount)
