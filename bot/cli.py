@@ -489,10 +489,15 @@ def tick(ctx: click.Context, at: str | None, log_level: str) -> None:
 @main.command()
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366), help="How far back to look.")
 @click.option("--all", "show_all", is_flag=True, help="List every send, not only those not yet sent.")
+@click.option("--at", "at", metavar="ISO-8601", help="Count the days back from this moment (with a timezone), "
+              "e.g. after `coach tick --at` replayed a past week; default: now.")
 @click.pass_context
 @friendly
-def status(ctx: click.Context, days: int, show_all: bool) -> None:
-    """The send ledger: what the schedule sent, what is in flight, what failed and why."""
+def status(ctx: click.Context, days: int, show_all: bool, at: str | None) -> None:
+    """The send ledger: what the schedule sent, what is in flight, what failed and why.
+
+    Shows the sends of the last --days days before now (or --at a moment).
+    """
     from collections import Counter
 
     from schedules.runner import ledger_rows, profile_issues
@@ -500,8 +505,8 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
     deps = deps_from(ctx)
     with ready_db(deps):
         pass
-    now = deps.clock.now()
-    rows = ledger_rows(deps, since=now - timedelta(days=days))
+    now = _instant(at) or deps.clock.now()
+    rows = ledger_rows(deps, since=now - timedelta(days=days), until=now)
     counts = Counter(r.status for r in rows)
     late = sum(1 for r in rows if r.late)
     click.echo(f"last {days} days: {counts['sent']} sent ({late} late), {counts['sending']} in flight, "

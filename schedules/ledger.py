@@ -183,6 +183,7 @@ def _insert(dialect: str) -> Any:
 
 def _claim(deps: Deps, message: Outgoing, *, now: datetime, instance: str) -> _Claim | None:
     """Take the send for this instance, or None if it is sent or someone else holds it."""
+    # The wall clock, not ``now``: recovery searches Slack's history, whose ts are real time.
     key, wall = message.key, datetime.now(UTC)
     lease = {"status": "sending", "claimed_by": instance, "lease_until": now + LEASE, "claimed_wall": wall,
              "updated_at": now}
@@ -225,7 +226,7 @@ def _deliver(deps: Deps, client: WebClient, message: Outgoing, *, now: datetime,
         if found:
             _mark_sent(deps, message, *found, now=now, report=report, recovered=True)
             return
-    since = datetime.now(UTC)
+    since = datetime.now(UTC)  # wall clock: compared with Slack's message ts (see _claim)
     for attempt, delay in enumerate((*RETRY_DELAYS, None)):
         try:
             pace.wait()

@@ -65,7 +65,9 @@ def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
             log.exception("scheduled tick failed")
 
     scheduler.add_job(job, IntervalTrigger(seconds=int(TICK_EVERY.total_seconds())), id="tick",
-                      max_instances=1, coalesce=True, next_run_time=datetime.now(ZoneInfo("UTC")))
+                      max_instances=1, coalesce=True,
+                      # APScheduler runs in real time; each tick still reads "now" from deps.clock.
+                      next_run_time=datetime.now(ZoneInfo("UTC")))
     scheduler.start()
     log.info("scheduler started as %s: every step is checked each minute", instance)
     return scheduler
@@ -77,10 +79,11 @@ def profile_issues(deps: Deps) -> list[profiles.ProfileIssue]:
         return profiles.profile_issues(session)
 
 
-def ledger_rows(deps: Deps, *, since: datetime) -> list[ScheduledSend]:
-    """Sends touched since ``since``, newest first, for ``coach status``."""
+def ledger_rows(deps: Deps, *, since: datetime, until: datetime) -> list[ScheduledSend]:
+    """Sends touched from ``since`` up to ``until``, newest first, for ``coach status``."""
     with transaction(deps.sessions) as session:
-        rows = session.scalars(sa.select(ScheduledSend).where(ScheduledSend.updated_at >= since)
+        rows = session.scalars(sa.select(ScheduledSend)
+                               .where(ScheduledSend.updated_at >= since, ScheduledSend.updated_at <= until)
                                .order_by(ScheduledSend.updated_at.desc())).all()
         for r in rows:
             _ = r.recipient.email  # loaded before the session closes

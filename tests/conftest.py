@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -88,3 +89,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "PostgreSQL variants not run: TEST_DATABASE_URL is not set. To run them too, point it at a server "
             "(TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres python3 -m pytest) "
             "or run `bash .ci/run`, which starts one.", yellow=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The guard run (.ci/run) moves the clock ahead; a shift that did not take would prove nothing.
+    want = os.environ.get("TEST_CLOCK_TODAY")
+    if want and datetime.now(UTC).date() != date.fromisoformat(want):
+        pytest.exit(f"TEST_CLOCK_TODAY={want}, but the clock says {datetime.now(UTC).date()}: "
+                    "put tests/clock_ahead on PYTHONPATH with TEST_CLOCK_AHEAD_DAYS set", returncode=3)
+
+
+def pytest_report_header() -> str | None:
+    if os.environ.get("TEST_CLOCK_AHEAD_DAYS"):
+        return f"clock moved {os.environ['TEST_CLOCK_AHEAD_DAYS']} days ahead: today is {datetime.now(UTC).date()}"
+    return None

@@ -196,7 +196,7 @@ def load_facts(session: so.Session, *, owner_ids: Iterable[int] | None = None,
         if person_id is None:
             return ""
         if not people:
-            people.update(conn.execute(sa.select(Person.id, Person.name)).tuples().all())
+            people.update({pid: name for pid, name in conn.execute(sa.select(Person.id, Person.name))})
         return people.get(person_id, "")
 
     chars: dict[int, set[str]] = defaultdict(set)

@@ -290,7 +290,7 @@ def demo_locale(lang: str) -> Callable[[Person], str]:
 
 def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, playbook: str | None,
               echo: Callable[[str], None], full: bool, progress: bool, lang: str) -> DemoResult:
-    started = time.monotonic()
+    started = time.monotonic()  # how long the replay took to run, not a moment of the replayed week
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.db"
     db.unlink(missing_ok=True)

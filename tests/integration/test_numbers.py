@@ -148,15 +148,17 @@ def test_coach_targets_import_and_report(coach, tmp_path):  # noqa: F811 - the i
     f.write_text("email,period,amount,currency\ntommy.flowers@example.com,2026-13,1,GBP\n", encoding="utf-8")
     r = coach("targets", "import", str(f))
     assert r.exit_code == 1 and "t.csv:2: period '2026-13'" in r.output and "nothing was imported" in r.output
-    f.write_text("email,period,amount,currency\ntommy.flowers@example.com,2026,100000,GBP\n", encoding="utf-8")
+    # The CLI's report is for the period the machine's clock is in, so the target is for this year.
+    year = datetime.now(UTC).year
+    f.write_text(f"email,period,amount,currency\ntommy.flowers@example.com,{year},100000,GBP\n", encoding="utf-8")
     r = coach("targets", "import", str(f))
     assert r.exit_code == 0 and "1 added" in r.output
     r = coach("report", "--as", "tommy.flowers@example.com")
     assert r.exit_code == 0, r.output
-    assert "Target 2026: GBP 100,000" in r.output and "Conversion (last 182 days" in r.output
+    assert f"Target {year}: GBP 100,000" in r.output and "Conversion (last 182 days" in r.output
     assert "Lead scores" in r.output and "Time in stage" in r.output
     r = coach("report", "--as", "tommy.flowers@example.com", "--csv")
-    assert r.exit_code == 0 and r.output.startswith("section,key,value,detail\ntarget,2026,100000.00,GBP")
+    assert r.exit_code == 0 and r.output.startswith(f"section,key,value,detail\ntarget,{year},100000.00,GBP")
     r = coach("report", "--as", "nobody@example.com")
     assert r.exit_code == 1 and "nobody@example.com is not in the org" in r.output
 

@@ -269,7 +269,7 @@ def test_killed_mid_fan_out_and_restarted(org):
     assert later.returncode == 0, err
     for key in first_line:
         assert len(org.digests(key)) == 1, key
-    status = _coach(org, "status", "--all")
+    status = _coach(org, "status", "--all", "--at", (tuesday + ledger.LEASE + timedelta(minutes=10)).isoformat())
     out, err = status.communicate(timeout=60)
     assert status.returncode == 0, err
     assert "0 in flight, 0 failed" in out and "digest" in out
@@ -280,9 +280,13 @@ def test_a_digest_that_keeps_failing_is_retried_and_shown_in_status(org):
     org.fake.error_next("chat.postMessage", "channel_not_found", times=1)
     report = org.tick(tuesday)
     assert len(report.failed) == 1
-    status = _coach(org, "status")
+    status = _coach(org, "status", "--at", tuesday.isoformat())
     out, _ = status.communicate(timeout=60)
     assert "1 failed" in out and "channel_not_found" in out
+    # The window ends at --at: a week later the failed send has left it.
+    later = _coach(org, "status", "--at", (tuesday + timedelta(days=8)).isoformat())
+    out, _ = later.communicate(timeout=60)
+    assert later.returncode == 0 and "0 sent (0 late), 0 in flight, 0 failed" in out, out
     org.replay(tuesday + timedelta(minutes=15), tuesday + timedelta(hours=1), every=timedelta(minutes=15))
     assert len(org.digests("berlin")) == 1 and len(org.digests("madrid")) == 1
 
