@@ -87,6 +87,8 @@ MISTAKES = {
     "tick at a bad time": M("tick --at yesterday", "is not an ISO-8601 time", env=SLACK),
     "tick without a timezone": M("tick --at 2026-11-30T09:00", "has no timezone", env=SLACK),
     "status over zero days": M("status --days 0", "0 is not in the range", status=2),
+    "status at a bad time": M("status --at monday", "--at 'monday' is not an ISO-8601 time"),
+    "status without a timezone": M("status --at 2026-11-30T09:00", "has no timezone"),
     "serve on a bad port": M("serve --port 99999", "99999 is not in the range", status=2),
     "unknown command": M("deploy", "No such command 'deploy'", status=2),
     # Slack.
