@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,6 +18,7 @@ from waitress.server import create_server
 
 from bot.db import migrate
 from bot.deps import Deps
+from bot.slack import request_guard
 
 log = logging.getLogger("coach.server")
 EVENTS_PATH = "/slack/events"
@@ -37,6 +40,7 @@ def health(deps: Deps) -> tuple[bool, dict[str, Any]]:
 
 def wsgi_app(app: App, deps: Deps) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    secret = deps.settings.slack_signing_secret
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -46,9 +50,33 @@ def wsgi_app(app: App, deps: Deps) -> Callable[..., Iterable[bytes]]:
             start_response("200 OK" if ok else "503 Service Unavailable",
                            [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
+        if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            refusal, environ = _guarded(environ, secret)
+            if refusal is not None:
+                status, headers, data = request_guard.respond(refusal)
+                start_response(status, headers)
+                return [data]
         return slack(environ, start_response)
 
     return application
+
+
+def _guarded(environ: dict[str, Any], secret: str) -> tuple[request_guard.Refusal | None, dict[str, Any]]:
+    """Read the body once, check it, and hand Bolt an environ that reads the same bytes."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if length < 0 or length > request_guard.MAX_BODY:
+        return request_guard.Refusal(400, "body too large" if length > 0 else "bad Content-Length"), environ
+    body = environ["wsgi.input"].read(length) if length else b""
+    headers = {"x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+               "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE"),
+               "content-type": environ.get("CONTENT_TYPE")}
+    # The wall clock: Slack signs with its own real time, not the schedule's clock.
+    refusal = request_guard.check(body, {k: v for k, v in headers.items() if v is not None}, secret,
+                                  now=time.time())
+    return refusal, {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
 
 
 def make_server(app: App, deps: Deps, *, host: str, port: int, threads: int = 8) -> Any:

@@ -160,3 +160,55 @@ def test_acks_never_queue_behind_other_requests_work_or_the_web_api(coach):
     finally:
         coach.fake.slow_down("response_url", 0)
         server.stop()
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _form(payload: str) -> bytes:
+    from urllib.parse import urlencode
+    return urlencode({"payload": payload}).encode()
+
+
+JUNK = {  # signed bodies no Slack sends; each was a 500 with a traceback when Bolt read it first
+    "null": (_form("null"), FORM),
+    "a number": (_form("42"), FORM),
+    "a list": (_form("[1, 2]"), FORM),
+    "invalid JSON": (_form("{not json"), FORM),
+    "deeply nested": (_form("[" * 100_000), FORM),
+    "JSON body that is a list": (b"[1]", "application/json"),
+    "JSON body nested": (b"{" + b'"a":[' * 50_000 + b"1" + b"]" * 50_000 + b"}", "application/json"),
+    "actions a string": (_form(json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": "go"})), FORM),
+    "actions empty": (_form(json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": []})), FORM),
+    "an action not an object": (_form(json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": [1]})),
+                                FORM),
+    "view a string": (_form(json.dumps({"type": "view_submission", "user": {"id": "U1"}, "view": "v"})), FORM),
+    "state not an object": (_form(json.dumps({"type": "view_submission", "user": {"id": "U1"},
+                                              "view": {"callback_id": "deal_new", "state": "s"}})), FORM),
+    "user a string": (_form(json.dumps({"type": "block_actions", "user": "U1", "actions": [{}]})), FORM),
+    "not UTF-8": (b"payload=%FF%FE" + bytes([0xFF, 0xFE]), FORM),
+}
+
+
+def test_junk_is_refused_with_4xx_and_no_traceback(coach, caplog):
+    import logging
+    caplog.set_level(logging.INFO)
+    unsigned = b"command=%2Fdeal&text=help&user_id=U0000001"
+    for ts in ("abc", "", "1e3", "-5", "9" * 40):
+        answer = coach.slack.post(unsigned, FORM, headers={"X-Slack-Request-Timestamp": ts,
+                                                           "X-Slack-Signature": "v0=00"}, signed=False)
+        assert answer.status == 401, (ts, answer)
+    for name, (body, ctype) in JUNK.items():
+        answer = coach.slack.post(body, ctype)
+        assert answer.status == 400, (name, answer)
+    assert coach.slack.post(b"x" * (2 << 20), FORM).status == 400
+    # A good request still works after all of it.
+    answer, url = coach.slack.command("/deal", "help", user=coach.uid("tommy.flowers@example.com"))
+    assert answer.status == 200
+    wait_call(coach.fake, "response_url", lambda c: c.params.get("response_url") == url)
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "Traceback" not in logged and not any(r.exc_info for r in caplog.records)
+    # One line for the bad signatures (rate-limited), naming what to check; no body.
+    signature_lines = [r for r in caplog.records if "SLACK_SIGNING_SECRET" in r.getMessage()]
+    assert len(signature_lines) <= 1 and "user_id=U0000001" not in logged
+    assert coach.fake.calls_to("chat.postMessage") == []
