@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import csv
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
 
 from bot import i18n
 from bot.domain.plan import ActivityRatios, activity_plan
+from bot.domain.values import MAX_AMOUNT, parse_amount
+
+MAX_RATIO = 1000.0  # e.g. calls per visit: far above any funnel, low enough that the arithmetic stays finite
 
 
 def _decimal(text: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        raise click.BadParameter(f"{text!r} is not a number", param_hint=what) from None
-    if not value.is_finite() or value < 0:
-        raise click.BadParameter(f"{text!r} must be a number of at least 0", param_hint=what)
+    value = parse_amount(text)
+    if value is None:
+        raise click.BadParameter(f"{text!r}: give an amount from 0 up to {MAX_AMOUNT:,.0f}, with at most two "
+                                 "decimals, e.g. 120,000", param_hint=what)
     return value
 
 
@@ -29,7 +30,7 @@ def _ratios(text: str) -> ActivityRatios:
         values = [float(p) for p in parts]
     except ValueError:
         values = []
-    if len(values) != 4 or any(v <= 0 or v != v for v in values):
+    if len(values) != 4 or not all(0 < v <= MAX_RATIO for v in values):  # NaN and inf fail too
         raise click.BadParameter(f"{text!r}: give four numbers above 0, e.g. 3,2,2,2 (target customers per deal, "
                                  "proposals per customer, visits per proposal, calls per visit)", param_hint="--ratios")
     return ActivityRatios(*values)

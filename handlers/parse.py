@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.domain.plan import Period, parse_period
+from bot.domain.values import parse_amount
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -43,14 +44,6 @@ def strip_sort(rest: str) -> tuple[str, bool]:
     return (rest[: m.start()].strip(), True) if m else (rest.strip(), False)
 
 
-def _amount(word: str) -> Decimal | None:
-    try:
-        value = Decimal(word.replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value >= 0 else None
-
-
 @dataclass(frozen=True)
 class TargetArgs:
     """``/pipeline plan`` and ``/pipeline target`` arguments: whom, how much, which period, what currency."""
@@ -66,7 +59,7 @@ def target_args(rest: str) -> TargetArgs:
     user = mentioned_user(rest)
     amount = period = currency = None
     for word in MENTION.sub(" ", rest).split():
-        if amount is None and (value := _amount(word)) is not None:
+        if amount is None and (value := parse_amount(word)) is not None:
             amount = value
         elif currency is None and re.fullmatch(r"[A-Za-z]{3}", word):
             currency = word.upper()

@@ -134,7 +134,13 @@ def test_coach_plan_prints_the_worked_example():
                  "→ 60 proposals", "→ 120 visits", "→ 240 calls", "Over 20 working days: 6 visits and 12 calls a day"):
         assert line in r.output
     bad = CliRunner().invoke(main, ["plan", "--target", "lots", "--average-deal", "2000"])
-    assert bad.exit_code == 2 and "'lots' is not a number" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "'lots': give an amount from 0" in bad.output and "Traceback" not in bad.output
+    # Numbers Decimal reads as finite but no arithmetic survives: refused like any other bad amount.
+    for option, value in (("--target", "1e400"), ("--average-deal", "1e-400"), ("--pipeline", "1e16"),
+                          ("--achieved", "1e400%"), ("--ratios", "3,2,2,1e400"), ("--ratios", "3,2,inf,2")):
+        args = {"--target": "100000", "--average-deal": "2000", option: value}
+        bad = CliRunner().invoke(main, ["plan", *[x for kv in args.items() for x in kv]])
+        assert bad.exit_code == 2 and "Traceback" not in bad.output and option in bad.output, (option, bad.output)
 
 
 def test_coach_targets_import_and_report(coach, tmp_path):  # noqa: F811 - the imported fixture

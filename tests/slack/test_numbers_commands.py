@@ -43,6 +43,11 @@ def test_only_a_manager_above_sets_a_target_and_bad_input_says_how(coach):
     assert "Only Tim Berners-Lee's manager" in text
     text = run(coach, f"target <@{coach.uid(TOMMY)}> lots", TIM, "/pipeline")
     assert "Usage: `/pipeline target @person AMOUNT [PERIOD] [CURRENCY]`" in text
+    for huge in ("1e400", "1E+30", "NaN", "-5", "1000000000000000"):  # 1e400 was stored as infinity
+        text = run(coach, f"target <@{coach.uid(TOMMY)}> {huge}", TIM, "/pipeline")
+        assert "Usage: `/pipeline target @person AMOUNT [PERIOD] [CURRENCY]`" in text, huge
+    text = run(coach, f"plan <@{coach.uid(TOMMY)}> 1e400", TIM, "/pipeline")
+    assert "Usage: `/pipeline plan [@person] [TARGET]`" in text and "went wrong" not in text
     text = run(coach, "plan next-month", TOMMY, "/pipeline")
     assert "Usage: `/pipeline plan [@person] [TARGET]`" in text
     assert targets(coach) == {}
