@@ -8,7 +8,6 @@ machine: an SQLite file in the user's data directory and the default playbook.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ import platformdirs
 import sqlalchemy as sa
 
 from bot.domain.cadence import Cadence, WeeklyTime
+from bot.domain.values import is_currency
 
 APP_NAME = "pipeline-coach"
 
@@ -126,8 +126,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         raise ConfigError(f"COACH_SEND_RATE {values.get('send_rate')!r} is not a number of messages per second "
                           "between 0 and 1000 (e.g. 40)") from None
     reporting = str(values.get("reporting_currency") or "USD").strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", reporting):
-        raise ConfigError(f"COACH_REPORTING_CURRENCY '{reporting}' is not a currency code (three letters, e.g. EUR)")
+    if not is_currency(reporting):
+        raise ConfigError(f"COACH_REPORTING_CURRENCY '{reporting}' is not a currency code (ISO 4217, e.g. EUR)")
     return Settings(
         reporting_currency=reporting,
         send_rate=send_rate,

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain.playbook import Playbook
-from bot.domain.values import is_currency, parse_amount
+from bot.domain.values import MAX_NAME, MAX_TEXT, is_currency, parse_amount, parse_date
 from bot.render.blocks import macro
 from bot.render.ids import FIELD, Block
 from bot.services.answers import Answers, DealEdits
@@ -17,29 +17,45 @@ from bot.services.qualification import Qualification
 class Form:
     """A view's submitted state, and the errors found reading it (block_id -> message)."""
 
+    # Each read checks the type of what it finds: a forged or mangled submission reads as empty or
+    # as a field error, never as an exception.
     def __init__(self, view: dict[str, Any]) -> None:
-        self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+        state = view.get("state") if isinstance(view, dict) else None
+        values = state.get("values") if isinstance(state, dict) else None
+        self.values: dict[str, dict[str, Any]] = values if isinstance(values, dict) else {}
         self.errors: dict[str, str] = {}
 
     def _field(self, block_id: str) -> dict[str, Any]:
-        return (self.values.get(block_id) or {}).get(FIELD) or {}
+        block = self.values.get(block_id)
+        field = block.get(FIELD) if isinstance(block, dict) else None
+        return field if isinstance(field, dict) else {}
 
     def has(self, block_id: str) -> bool:
         return block_id in self.values
 
     def text(self, block_id: str) -> str:
-        return (self._field(block_id).get("value") or "").strip()
+        raw = self._field(block_id).get("value")
+        return raw.strip() if isinstance(raw, str) else ""
 
     def selected(self, block_id: str) -> str | None:
         opt = self._field(block_id).get("selected_option")
-        return opt.get("value") if opt else None
+        value = opt.get("value") if isinstance(opt, dict) else None
+        return value if isinstance(value, str) else None
 
     def date(self, block_id: str) -> date | None:
         raw = self._field(block_id).get("selected_date")
-        return date.fromisoformat(raw) if raw else None
+        if not raw:
+            return None
+        value = parse_date(raw) if isinstance(raw, str) else None
+        if value is None:
+            self.error(block_id, "bad_date", value=str(raw)[:40])
+        return value
 
     def checked(self, block_id: str) -> set[str]:
-        return {o["value"] for o in self._field(block_id).get("selected_options") or []}
+        options = self._field(block_id).get("selected_options")
+        if not isinstance(options, list):
+            return set()
+        return {o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)}
 
     def blocks_starting(self, prefix: str) -> list[str]:
         return [b for b in self.values if b.startswith(prefix)]
@@ -57,10 +73,15 @@ class Form:
             return None
         return int(raw)
 
-    def required_text(self, block_id: str) -> str:
+    def required_text(self, block_id: str, most: int = MAX_TEXT) -> str:
         value = self.text(block_id)
         if not value:
             self.error(block_id, "required")
+        return self.at_most(block_id, value, most)
+
+    def at_most(self, block_id: str, value: str, most: int = MAX_TEXT) -> str:
+        if len(value) > most:
+            self.error(block_id, "too_long", most=most, length=len(value))
         return value
 
     def amount(self, block_id: str) -> Decimal | None:
@@ -84,12 +105,12 @@ def read_deal_fields(form: Form, *, today: date, is_open: bool) -> DealEdits:
     """Fields shared by the new and update forms; errors land on ``form``."""
     # Each form shows a subset of the fields: read (and require) only those it shows.
     edits = DealEdits(
-        name=form.required_text(Block.NAME) if form.has(Block.NAME) else None,
-        account=form.required_text(Block.ACCOUNT) if form.has(Block.ACCOUNT) else None,
+        name=form.required_text(Block.NAME, MAX_NAME) if form.has(Block.NAME) else None,
+        account=form.required_text(Block.ACCOUNT, MAX_NAME) if form.has(Block.ACCOUNT) else None,
         amount=form.amount(Block.AMOUNT) if form.has(Block.AMOUNT) else None,
         currency=form.currency(Block.CURRENCY) if form.has(Block.CURRENCY) else None,
         close_date=form.date(Block.CLOSE_DATE),
-        next_step=form.text(Block.NEXT_STEP) if form.has(Block.NEXT_STEP) else None,
+        next_step=form.at_most(Block.NEXT_STEP, form.text(Block.NEXT_STEP)) if form.has(Block.NEXT_STEP) else None,
     )
     if is_open and edits.close_date is not None and edits.close_date < today:
         form.error(Block.CLOSE_DATE, "close_in_past")

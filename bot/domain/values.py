@@ -10,8 +10,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.numbers import list_currencies
+
 MAX_AMOUNT = Decimal("1e15")
+MAX_NAME = 200  # a deal's or an account's name: the columns' width
+MAX_TEXT = 3000  # free text from a form: Slack's own limit for a text input
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ISO_4217 = frozenset(list_currencies())  # CLDR's list, which Babel ships: current and historic codes
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -34,8 +39,8 @@ def parse_date(text: str) -> date | None:
 
 
 def is_currency(code: str) -> bool:
-    """Three capital letters, like ``EUR``."""
-    return bool(_CURRENCY.match(code))
+    """An ISO 4217 code in capitals, like ``EUR`` (``ZZZ`` has the shape but is no currency)."""
+    return bool(_CURRENCY.match(code)) and code in _ISO_4217
 
 
 def valid_timezone(name: str) -> bool:

@@ -17,6 +17,7 @@ from bot.db import repo
 from bot.db.models import Deal, Person
 from bot.domain import access, org
 from bot.domain.deal import DealFacts
+from bot.domain.values import MAX_NAME
 from bot.services.errors import UserError
 from bot.services.people import Directory, person_for_slack_user
 
@@ -68,19 +69,30 @@ def subtree_ids(actor: Actor, person: Person) -> list[int]:
     return [int(k) for k in org.subtree(actor.managers, str(person.id))]
 
 
-def person_by_id(session: so.Session, actor: Actor, person_id: int) -> Person:
-    """Someone ``actor`` may see, by id (from a button); refused otherwise."""
+def person_by_id(session: so.Session, actor: Actor, person_id: object) -> Person:
+    """Someone ``actor`` may see, by the id a button carried; refused otherwise."""
+    if isinstance(person_id, str) and person_id.isdigit() and len(person_id) < 10:
+        person_id = int(person_id)
+    if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 < person_id < 2**31:
+        raise UserError("stale_view")
     person = session.get(Person, person_id)
     if person is None or not actor.can_see(person):
         raise UserError("list_not_manager")
     return person
 
 
-def find_deal(session: so.Session, actor: Actor, query: str) -> Deal:
-    """A deal by ref, or by an unambiguous part of its name, among those ``actor`` may see."""
+def find_deal(session: so.Session, actor: Actor, query: object) -> Deal:
+    """A deal by ref, or by an unambiguous part of its name, among those ``actor`` may see.
+
+    ``query`` is what was typed, or what a button or form carried back: anything but text there
+    means the payload was mangled."""
+    if not isinstance(query, str):
+        raise UserError("stale_view")
     query = query.strip()
     if not query:
         raise UserError("deal_missing_ref")
+    if len(query) > MAX_NAME:  # longer than any name: nothing can match, and the LIKE pattern stays small
+        raise UserError("deal_not_found", query=query[:60] + "…")
     deal = repo.deal_by_ref(session, query)
     if deal is not None:
         if not actor.can_see(deal.owner):

@@ -221,10 +221,16 @@ def advance_deal(session: so.Session, actor: Actor, deal: Deal, to_stage: str | 
 
 def move_with_reason(session: so.Session, actor: Actor, deal: Deal, to_stage: str, playbook: Playbook, *,
                      now: datetime, reason: str, override: bool = False) -> Move:
-    """A move that carries a reason: backward, lost, reopened, or a gate override."""
+    """A move that carries a reason: backward, lost, reopened, or a gate override.
+
+    The form that asked for it was made for the deal as it stood then: if the move no longer holds
+    (the deal moved meanwhile, so "back" is now forward past its gate), the form is out of date."""
     facts = repo.to_facts(deal)
-    return _moved(deal, facts, check_gate(facts, to_stage, playbook), playbook, now=now, by=actor.person,
-                  reason=reason, override=override)
+    try:
+        return _moved(deal, facts, check_gate(facts, to_stage, playbook), playbook, now=now, by=actor.person,
+                      reason=reason, override=override)
+    except MoveRefused as e:
+        raise UserError("stale_view") from e
 
 
 def mark_lost(session: so.Session, actor: Actor, deal: Deal, reason: str, playbook: Playbook, *,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from bot.domain.rates import Rates
 from bot.domain.score import lead_score_value
 from bot.domain.stats import in_window, stall_limits, time_in_stage
 from bot.domain.tiers import TierView
+from bot.domain.values import is_currency
 from bot.domain.waterfall import Snapshot
 from bot.services.coverage import CoverageIndex
 from bot.services.deals import take_snapshots
@@ -324,7 +324,7 @@ def set_reporting_currency(person: Person, code: str | None, *, now: datetime) -
     """Store ``person``'s own reporting currency (None: back to the workspace's); UserError if not a code."""
     if code is not None:
         code = code.strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", code):
+        if not is_currency(code):
             raise UserError("bad_currency_word", value=code)
     person.reporting_currency, person.updated_at = code, now
     return code

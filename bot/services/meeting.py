@@ -34,6 +34,12 @@ def team_meeting(session: so.Session, actor: Actor, manager: Person, playbook: P
     return [MeetingRow(d, names.get(d.owner, d.owner)) for d in ordered[:MEETING_DEALS]], len(ordered)
 
 
+def check_may_plan(actor: Actor, deal: Deal) -> None:
+    """An action plan is agreed by a manager with the rep: a rep cannot set one on their own deal."""
+    if deal.owner_id == actor.person.id and not actor.is_manager:
+        raise UserError("plan_for_managers")
+
+
 def save_plan(deal: Deal, *, what: str, who: str, due: date, by: Person, now: datetime) -> ActionPlan:
     """Record the plan agreed for ``deal``; it shows in the deal and is asked at the rep's next check-in."""
     what, who = what.strip(), who.strip()

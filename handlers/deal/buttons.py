@@ -13,7 +13,7 @@ from bot.render import modals
 from bot.render.ids import Action
 from bot.render.meeting import plan_modal
 from bot.render.qualify import qualify_modal
-from bot.services import deals
+from bot.services import deals, meeting
 from bot.services.access import find_deal, person_by_id
 from bot.services.errors import UserError
 from bot.services.pipeline import deal_list
@@ -72,8 +72,7 @@ def register(app: App, deps: Deps) -> None:
     def plan_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, button_value(body).get("ref", ""))
-            if deal.owner_id == work.actor.person.id and not work.actor.is_manager:
-                raise UserError("plan_for_managers")
+            meeting.check_may_plan(work.actor, deal)
             client.views_open(trigger_id=body["trigger_id"], view=plan_modal(
                 deals.facts_of(deal), deal.owner.name, metadata={"ref": deal.ref, "channel": channel_of(body)}))
 
@@ -90,6 +89,13 @@ def register(app: App, deps: Deps) -> None:
     def page_clicked(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         value = button_value(body)
         with work_for(deps, client, body) as work:
-            owner = person_by_id(work.session, work.actor, int(value.get("owner", 0) or 0))
+            owner = person_by_id(work.session, work.actor, value.get("owner"))
             show_list(work, deal_list(work.session, work.actor, owner, work.playbook, now=work.now), owner.id,
-                      int(value.get("page", 1) or 1), replace=True, by_score=value.get("sort") == "score")
+                      _page(value.get("page")), replace=True, by_score=value.get("sort") == "score")
+
+
+def _page(raw: object) -> int:
+    """The page a "more" button asks for; anything else than a small whole number is the first."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 10_000:
+        return raw
+    return 1

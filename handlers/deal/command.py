@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -99,6 +100,9 @@ def _lost(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     show_move(work, move, trigger_id=None, channel=None)
 
 
+MAX_AWAY = timedelta(days=366)
+
+
 def _away(work: Work, cmd: Command, body: dict[str, Any]) -> None:
     words = [w for w in cmd.words if w.lower() != "until"]
     until = parse_date(words[0]) if len(words) == 1 else None
@@ -106,6 +110,8 @@ def _away(work: Work, cmd: Command, body: dict[str, Any]) -> None:
         raise UserError("usage", command="/deal away until YYYY-MM-DD", example="/deal away until 2026-12-04")
     if until < work.now.date():
         raise UserError("away_in_past", until=until.isoformat())
+    if until > work.now.date() + MAX_AWAY:  # a typo like 9999-12-31 would silence the rep for good
+        raise UserError("away_too_far", until=until.isoformat())
     checkins.set_away(work.session, work.actor.person, until, work.playbook, now=work.now)
     work.reply([section(macro("checkin.j2", "away_set", until=until))])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from slack_bolt import App
@@ -15,7 +13,7 @@ from bot.domain.gates import Kind, Missing
 from bot.domain.playbook import LOST, Playbook
 from bot.render import modals
 from bot.render.blocks import macro, section
-from bot.render.ids import Block, View
+from bot.render.ids import FIELD, Block, View
 from bot.render.meeting import plan_saved
 from bot.services import deals, meeting
 from bot.services.access import find_deal
@@ -134,6 +132,7 @@ def register(app: App, deps: Deps) -> None:
         assert due is not None
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
+            meeting.check_may_plan(work.actor, deal)  # the form, like its button: a rep's plan is agreed with them
             meeting.save_plan(deal, what=what, who=who, due=due, by=work.actor.person, now=work.now)
             work.reply(plan_saved(deals.facts_of(deal), what, who, due))
         ack()
@@ -173,16 +172,28 @@ def _new_deal_metadata(new: NewDeal, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_deal_from(meta: dict[str, Any], work: Work) -> NewDeal:
-    stage = str(meta.get("stage") or "")
-    try:
-        amount = Decimal(str(meta.get("amount")))
-        close = date.fromisoformat(meta["close_date"]) if meta.get("close_date") else None
-    except (ArithmeticError, ValueError) as e:
-        raise UserError("stale_view") from e
-    if not work.playbook.has_stage(stage) or stage == LOST:
+    """The first page's fields, checked again exactly as that page checked them: the metadata comes
+    back from Slack with the second page, and a forged one must not store what the first refuses."""
+    def text(key: str) -> str:
+        value = meta.get(key, "")
+        return value if isinstance(value, str) else ""
+
+    def field(**value: Any) -> dict[str, Any]:
+        return {FIELD: value}
+
+    form = Form({"state": {"values": {
+        Block.NAME: field(value=text("name")), Block.ACCOUNT: field(value=text("account")),
+        Block.AMOUNT: field(value=text("amount")),
+        Block.CURRENCY: field(selected_option={"value": text("currency")}),
+        Block.CLOSE_DATE: field(selected_date=text("close_date") or None),
+        Block.NEXT_STEP: field(value=text("next_step"))}}})
+    fields = read_deal_fields(form, today=work.now.date(), is_open=True)
+    stage = text("stage")
+    if form.errors or not work.playbook.has_stage(stage) or stage == LOST:
         raise UserError("stale_view")
-    return NewDeal(str(meta.get("name", "")), str(meta.get("account", "")), work.actor.person, amount,
-                   str(meta.get("currency", "")), stage, close, str(meta.get("next_step", "")))
+    assert fields.amount is not None and fields.currency is not None
+    return NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
+                   stage, fields.close_date, fields.next_step or "")
 
 
 def _ack_form(ack: Any, errors: dict[str, str]) -> None:

@@ -170,7 +170,7 @@ def _samples(lang: str) -> dict[Any, Any]:
         "e": PB.evaluations[0], "score": score, "hint": True, "plans": [action], "p": action, "gaps": ["BANT: x"],
         "code": "EUR", "default": "USD", "own": True, "q": "misled", "x": 1.5, "s": SimpleNamespace(
             currency="CNY", commit=Decimal(1000), best_case=Decimal(2000)),
-        "most": 100000, "tier": 2, "currencies": ["CNY", "EUR"], "entering": True, "deals": [(d, score)],
+        "most": 100000, "length": 5000, "tier": 2, "currencies": ["CNY", "EUR"], "entering": True, "deals": [(d, score)],
         "shown": 3, "what": "Call the CFO", "who": "Li Lei", "due": date(2026, 12, 4), "b": "*", "best": best,
         "currency": "CNY", "v": Decimal("1.5"), "head": True, "period": "2026-Q4", "r": ratio, "unit": "visits",
         "f": d, "amount": Decimal(500000), "evaluation": "值得赢吗？", "item": "x", "changed": True,
