@@ -3,6 +3,9 @@ the Slack app does, and turns every expected failure into a clear message."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +52,10 @@ def friendly(fn: F) -> F:
             _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
         except alembic.util.CommandError as e:
             _fail(f"{e} (`coach db current` shows the newest revision; `coach db upgrade` goes there)")
+        except BrokenPipeError:  # `coach deals list | head`: the reader has all it wanted
+            with contextlib.suppress(OSError, ValueError):  # stdout may be no file at all
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            sys.exit(1)
         except OSError as e:  # a file or folder named on the command line
             _fail(f"cannot use {e.filename or 'the file'}: {e.strerror or e}")
 
@@ -79,6 +86,11 @@ def deps_from(ctx: click.Context) -> Deps:
 @contextmanager
 def ready_db(deps: Deps) -> Iterator[so.Session]:
     """A transaction on a database that is migrated to the current schema."""
+    url = sa.make_url(deps.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).expanduser().exists():  # before the engine, which would create it
+        _fail(f"the database {url.database} does not exist: run `coach init` to create it "
+              "(or point DATABASE_URL at yours)")
     current = migrate.current_revision(deps.engine)
     if current != migrate.head_revision():
         where = sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)
@@ -246,11 +258,18 @@ def org_sync(ctx: click.Context) -> None:
     Profiles that could not be read are listed with the reason (exit status 1); nothing is defaulted.
     """
     from bot.services.profiles import SourceUnavailable, sync_profiles
-    from bot.slack.client import web_client
+    from bot.slack.client import verify_slack, web_client
     from bot.slack.directory import SlackProfiles
 
     deps = deps_from(ctx)
-    source = SlackProfiles(web_client(deps.settings))
+    if not deps.settings.slack_bot_token:
+        _fail("org sync reads Slack's profiles, and SLACK_BOT_TOKEN is not set: set it (see the README's Slack "
+              "app section)")
+    with ready_db(deps):
+        pass
+    client = web_client(deps.settings)
+    verify_slack(client)  # a wrong token or an unreachable Slack: one line, not one failure per person
+    source = SlackProfiles(client)
     with ready_db(deps) as session:
         try:
             report = sync_profiles(session, source, now=deps.clock.now())
@@ -410,27 +429,46 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: b
     with ready_db(deps):
         pass
     app = create_app(deps)
+    server = None
+    if not socket_mode:  # the port first: a second serve on a busy port fails before it schedules anything
+        from bot.server import make_server
+
+        try:
+            server = make_server(app, deps, host=host, port=port, threads=threads)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                _fail(f"port {port} on {host} is already in use (another `coach serve`?): stop it, "
+                      "or choose another port with --port")
+            raise
     scheduler = None
     if not no_scheduler:
         from schedules.runner import start_scheduler
 
         scheduler = start_scheduler(deps, app.client)
     try:
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            click.echo("Connecting to Slack over Socket Mode…")
-            SocketModeHandler(app, deps.settings.slack_app_token).start()
+        if server is None:
+            _serve_socket_mode(app, deps.settings.slack_app_token)
             return
-        from bot.server import make_server
-
-        server = make_server(app, deps, host=host, port=port, threads=threads)
         click.echo(f"Pipeline Coach listening on http://{host}:{server.effective_port} "
                    "(POST /slack/events, GET /healthz)")
         server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+
+
+def _serve_socket_mode(app: Any, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    click.echo("Connecting to Slack over Socket Mode…")
+    try:  # asked once first, so a wrong token is one line here, not the handler's logged traceback
+        app.client.apps_connections_open(app_token=app_token)
+    except SlackApiError as e:  # the app-level token is wrong or lacks its scope
+        error = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
+        _fail(f"Slack refused SLACK_APP_TOKEN ({error}): use an app-level token (xapp-…) with the "
+              "connections:write scope, from Slack app settings → Basic Information → App-Level Tokens")
+    SocketModeHandler(app, app_token).start()
 
 
 # --- the weekly schedule -------------------------------------------------------

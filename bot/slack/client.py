@@ -115,6 +115,9 @@ def ledger_client(client: WebClient, pace: Budget | None = None) -> WebClient:
                      retry_handlers=[_SharedRetryAfter(pace or Pace(None), max_retry_count=8)])
 
 
+PROBE_TIMEOUT = 10  # seconds: a start-up check that waits longer looks like a hang to the person at the terminal
+
+
 def verify_slack(client: WebClient) -> None:
     """Ask Slack who the token belongs to (``auth.test``); a wrong token or an unreachable
     Slack becomes a ConfigError saying what was tried and what to check."""
@@ -122,7 +125,8 @@ def verify_slack(client: WebClient) -> None:
     # Its failure is reported once, below, rather than also logged by slack_sdk.
     quiet = logging.getLogger("coach.app.slack_check")
     quiet.setLevel(logging.CRITICAL)
-    probe = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, logger=quiet,
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=min(client.timeout, PROBE_TIMEOUT),
+                      logger=quiet,
                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
     try:
         probe.auth_test()

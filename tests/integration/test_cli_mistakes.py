@@ -58,12 +58,12 @@ MISTAKES = {
                           "one of: default, industrial", env={"COACH_PLAYBOOK": "nope"}),
     "unknown schema revision": M("db upgrade --revision nope", "Can't locate revision", "coach db current"),
     # Before `coach init`.
-    "org show before init": M("org show", "is not initialised: run `coach init`", db="fresh"),
-    "org import before init": M(f"org import {EXAMPLES / 'org.csv'}", "is not initialised: run `coach init`",
+    "org show before init": M("org show", "does not exist: run `coach init`", db="fresh"),
+    "org import before init": M(f"org import {EXAMPLES / 'org.csv'}", "does not exist: run `coach init`",
                                 db="fresh"),
-    "deals list before init": M("deals list", "is not initialised: run `coach init`", db="fresh"),
-    "status before init": M("status", "is not initialised: run `coach init`", db="fresh"),
-    "shell before init": M("shell --as grace.hopper@example.com", "is not initialised: run `coach init`",
+    "deals list before init": M("deals list", "does not exist: run `coach init`", db="fresh"),
+    "status before init": M("status", "does not exist: run `coach init`", db="fresh"),
+    "shell before init": M("shell --as grace.hopper@example.com", "does not exist: run `coach init`",
                            db="fresh"),
     # Files.
     "org file not found": M("org import nope.csv", "nope.csv: file not found", "nothing was imported"),
@@ -103,6 +103,9 @@ MISTAKES = {
                                      "check SLACK_API_URL", env={**SLACK, "SLACK_API_URL": NOWHERE}),
     "tick with a malformed Slack URL": M("tick", "cannot reach Slack's Web API at notaurl/", "check SLACK_API_URL",
                                          env={**SLACK, "SLACK_API_URL": "notaurl"}),
+    "org sync without a token": M("org sync", "SLACK_BOT_TOKEN is not set"),
+    "org sync with Slack unreachable": M("org sync", f"cannot reach Slack's Web API at {NOWHERE}", "check SLACK_API_URL",
+                                         env={**SLACK, "SLACK_API_URL": NOWHERE}),
     # The demo.
     "demo with half of its files": M(f"demo --org {EXAMPLES / 'org.csv'}", "give both --org FILE and --deals FILE"),
     "demo with a missing file": M("demo --org nope.csv --deals nope.csv", "'nope.csv' does not exist", status=2),
@@ -145,3 +148,34 @@ def test_a_mistake_gets_a_clear_message_and_a_non_zero_exit(mistake: Mistake, re
     for words in mistake.says:
         assert words in out, out
     assert len(out.splitlines()) <= 8, out  # a clear message, not a wall of text
+
+
+@pytest.mark.parametrize("command", ["status", "org show", "deals list", "report --as a@b.c", "tick"])
+def test_a_command_on_a_database_that_does_not_exist_creates_nothing(command, tmp_path, monkeypatch):
+    for var in SETTINGS:
+        monkeypatch.delenv(var, raising=False)
+    nowhere = tmp_path / "not" / "yet" / "coach.db"
+    env = {"DATABASE_URL": f"sqlite:///{nowhere}", "COACH_DATA_DIR": str(tmp_path / "data"), **SLACK,
+           "SLACK_API_URL": NOWHERE}
+    result = CliRunner().invoke(main, command.split(), env=env)
+    assert result.exit_code == 1 and f"the database {nowhere} does not exist: run `coach init`" in result.output
+    assert not (tmp_path / "not").exists()  # no folder, no empty database
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(capfd):
+    """`coach deals list | head`: once head has its lines, writing more fails with EPIPE. That is no
+    error of the person's (it was "cannot use the file: Broken pipe"). Raised directly here: this
+    sandbox's pipes do not always report EPIPE to the writer."""
+    import click
+
+    from bot.cli import friendly
+
+    @click.command()
+    @friendly
+    def listing() -> None:
+        click.echo("first line")
+        raise BrokenPipeError(32, "Broken pipe")
+
+    result = CliRunner().invoke(listing, [])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1
+    assert "Broken pipe" not in result.output and "cannot use" not in result.output

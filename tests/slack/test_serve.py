@@ -86,3 +86,29 @@ def test_serve_http_mode_end_to_end(env):
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_a_second_serve_on_a_busy_port_says_so_and_schedules_nothing(env):
+    with FakeSlack(expected_token="xoxb-right") as fake, socket.socket() as busy:
+        assert run_coach(env, "init").returncode == 0
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = run_coach({**env, "SLACK_BOT_TOKEN": "xoxb-right", "SLACK_SIGNING_SECRET": SECRET,
+                       "SLACK_API_URL": fake.base_url, "COACH_LOG_LEVEL": "INFO"},
+                      "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "INFO")
+    assert r.returncode == 1, r.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in r.stderr and "--port" in r.stderr
+    assert "cannot use the file" not in r.stderr and "Traceback" not in r.stderr
+    assert "scheduler started" not in r.stderr  # it failed before scheduling anything
+
+
+def test_socket_mode_with_a_wrong_app_token_is_one_clear_line(env):
+    with FakeSlack(expected_token="xoxb-right", app_token="xapp-right") as fake:
+        assert run_coach(env, "init").returncode == 0
+        r = run_coach({**env, "SLACK_BOT_TOKEN": "xoxb-right", "SLACK_APP_TOKEN": "xapp-wrong",
+                       "SLACK_API_URL": fake.base_url}, "serve", "--socket-mode", "--no-scheduler")
+    assert r.returncode == 1
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in r.stderr and "connections:write" in r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("apps.connections.open") == 0, r.stderr
+
