@@ -27,6 +27,7 @@ from slack_bolt.request.payload_utils import (
     to_message,
     to_options,
     to_shortcut,
+    to_step,
     to_view,
 )
 
@@ -141,7 +142,7 @@ def payload_problem(body: dict[str, Any]) -> str | None:
         return "state is not Slack's values object"
     try:  # what Bolt itself reads to route the request, read the way it reads it
         build_context(BoltContext(), body)
-        for read in (to_action, to_command, to_event, to_message, to_options, to_shortcut, to_view):
+        for read in (to_action, to_command, to_event, to_message, to_options, to_shortcut, to_step, to_view):
             read(body)
     except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         return "payload is missing what its type needs"

@@ -41,9 +41,10 @@ def register(app: App, deps: Deps) -> None:
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
+        if fields.amount is None or fields.currency is None:  # not the form the app made: it asks for both
+            raise UserError("stale_view")
         gate_view: dict[str, Any] | None = None
         with work_for(deps, client, body) as work:
-            assert fields.amount is not None and fields.currency is not None
             new = NewDeal(fields.name or "", fields.account or "", work.actor.person, fields.amount, fields.currency,
                           stage, fields.close_date, fields.next_step or "")
             if not work.playbook.has_stage(stage) or stage == LOST:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ class Coach:
     url: str
     ids: dict[str, str]  # email -> Slack user id
     clock: FixedClock
+    wait_idle: Callable[..., None]  # until every request's work is done
 
     def uid(self, email: str) -> str:
         return self.ids[email]
@@ -79,6 +80,6 @@ def coach(db_url: str, fake_slack: FakeSlack, tmp_path) -> Iterator[Coach]:
         fake_slack.add_user(ids["stranger@example.com"], email="stranger@example.com", name="stranger")
         fake_slack.clear()  # forget the start-up auth.test: tests count what requests cause
         url = f"http://127.0.0.1:{ws.server.port}/slack/events"
-        yield Coach(deps, fake_slack, SlackSender(url, fake_slack), url, ids, clock)
+        yield Coach(deps, fake_slack, SlackSender(url, fake_slack), url, ids, clock, ws.executor.wait_idle)
     finally:
         ws.close()
