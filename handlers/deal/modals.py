@@ -135,7 +135,7 @@ def register(app: App, deps: Deps) -> None:
         with work_for(deps, client, body) as work:
             deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
             meeting.save_plan(deal, what=what, who=who, due=due, by=work.actor.person, now=work.now)
-            work.reply(plan_saved(deals.facts_of(deal), what, who, due))
+            work.reply(plan_saved(deals.facts_of(deal), what, who, due, within=work.now.date()))
         ack()
 
     @app.view(View.REASON)
