@@ -100,7 +100,7 @@ class Shell:
 
     def _now(self) -> str:
         now = self.ws.clock.now()
-        return f"{i18n.weekday(now.date())} {i18n.day(now.date())} {now:%Y %H:%M}"
+        return i18n.day_time(now, year=True)
 
     def handle(self, line: str) -> None:
         word, _sep, rest = line.partition(" ")
@@ -141,7 +141,7 @@ class Shell:
             raise ValueError(_("%(when)s has no timezone; add one, e.g. %(example)s")
                              % {"when": repr(when), "example": f"{when}Z"})
         report, events = self.ws.tick(at.astimezone(UTC))
-        self.say(f"{at.astimezone(UTC):%a %d %b %H:%M} UTC: {report.summary()}")
+        self.say(f"{i18n.day_time(at.astimezone(UTC))} UTC{i18n.colon()}{report.summary()}")
         mine = [e for e in events if e.to == self.me]
         for e in events:
             if e.to != self.me and e.kind in ("dm", "channel"):
@@ -161,14 +161,14 @@ class Shell:
                 form = e.view  # filled in once everything else is shown
                 continue
             if e.kind == "files":
-                self.say(_("── charts in your DM · %(at)s UTC") % {"at": f"{e.at:%a %H:%M}"})
+                self.say(_("── charts in your DM · %(at)s UTC") % {"at": i18n.weekday_time(e.at)})
                 self.say("  " + e.text)
                 for path, title in save_charts(e):
                     self.say(f"  [{title}] {path}")
                 continue
             label = {"dm": _("DM"), "reply": _("only you can see this"), "update": _("message updated"),
                      "channel": _("in %(channel)s") % {"channel": e.to}, "errors": _("form errors")}.get(e.kind, e.kind)
-            self.say(f"── {label} · {e.at:%a %H:%M} UTC")
+            self.say(f"── {label} · {i18n.weekday_time(e.at)} UTC")
             lines, count = to_text(e.blocks, first_button=len(shown) + 1)
             for line in lines or [e.text]:
                 self.say("  " + line)
@@ -203,7 +203,7 @@ class Shell:
                 self.show(events)
                 return
             for field, message in errors.errors.items():
-                self.say(f"│ ✗ {field_label(view, field)}: {message}")
+                self.say(f"│ ✗ {field_label(view, field)}{i18n.colon()}{message}")
             ask_only = set(errors.errors)
         self.say("└─ gave up after 5 tries; nothing more was saved")
 
