@@ -246,6 +246,18 @@ def short_money(value: Decimal | float, currency: str, lang: str | None = None, 
     return f"{sign}{about}{text}{unit}{name}"
 
 
+def rate(per_day: Decimal | float, unit: str, lang: str | None = None) -> str:
+    """How often a day: the number alone in English (``0.5``); in Chinese with its unit and, below once a
+    day, as once every few days: ``每天 2 通``, ``每两天 1 次``, ``每 3 天 1 次``."""
+    v = float(per_day)
+    if _lang(lang) != "zh":
+        return f"{v:g}"
+    if 0 < v < 1:
+        days = round(1 / v)
+        return f"每{'两' if days == 2 else f' {days} '}天 1 {unit}"
+    return f"每天 {v:g} {unit}"
+
+
 def short_number(v: float) -> str:
     """``1.2M``, ``340k``, ``950``: the English short form, without a sign."""
     if v >= 1_000_000:

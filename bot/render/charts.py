@@ -134,7 +134,8 @@ def funnel_png(data: FunnelData) -> bytes:
             went, reached = data.conversions[i]
             if reached:
                 onto = " " + _("won") if i == n - 1 else ""
-                text = f"↓ {went / reached:.0%}{onto}  (" + _("%(to)s of %(of)s") % {"to": went, "of": reached} + ")"
+                of = _("%(to)s of %(of)s") % {"to": went, "of": reached}
+                text = f"↓ {went / reached:.0%}{onto} " + i18n.aside(of)
                 ax.text(0.5, y - 0.5, text, va="center", ha="center", fontsize=10.5, color=MUTED, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_yticks(range(n), [s.name for s in reversed(data.stages)], fontsize=12.5)

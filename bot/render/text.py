@@ -110,6 +110,7 @@ def environment() -> jinja2.Environment:
     # Lists and asides with the reader's punctuation (bot.i18n.SEPARATORS): `{{ xs | items }}`, `{{ aside(x) }}`.
     env.filters["items"] = lambda xs: i18n.items(xs)
     env.filters["enum"] = lambda xs: i18n.enum(xs)
+    env.filters["rate"] = lambda v, unit: i18n.rate(v, unit)  # `visits | rate("次")`: 每两天 1 次 in Chinese
     env.filters["in_lang"] = lambda texts, lang: [t.in_(lang) for t in texts]  # a playbook's texts, for one reader
     env.globals["colon"] = lambda after_bold=False: i18n.colon(after_bold=after_bold)
     env.globals["aside"] = lambda text, after_bold=False: Raw(i18n.aside(_finalize(text), after_bold=after_bold))

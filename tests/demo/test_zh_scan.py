@@ -11,7 +11,8 @@ A zh text fails on:
   and deals' names, the product's name, time zones);
 - a half-width ``;`` ``:`` ``(`` ``)`` next to Chinese;
 - an ISO date (``2026-12-04``) outside a command or a code span;
-- a weekday other than the glossary's form: ``11月30日（周一）``, or ``周一 09:00`` for a time this week.
+- a weekday other than the glossary's form: ``11月30日（周一）``, or ``周一 09:00`` for a time this week;
+- ``*bold*`` glued to Chinese (Slack then shows the asterisks).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def problems(text: str, typed: Sequence[str] = ()) -> list[str]:
     # The weekday: 11月30日（周一） beside a date, 周一 09:00 for a time this week; never 星期一, 11月30日周一.
     for m in re.finditer(r"星期[一二三四五六日天]|日\s?周[一二三四五六日]|周[一二三四五六日]\s?\d{1,2}月", bare):
         found.append(f"weekday form {m.group(0)!r}")
+    for m in re.finditer(rf"[{CJK}{FULL}]\*[^*\s][^*\n]*\*|(?<![\w*])\*[^*\s][^*\n]*\*[{CJK}{FULL}]", text):
+        found.append(f"bold glued to Chinese {m.group(0)[:20]!r}")
     return found
 
 
@@ -102,6 +105,7 @@ def test_the_scan_catches_each_kind_of_mistake() -> None:
     assert problems("*离开认可客户* (小组跟进后客户基本认可)")
     assert problems("预计 2027-05-05 成交") == ["ISO date '2027-05-05'"]
     assert problems("星期一 11月30日") and problems("11月30日周一")
+    assert problems("*离开潜在客户阶段*（标志：有销售机会）") and not problems("*离开潜在客户阶段* （标志：有销售机会）")
 
 
 def test_every_template_message_in_chinese_follows_the_glossary() -> None:
