@@ -36,6 +36,21 @@ In a form: Enter keeps what is shown in [brackets]; "-" clears a field; for choi
 their numbers (1,3) or "none"; :cancel closes the form without saving.""")
 
 
+
+def _tick_summary(report: Any) -> str:
+    """What one :tick did, in the shell's language (``RunReport.summary`` is the log's English)."""
+    parts = [_("sent %(n)s") % {"n": len(report.sent)}
+             + (i18n.aside(_("%(n)s late") % {"n": len(report.late)}) if report.late else "")]
+    if report.recovered:
+        parts.append(_("found already sent %(n)s") % {"n": len(report.recovered)})
+    if report.busy:
+        parts.append(_("left to another instance %(n)s") % {"n": len(report.busy)})
+    if report.failed:
+        parts.append(_("failed %(n)s (retried on the next run)") % {"n": len(report.failed)})
+    if report.step_errors:
+        parts.append(_("steps that errored %(n)s") % {"n": len(report.step_errors)})
+    return i18n.enum(parts)
+
 class Shell:
     def __init__(self, ws: EmbeddedWorkspace, email: str, *, stdin: TextIO | None = None,
                  stdout: TextIO | None = None) -> None:
@@ -141,12 +156,13 @@ class Shell:
             raise ValueError(_("%(when)s has no timezone; add one, e.g. %(example)s")
                              % {"when": repr(when), "example": f"{when}Z"})
         report, events = self.ws.tick(at.astimezone(UTC))
-        self.say(f"{i18n.day_time(at.astimezone(UTC))} UTC{i18n.colon()}{report.summary()}")
+        self.say(f"{i18n.day_time(at.astimezone(UTC))} UTC{i18n.colon()}{_tick_summary(report)}")
         mine = [e for e in events if e.to == self.me]
         for e in events:
             if e.to != self.me and e.kind in ("dm", "channel"):
                 first = (to_text(e.blocks)[0] or [e.text])[0]
-                self.say(f"  (to {self.ws.names.get(e.to, e.to)}: {first[:90]})")
+                self.say("  " + i18n.aside(_("to %(who)s: %(text)s") % {"who": self.ws.names.get(e.to, e.to),
+                                                                          "text": first[:90]}).strip())
         self.show(mine)
 
     # -- showing what the bot did ------------------------------------------------------------
