@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import emoji
 
+from bot import i18n
 from bot.i18n import _
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
@@ -34,10 +36,13 @@ def _element(e: dict[str, Any]) -> str:
     if kind == "plain_text_input":
         return f"[{e.get('initial_value') or '…'}]"
     if kind == "datepicker":
-        return f"[{e.get('initial_date') or 'pick a date'}]"
+        initial = e.get("initial_date")
+        shown = i18n.full_day(date.fromisoformat(initial)) if initial else _("pick a date")
+        return f"[{shown}]"
     if kind == "static_select":
         init = (e.get("initial_option") or {}).get("text", {}).get("text")
-        return f"[{init or 'choose'} ▾]"
+        choose = init or _("choose")
+        return f"[{choose} ▾]"
     if kind == "checkboxes":
         chosen = {o["value"] for o in e.get("initial_options") or []}
         return "  ".join(f"{'☑' if o['value'] in chosen else '☐'} {_text_of(o.get('text'))}"
@@ -60,7 +65,7 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
                 lines.append("  " + _text_of(f))
             acc = b.get("accessory") or {}
             if acc.get("type") == "button":
-                lines.append(f"  [{n}: {_text_of(acc.get('text'))}]")
+                lines.append(f"  [{n}{i18n.colon()}{_text_of(acc.get('text'))}]")
                 n += 1
         elif kind == "context":  # smaller grey text in Slack: indented here, every line of it
             lines.extend("  " + line for line in "  ".join(_text_of(e) for e in b.get("elements", [])).splitlines())
@@ -70,12 +75,12 @@ def to_text(blocks: Sequence[dict[str, Any]], *, first_button: int = 1) -> tuple
             parts = []
             for e in b.get("elements", []):
                 if e.get("type") == "button":
-                    parts.append(f"[{n}: {_text_of(e.get('text'))}]")
+                    parts.append(f"[{n}{i18n.colon()}{_text_of(e.get('text'))}]")
                     n += 1
             lines.append("  ".join(parts))
         elif kind == "input":
-            optional = " " + _("(optional)") if b.get("optional") else ""
-            lines.append(f"▸ {_text_of(b.get('label'))}{optional}: {_element(b.get('element') or {})}")
+            optional = (" " if i18n.current() == "en" else "") + _("(optional)") if b.get("optional") else ""
+            lines.append(f"▸ {_text_of(b.get('label'))}{optional}{i18n.colon()}{_element(b.get('element') or {})}")
     return lines, n - first_button
 
 

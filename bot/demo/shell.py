@@ -36,6 +36,21 @@ In a form: Enter keeps what is shown in [brackets]; "-" clears a field; for choi
 their numbers (1,3) or "none"; :cancel closes the form without saving.""")
 
 
+
+def _tick_summary(report: Any) -> str:
+    """What one :tick did, in the shell's language (``RunReport.summary`` is the log's English)."""
+    parts = [_("sent %(n)s") % {"n": len(report.sent)}
+             + (i18n.aside(_("%(n)s late") % {"n": len(report.late)}) if report.late else "")]
+    if report.recovered:
+        parts.append(_("found already sent %(n)s") % {"n": len(report.recovered)})
+    if report.busy:
+        parts.append(_("left to another instance %(n)s") % {"n": len(report.busy)})
+    if report.failed:
+        parts.append(_("failed %(n)s (retried on the next run)") % {"n": len(report.failed)})
+    if report.step_errors:
+        parts.append(_("steps that errored %(n)s") % {"n": len(report.step_errors)})
+    return i18n.enum(parts)
+
 class Shell:
     def __init__(self, ws: EmbeddedWorkspace, email: str, *, stdin: TextIO | None = None,
                  stdout: TextIO | None = None) -> None:
@@ -100,7 +115,7 @@ class Shell:
 
     def _now(self) -> str:
         now = self.ws.clock.now()
-        return f"{i18n.weekday(now.date())} {i18n.day(now.date())} {now:%Y %H:%M}"
+        return i18n.day_time(now, year=True)
 
     def handle(self, line: str) -> None:
         word, _sep, rest = line.partition(" ")
@@ -141,12 +156,13 @@ class Shell:
             raise ValueError(_("%(when)s has no timezone; add one, e.g. %(example)s")
                              % {"when": repr(when), "example": f"{when}Z"})
         report, events = self.ws.tick(at.astimezone(UTC))
-        self.say(f"{at.astimezone(UTC):%a %d %b %H:%M} UTC: {report.summary()}")
+        self.say(f"{i18n.day_time(at.astimezone(UTC))} UTC{i18n.colon()}{_tick_summary(report)}")
         mine = [e for e in events if e.to == self.me]
         for e in events:
             if e.to != self.me and e.kind in ("dm", "channel"):
                 first = (to_text(e.blocks)[0] or [e.text])[0]
-                self.say(f"  (to {self.ws.names.get(e.to, e.to)}: {first[:90]})")
+                self.say("  " + i18n.aside(_("to %(who)s: %(text)s") % {"who": self.ws.names.get(e.to, e.to),
+                                                                          "text": first[:90]}).strip())
         self.show(mine)
 
     # -- showing what the bot did ------------------------------------------------------------
@@ -161,14 +177,14 @@ class Shell:
                 form = e.view  # filled in once everything else is shown
                 continue
             if e.kind == "files":
-                self.say(_("── charts in your DM · %(at)s UTC") % {"at": f"{e.at:%a %H:%M}"})
+                self.say(_("── charts in your DM · %(at)s UTC") % {"at": i18n.weekday_time(e.at)})
                 self.say("  " + e.text)
                 for path, title in save_charts(e):
                     self.say(f"  [{title}] {path}")
                 continue
             label = {"dm": _("DM"), "reply": _("only you can see this"), "update": _("message updated"),
                      "channel": _("in %(channel)s") % {"channel": e.to}, "errors": _("form errors")}.get(e.kind, e.kind)
-            self.say(f"── {label} · {e.at:%a %H:%M} UTC")
+            self.say(f"── {label} · {i18n.weekday_time(e.at)} UTC")
             lines, count = to_text(e.blocks, first_button=len(shown) + 1)
             for line in lines or [e.text]:
                 self.say("  " + line)
@@ -203,7 +219,7 @@ class Shell:
                 self.show(events)
                 return
             for field, message in errors.errors.items():
-                self.say(f"│ ✗ {field_label(view, field)}: {message}")
+                self.say(f"│ ✗ {field_label(view, field)}{i18n.colon()}{message}")
             ask_only = set(errors.errors)
         self.say("└─ gave up after 5 tries; nothing more was saved")
 

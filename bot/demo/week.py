@@ -100,11 +100,11 @@ class Transcript:
 
     def local(self, uid: str, at: datetime) -> str:
         zone = self.ws.zones.get(uid)
-        return at.astimezone(ZoneInfo(zone)).strftime(f"%a %H:%M {zone}") if zone else ""
+        return f"{i18n.weekday_time(at.astimezone(ZoneInfo(zone)))} {zone}" if zone else ""
 
     def show(self, events: list[Event], actor: str | None = None) -> None:
         for e in events:
-            when = f"{i18n.weekday(e.at.date())} {i18n.day(e.at.date())} {e.at:%H:%M} UTC"
+            when = f"{i18n.day_time(e.at)} UTC"
             who = self.name(e.to)
             if e.kind == "update":
                 continue  # redraws of a message already shown: too chatty for the transcript
@@ -120,7 +120,7 @@ class Transcript:
                 continue
             if e.kind == "errors":
                 heading = _("%(when)s · the form tells %(who)s what to fix") % {"when": when, "who": who}
-                lines = [f"✗ {field_label(e.view, field)}: {msg}" for field, msg in e.errors.items()]
+                lines = [f"✗ {field_label(e.view, field)}{i18n.colon()}{msg}" for field, msg in e.errors.items()]
             else:
                 title = ((e.view or {}).get("title") or {}).get("text", "")
                 heading = {
@@ -139,7 +139,7 @@ class Transcript:
                 self.say("    " + ngettext("… %(num)s more line (in the HTML preview)",
                                              "… %(num)s more lines (in the HTML preview)", more) % {"num": more})
             if e.kind == "errors":
-                body = "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>: {escape(m)}</div>"
+                body = "".join(f"<div>✗ <b>{escape(field_label(e.view, f))}</b>{i18n.colon()}{escape(m)}</div>"
                                for f, m in e.errors.items())
             elif e.kind == "modal" and e.view:
                 body = view_html(e.view)
@@ -175,11 +175,11 @@ class Transcript:
                                          encoding="utf-8")
             if at.date() != day:
                 day = at.date()
-                index.append(f"<h2>{escape(i18n.long_day(at.date()))} (UTC)</h2>")
+                index.append(f"<h2>{escape(i18n.in_utc(i18n.long_day(at.date())))}</h2>")
             index.append(_card(kind, f'<a href="messages/{name}">{escape(heading)}</a>', body))
         if self.digests:  # a picture of the week's last digest: the top of the org, with the tiers' comments
             last = self.digests[-1]
-            when = last.at.astimezone(ZoneInfo(self.ws.zones.get(last.to, "UTC"))).strftime("%a %H:%M")
+            when = i18n.weekday_time(last.at.astimezone(ZoneInfo(self.ws.zones.get(last.to, "UTC"))))
             (self.out / "digest.svg").write_text(message_svg(last.blocks, when=when, lang=i18n.current()),
                                                  encoding="utf-8")
         path = self.out / "index.html"
@@ -327,9 +327,9 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
               % {"opened": past.opened, "won": past.won, "lost": past.lost, "weeks": past.activity_weeks,
                  "targets": past.targets, "stalled": past.stalled})
         for f in forecasts:
-            t.say((_("Last week %(name)s signed off (认可) a forecast of %(forecast)s; the region won %(won)s: "
+            t.say((_("Last week %(name)s signed off a forecast of %(forecast)s; the region won %(won)s: "
                      "more than %(margin)s%% apart, so this week's digest asks why.") if f.missed else
-                   _("Last week %(name)s signed off (认可) a forecast of %(forecast)s; the region won %(won)s."))
+                   _("Last week %(name)s signed off a forecast of %(forecast)s; the region won %(won)s."))
                   % {"name": f.name, "forecast": i18n.amount(f.forecast, f.currency),
                      "won": i18n.amount(f.won, f.currency), "margin": cadence.forecast_margin})
         if lang != "en":
@@ -418,12 +418,12 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
 
         def sign_off(email: str, digest: Event) -> None:
             name = ws.names[ws.uid(email)]
-            t.note(_("%(name)s signs off (认可) the region's forecast as rolled up, with one click") % {"name": name})
+            t.note(_("%(name)s signs off the region's forecast as rolled up, with one click") % {"name": name})
             t.show(ws.click(email, _buttons([digest], Action.DIGEST_SIGNOFF)[0]))
 
         def adjust(email: str, digest: Event) -> None:
             name = ws.names[ws.uid(email)]
-            t.note(_("%(name)s adjusts the region's forecast after reading the comments, and signs it off (认可)")
+            t.note(_("%(name)s adjusts the region's forecast after reading the comments, and signs it off")
                    % {"name": name})
             events = ws.click(email, _buttons([digest], Action.DIGEST_ADJUST)[0])
             t.show(events)
@@ -485,8 +485,8 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
             t.note(_("%(name)s agrees an action plan for %(ref)s") % {"name": name, "ref": ref})
             form = _modal(ws.click(email, plan[0]))
             if form and form.view:
-                values = {"plan_what": text_input("Meet the customer's top executive with our regional director"),
-                          "plan_who": text_input(rng.choice(["the rep", "the rep and the regional director"])),
+                values = {"plan_what": text_input(_("Meet the customer's top executive with our regional director")),
+                          "plan_who": text_input(rng.choice([_("the rep"), _("the rep and the regional director")])),
                           "plan_due": {"type": "datepicker", "selected_date": (WEEK + timedelta(days=4)).isoformat()}}
                 t.show(ws.submit(email, form.view, values))
 
@@ -516,7 +516,7 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
             if at.date() != day:
                 day = at.date()
                 t.say("")
-                t.say(f"═══ {i18n.long_day(at.date())} (UTC) ═══")
+                t.say(f"═══ {i18n.in_utc(i18n.long_day(at.date()))} ═══")
             _sent, events = ws.tick(at)
             t.show(events)
             react(events, at)

@@ -42,6 +42,7 @@ class Item:
 
     key: str
     text: Text
+    question: Text | None = None  # what the source asks to judge it, where the bar alone misleads
 
 
 @dataclass(frozen=True)

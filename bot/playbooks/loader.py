@@ -304,7 +304,9 @@ def _to_domain(pb: PlaybookIn) -> Playbook:
         bant=tuple(BantQuestion(q.key, _text(q.name), _text(q.question)) for q in pb.bant),
         roles=tuple(BuyingRole(r.key, _text(r.name), _text(r.description), r.multiple) for r in pb.roles),
         evaluations=tuple(
-            Evaluation(e.key, _text(e.name), tuple(Item(i.key, _text(i.text)) for i in e.items), e.pass_mark)
+            Evaluation(e.key, _text(e.name),
+                       tuple(Item(i.key, _text(i.text), _text(i.question) if i.question else None) for i in e.items),
+                       e.pass_mark)
             for e in pb.evaluations
         ),
         lost_reasons=tuple(_text(r) for r in pb.lost.reasons),
@@ -328,62 +330,92 @@ def load_playbook(path_or_name: str | Path) -> Playbook:
     return _to_domain(pb)
 
 
+# `coach playbook show`'s own words, English and Chinese (the playbook's texts come from the playbook).
+_SHOW: dict[str, dict[str, str]] = {
+    "en": {"marker_item": "the marker", "role": "role", "evaluation": "evaluation", "days": "{n} days",
+           "p80": "the team's 80th percentile", "stage_line": "{p}% · {forecast} · stalled after {stall}",
+           "buyer": "Customer buying stage", "marker": "Marker", "chars": "Characteristics", "actions": "Actions",
+           "conditions": "Entry conditions", "entry": "To enter this stage", "exit": "To leave this stage",
+           "roles": "Buying roles", "several": " (several)", "evaluations": "Evaluations",
+           "pass": " (pass: {need}/{of})", "sep": ": ", "list": ", ",
+           "weights": "Lead score weights: {weights} (fully fresh within {fresh} days, stale after {stale})",
+           "plan": "Plan defaults: 1 : {c:g} target customers per deal, {p:g} proposals per customer, {v:g} visits "
+                   "per proposal, {k:g} calls per visit; 1 : {s:g} between stages when the history is too thin"},
+    "zh": {"marker_item": "标志", "role": "角色", "evaluation": "评估", "days": "{n} 天",
+           "p80": "团队的 80 百分位", "stage_line": "{p}% · {forecast} · 超过 {stall}即停滞",
+           "buyer": "客户采购阶段", "marker": "标志", "chars": "特征", "actions": "动作",
+           "conditions": "条件", "entry": "进入条件", "exit": "出口条件",
+           "roles": "采购角色", "several": "（可多人）", "evaluations": "评估",
+           "pass": "（{of} 项中需 {need} 项）", "sep": "：", "list": "、",
+           "weights": "评分权重：{weights}（{fresh} 天内为最新，{stale} 天后为陈旧）",
+           "plan": "计划默认比例：每单 {c:g} 个目标客户、每个客户 {p:g} 份方案、每份方案 {v:g} 次拜访、"
+                   "每次拜访 {k:g} 个电话；历史数据太少时，阶段之间按 1 : {s:g} 计"},
+}
+_FORECAST_ZH = {"pipeline": "其他", "best_case": "乐观", "commit": "承诺"}
+_SCORE_PARTS_ZH = {"bant": "BANT", "exit": "出口条件", "roles": "采购角色", "evaluations": "评估", "stage": "阶段",
+                   "recency": "更新及时"}
+
+
 def _criteria_lines(pb: Playbook, s: Stage, crit: EntryCriteria | ExitCriteria, lang: str) -> list[str]:
     """One line per thing a gate asks for: entering a stage can also ask for its marker."""
-    zh = lang == "zh"
+    w = _SHOW["zh" if lang == "zh" else "en"]
     out = []
     if isinstance(crit, EntryCriteria) and crit.marker:
-        out.append(f"     - {'标志' if zh else 'the marker'}: {s.marker.in_(lang)}")
+        out.append(f"     - {w['marker_item']}{w['sep']}{s.marker.in_(lang)}")
     out += [f"     - {c.text.in_(lang)}" for k in crit.characteristics if (c := s.characteristic(k)) is not None]
-    out += [f"     - BANT: {pb.bant_question(k).name.in_(lang)}" for k in crit.bant]
-    out += [f"     - {'角色' if zh else 'role'}: {pb.role(k).name.in_(lang)}" for k in crit.roles]
-    out += [f"     - {'评估' if zh else 'evaluation'}: {pb.evaluation(k).name.in_(lang)}" for k in crit.evaluations]
+    out += [f"     - BANT{w['sep']}{pb.bant_question(k).name.in_(lang)}" for k in crit.bant]
+    out += [f"     - {w['role']}{w['sep']}{pb.role(k).name.in_(lang)}" for k in crit.roles]
+    out += [f"     - {w['evaluation']}{w['sep']}{pb.evaluation(k).name.in_(lang)}" for k in crit.evaluations]
     return out
 
 
 def describe_playbook(pb: Playbook, lang: str = "en") -> str:
     """The playbook as plain text, stage by stage, for ``coach playbook show``."""
-    out = [f"{pb.name.in_(lang)} ({pb.key})", ""]
+    zh = lang == "zh"
+    w = _SHOW["zh" if zh else "en"]
+    sep = w["sep"]
+    out = [f"{pb.name.in_(lang)}（标识：{pb.key}）" if zh else f"{pb.name.in_(lang)} ({pb.key})", ""]
     for n, s in enumerate(pb.stages, start=1):
-        stall = f"{s.stall_days} days" if s.stall_days is not None else "the team's 80th percentile"
-        out.append(f"{n}. {s.name.in_(lang)} [{s.key}]  {s.probability}% · {s.forecast.value} · "
-                   f"stalled after {stall}")
+        stall = w["days"].format(n=s.stall_days) if s.stall_days is not None else w["p80"]
+        forecast = _FORECAST_ZH.get(s.forecast.value, s.forecast.value) if zh else s.forecast.value
+        out.append(f"{n}. {s.name.in_(lang)} [{s.key}]  " + w["stage_line"].format(p=s.probability, forecast=forecast,
+                                                                                    stall=stall))
         if s.buyer_stage:
-            out.append(f"   {'客户采购阶段' if lang == 'zh' else 'Customer buying stage'}: {s.buyer_stage.in_(lang)}")
-        out.append(f"   {'标志' if lang == 'zh' else 'Marker'}: {s.marker.in_(lang)}")
+            out.append(f"   {w['buyer']}{sep}{s.buyer_stage.in_(lang)}")
+        out.append(f"   {w['marker']}{sep}{s.marker.in_(lang)}")
         if s.characteristics:
-            out.append(f"   {'特征' if lang == 'zh' else 'Characteristics'}:")
+            out.append(f"   {w['chars']}{sep.rstrip()}")
             out += [f"     - {c.text.in_(lang)} [{c.key}]" for c in s.characteristics]
         if s.actions:
-            out.append(f"   {'动作' if lang == 'zh' else 'Actions'}:")
+            out.append(f"   {w['actions']}{sep.rstrip()}")
             out += [f"     - {a.in_(lang)}" for a in s.actions]
         if s.conditions:
-            out.append(f"   {'条件' if lang == 'zh' else 'Entry conditions'}:")
+            out.append(f"   {w['conditions']}{sep.rstrip()}")
             out += [f"     - {c.text.in_(lang)} [{c.key}]" for c in s.conditions]
-        zh = lang == "zh"
-        crits: list[tuple[EntryCriteria | ExitCriteria, str]] = [
-            (s.entry, "进入条件" if zh else "To enter this stage"),
-            (s.exit, "出口条件" if zh else "To leave this stage")]
+        crits: list[tuple[EntryCriteria | ExitCriteria, str]] = [(s.entry, w["entry"]), (s.exit, w["exit"])]
         for crit, title in crits:
             if not crit.empty:
-                out.append(f"   {title}:")
+                out.append(f"   {title}{sep.rstrip()}")
                 out += _criteria_lines(pb, s, crit, lang)
         out.append("")
-    out.append(f"{pb.lost_name.in_(lang)} [{LOST}]: " + "; ".join(r.in_(lang) for r in pb.lost_reasons))
-    out += ["", "BANT:"]
-    out += [f"  - {q.name.in_(lang)}: {q.question.in_(lang)}" for q in pb.bant]
-    out += ["", "Buying roles:" if lang == "en" else "采购角色:"]
-    out += [f"  - {r.name.in_(lang)}{' (several)' if r.multiple and lang == 'en' else ''}: {r.description.in_(lang)}"
+    reasons = ("；" if zh else "; ").join(r.in_(lang) for r in pb.lost_reasons)
+    out.append(f"{pb.lost_name.in_(lang)} [{LOST}]{sep}{reasons}")
+    out += ["", f"BANT{sep.rstrip()}"]
+    out += [f"  - {q.name.in_(lang)}{sep}{q.question.in_(lang)}" for q in pb.bant]
+    out += ["", f"{w['roles']}{sep.rstrip()}"]
+    out += [f"  - {r.name.in_(lang)}{w['several'] if r.multiple else ''}{sep}{r.description.in_(lang)}"
             for r in pb.roles]
-    out += ["", "Evaluations:" if lang == "en" else "评估:"]
+    out += ["", f"{w['evaluations']}{sep.rstrip()}"]
     for ev in pb.evaluations:
-        out.append(f"  - {ev.name.in_(lang)} (pass: {ev.pass_mark}/{len(ev.items)})")
-        out += [f"      · {i.text.in_(lang)}" for i in ev.items]
-    w = pb.scoring
-    out += ["", "Lead score weights: " + ", ".join(f"{k} {w.weight(k)}" for k in w.PARTS)
-            + f" (fully fresh within {w.fresh_days} days, stale after {w.stale_days})"]
+        out.append(f"  - {ev.name.in_(lang)}" + w["pass"].format(need=ev.pass_mark, of=len(ev.items)))
+        for i in ev.items:
+            out.append(f"      · {i.text.in_(lang)}")
+            if i.question:
+                out.append(f"        {i.question.in_(lang)}")
+    sc = pb.scoring
+    parts = w["list"].join(f"{_SCORE_PARTS_ZH.get(k, k) if zh else k} {sc.weight(k)}" for k in sc.PARTS)
+    out += ["", w["weights"].format(weights=parts, fresh=sc.fresh_days, stale=sc.stale_days)]
     r = pb.numbers.activity
-    out.append(f"Plan defaults: 1 : {r.customers_per_deal:g} target customers per deal, {r.proposals_per_customer:g} "
-               f"proposals per customer, {r.visits_per_proposal:g} visits per proposal, {r.calls_per_visit:g} calls "
-               f"per visit; 1 : {pb.numbers.stage_ratio:g} between stages when the history is too thin")
+    out.append(w["plan"].format(c=r.customers_per_deal, p=r.proposals_per_customer, v=r.visits_per_proposal,
+                                k=r.calls_per_visit, s=pb.numbers.stage_ratio))
     return "\n".join(out)

@@ -19,6 +19,7 @@ class TextIn(_Strict):
 class ItemIn(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     text: TextIn
+    question: TextIn | None = None  # what to ask to judge the item (an evaluation item's 评语 question)
 
 
 class BantIn(_Strict):

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import i18n
 from bot.i18n import _
 from bot.render.text import clip, environment
 
@@ -32,7 +33,7 @@ BUTTON_VALUE = 2000
 def macro(template: str, name: str, /, **context: Any) -> str:
     """Render one macro of ``templates/<template>`` to trimmed text."""
     module = environment().get_template(template).module
-    return str(getattr(module, name)(**context)).strip()
+    return i18n.tidy(str(getattr(module, name)(**context)).strip())
 
 
 def header(text: str) -> HeaderBlock:

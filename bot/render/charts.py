@@ -8,6 +8,7 @@ when opened), with every bar labelled with its number, amounts in the viewer's c
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 import unicodedata
 from collections.abc import Sequence
@@ -19,18 +20,40 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # a bare Figure needs no display and no pyplot state: safe in threads
 
+from bot import i18n
 from bot.domain.charts import ActivityData, ChartSpec, FunnelData, FunnelStage, WaterfallData
 from bot.i18n import _, ngettext
 
 # Chinese labels draw from a CJK font, glyph by glyph after the Latin one (matplotlib >= 3.6 falls back
-# along font.family); on Debian `apt-get install fonts-noto-cjk` (or fonts-wqy-zenhei). A font cache
-# built before the fonts were installed does not know them: they are added from the system's font files.
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+# along font.family). The package brings its own: Noto Sans SC (SIL OFL 1.1) from the
+# `pylopdf-fonts-zh-cn` dependency. A system font is used if that is missing (on Debian
+# `apt-get install fonts-noto-cjk` or fonts-wqy-zenhei); a font cache built before such fonts were
+# installed does not know them, so they are added from the system's font files.
+CJK_FONTS = ("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
              "Droid Sans Fallback")
 CJK_FILES = ("SansCJK", "SourceHanSans", "wqy-", "DroidSansFallback")  # where those fonts' files are named so
+NO_CJK_FONT = ("Pipeline Coach: no CJK font found, so Chinese chart labels will show as boxes; "
+               "install the pylopdf-fonts-zh-cn package (a dependency) or a system CJK font such as fonts-noto-cjk")
+
+log = logging.getLogger(__name__)
+
+
+def _bundled_cjk_font() -> None:
+    """Register the Noto Sans SC that the ``pylopdf-fonts-zh-cn`` package ships, if it is installed."""
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError:
+        return
+    path = pylopdf_fonts_zh_cn.sans_path()
+    if path.is_file():
+        try:
+            font_manager.fontManager.addfont(str(path))
+        except (OSError, RuntimeError, ValueError):  # an unreadable font file: do without it
+            return
 
 
 def _cjk_fonts() -> list[str]:
+    _bundled_cjk_font()
     known = {f.name for f in font_manager.fontManager.ttflist}
     if not known & set(CJK_FONTS):
         for path in font_manager.findSystemFonts():
@@ -40,7 +63,10 @@ def _cjk_fonts() -> list[str]:
                 except (OSError, RuntimeError, ValueError):  # an unreadable font file: do without it
                     continue
         known = {f.name for f in font_manager.fontManager.ttflist}
-    return [name for name in CJK_FONTS if name in known]
+    found = [name for name in CJK_FONTS if name in known]
+    if not found:
+        log.warning(NO_CJK_FONT)
+    return found[:1]  # one is enough: each further one is searched for every missing glyph
 
 
 matplotlib.rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts()]
@@ -57,17 +83,12 @@ BLUE, GREEN, RED, GREY, AMBER = "#1264a3", "#2eb67d", "#e01e5a", "#9e9ea6", "#ec
 def short_amount(value: Decimal | float) -> str:
     """``1.2M``, ``340k``, ``950``: short enough to sit on a bar."""
     v = float(value)
-    sign = "−" if v < 0 else ""
-    v = abs(v)
-    if v >= 1_000_000:
-        text = f"{v / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
-    elif v >= 10_000:
-        text = f"{v / 1000:.0f}k"
-    elif v >= 1000:
-        text = f"{v / 1000:.1f}".rstrip("0").rstrip(".") + "k"
-    else:
-        text = f"{v:.0f}"
-    return sign + text
+    return ("−" if v < 0 else "") + i18n.short_number(abs(v))
+
+
+def _money(value: Decimal | float, currency: str) -> str:
+    """An amount on a chart in the reader's language: ``AUD 1.2M`` / ``约120万澳元`` (bot.i18n.short_money)."""
+    return i18n.short_money(value, currency)
 
 
 def _figure() -> tuple[Figure, Axes]:
@@ -85,6 +106,7 @@ def _png(fig: Figure, title: str, note: str) -> bytes:
     fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=16, fontweight="bold", color=INK)
     wide = sum(1 for ch in note if unicodedata.east_asian_width(ch) in "WF")  # a CJK glyph is two columns wide
     width = NOTE_WIDTH if not wide else max(20, NOTE_WIDTH * len(note) // (len(note) + wide))
+    note = i18n.tidy(note)  # notes joined with a space read as one text in Chinese too
     lines = textwrap.wrap(note, width) if note else []
     if lines:
         fig.text(0.02, 0.015, "\n".join(lines), fontsize=10.5, color=MUTED, ha="left", va="bottom", linespacing=1.3)
@@ -104,7 +126,7 @@ def funnel_png(data: FunnelData) -> bytes:
         y = n - 1 - i
         w = max(s.count / widest, 0.02)
         ax.barh(y, w, left=(1 - w) / 2, height=0.62, color=BLUE if s.count else GRID, zorder=2)
-        label = f"{s.count} · {data.currency} {short_amount(s.amount)}" if s.count else "0"
+        label = f"{s.count} · {_money(s.amount, data.currency)}" if s.count else "0"
         inside = w > 0.42
         ax.text(0.5 if inside else (1 + w) / 2 + 0.015, y, label, va="center", ha="center" if inside else "left",
                 fontsize=12.5, fontweight="bold", color="white" if inside else INK, zorder=3)
@@ -112,7 +134,8 @@ def funnel_png(data: FunnelData) -> bytes:
             went, reached = data.conversions[i]
             if reached:
                 onto = " " + _("won") if i == n - 1 else ""
-                text = f"↓ {went / reached:.0%}{onto}  (" + _("%(to)s of %(of)s") % {"to": went, "of": reached} + ")"
+                of = _("%(to)s of %(of)s") % {"to": went, "of": reached}
+                text = f"↓ {went / reached:.0%}{onto} " + i18n.aside(of)
                 ax.text(0.5, y - 0.5, text, va="center", ha="center", fontsize=10.5, color=MUTED, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_yticks(range(n), [s.name for s in reversed(data.stages)], fontsize=12.5)
@@ -148,19 +171,20 @@ def waterfall_png(data: WaterfallData) -> bytes:
         running.append(running[-1] + float(amount))
     floor = _floor([*running, float(data.end)])
     bottoms, heights, colours = [floor], [float(data.start) - floor], [GREY]
-    texts = [f"{data.currency} {short_amount(data.start)}"]
+    texts = [_money(data.start, data.currency)]
     for (_label, amount, count), level in zip(data.steps, running, strict=False):
         a = float(amount)
         bottoms.append(level if a >= 0 else level + a)
         heights.append(abs(a))
         colours.append(GREEN if a > 0 else RED if a < 0 else GRID)
         sign = "+" if a > 0 else ""
-        texts.append(f"{sign}{short_amount(a)}\n" + ngettext("%(num)s deal", "%(num)s deals", count) % {"num": count}
+        moved = i18n.short_money(a, "", approx=False)
+        texts.append(f"{sign}{moved}\n" + ngettext("%(num)s deal", "%(num)s deals", count) % {"num": count}
                      if count else "0")
     bottoms.append(floor)
     heights.append(float(data.end) - floor)
     colours.append(BLUE)
-    texts.append(f"{data.currency} {short_amount(data.end)}")
+    texts.append(_money(data.end, data.currency))
     xs = range(len(labels))
     ax.bar(xs, heights, bottom=bottoms, color=colours, width=0.62, zorder=2)
     top = max(b + h for b, h in zip(bottoms, heights, strict=True))
@@ -177,7 +201,7 @@ def waterfall_png(data: WaterfallData) -> bytes:
         for x in (0, len(labels) - 1):  # the cut: the totals' bars do not start at zero
             ax.text(x, floor + room * 0.06, "≈", ha="center", va="center", fontsize=20, color="white", zorder=3)
         note = _("The scale starts at %(amount)s, not 0, so the movements show.") % {
-            "amount": f"{data.currency} {short_amount(floor)}"} + " " + note
+            "amount": _money(floor, data.currency)} + " " + note
     return _png(fig, data.title, note)
 
 

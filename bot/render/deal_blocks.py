@@ -17,6 +17,7 @@ from bot.domain.playbook import LOST, Playbook
 from bot.domain.rollup import totals
 from bot.domain.score import Score
 from bot.i18n import _
+from bot.render import text
 from bot.render.blocks import MAX_MESSAGE_BLOCKS, actions, button, context, divider, macro, pack, page_nav, section
 from bot.render.ids import Action
 
@@ -38,7 +39,7 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
     lang = lang or i18n.current()  # the language in force unless told
     blocks: list[Block] = [section(_d("headline", d=d, pb=playbook, owner=owner))]
     if d.stage == LOST:
-        blocks.append(section(f"*{playbook.stage_name(LOST, lang)}*: {d.lost_reason}"))
+        blocks.append(section(f"*{playbook.stage_name(LOST, lang)}*{i18n.colon(lang)}{d.lost_reason}"))
     else:
         stage = playbook.stage(d.stage)
         blocks.append(section(_d("stage_section", d=d, pb=playbook, stage=stage, lang=lang)))
@@ -48,7 +49,7 @@ def deal_card(d: DealFacts, playbook: Playbook, *, owner: str, history: Sequence
             nxt = playbook.next_stage(d.stage)
             assert nxt is not None
             reach = _("To reach %(stage)s:") % {"stage": nxt.name.in_(lang)}
-            blocks.append(section(f"*{reach}* " + "; ".join(missing)))
+            blocks.append(section(f"*{reach}* " + i18n.items(missing, lang)))
     blocks.append(divider())
     blocks.append(section(_d("bant_section", d=d, pb=playbook, lang=lang)))
     blocks.append(section(_d("roles_section", d=d, pb=playbook, lang=lang)))
@@ -80,7 +81,7 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
     lang = lang or i18n.current()  # the language in force unless told
     open_deals = [d for d in deals if not playbook.is_closed(d.stage)]
     if not open_deals:
-        return [section(_d("empty_list", whose=whose))]
+        return [section(_d("empty_list", whose=text.whose(whose)))]
     scores = scores or {}
     order = {k: i for i, k in enumerate(playbook.keys)}
     open_deals.sort(key=lambda d: (order[d.stage], d.close_date or datetime.max.date(), d.ref))
@@ -90,7 +91,7 @@ def deal_list_page(deals: Sequence[DealFacts], playbook: Playbook, *, whose: str
     page = min(max(page, 1), pages)
     chunk = open_deals[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     t = totals(open_deals, playbook)
-    blocks: list[Block] = [section(_d("list_header", whose=whose, count=t.open_count, total=t.open_amount,
+    blocks: list[Block] = [section(_d("list_header", whose=text.whose(whose), count=t.open_count, total=t.open_amount,
                                       weighted=t.weighted))]
     for key in playbook.keys:
         in_stage = [d for d in chunk if d.stage == key]
@@ -116,7 +117,7 @@ def _by_score_page(open_deals: list[DealFacts], playbook: Playbook, scores: Mapp
     pages = (len(ranked) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     t = totals(ranked, playbook)
-    blocks: list[Block] = [section(_d("list_header", whose=whose, count=t.open_count, total=t.open_amount,
+    blocks: list[Block] = [section(_d("list_header", whose=text.whose(whose), count=t.open_count, total=t.open_amount,
                                       weighted=t.weighted)), context(_d("by_score_note"))]
     lines = [_d("list_line", d=d, pb=playbook, missing=missing_labels(d, playbook, lang), lang=lang,
                 score=scores.get(d.ref), hint=True)

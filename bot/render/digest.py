@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -40,10 +41,25 @@ _MOVES = {
 }
 
 
+_AMOUNT = re.compile(r"^(?P<code>[A-Z]{3}) (?P<value>[\d,]+(?:\.\d+)?)$")
+
+
+def _value(text: str, lang: str) -> str:
+    """A movement's old or new value, kept by the domain as written for English (``2027-01-06``,
+    ``USD 174,000``), in the reader's form: ``2027年1月6日``, ``US$174,000``."""
+    try:
+        return i18n.full_day(date.fromisoformat(text), lang)
+    except ValueError:
+        pass
+    if m := _AMOUNT.match(text):
+        return i18n.amount(Decimal(m["value"].replace(",", "")), m["code"], lang)
+    return text
+
+
 def _part(p: Movement | Attention, pb: Playbook, lang: str) -> str:
     if isinstance(p, Movement):
-        before = pb.stage_name(p.before_key, lang) if p.before_key else p.before
-        after = pb.stage_name(p.after_key, lang) if p.after_key else p.after
+        before = pb.stage_name(p.before_key, lang) if p.before_key else _value(p.before, lang)
+        after = pb.stage_name(p.after_key, lang) if p.after_key else _value(p.after, lang)
         return _(_MOVES[p.change]) % {"before": before, "after": after}
     stage = pb.stage_name(str(p.fact("stage")), lang) if p.fact("stage") else ""
     match p.concern:
@@ -56,7 +72,7 @@ def _part(p: Movement | Attention, pb: Playbook, lang: str) -> str:
             gaps = p.fact("missing") or ()
             names = [label(m, pb, lang) if lang != "en" else
                      (f"BANT {m.key}" if m.kind is Kind.BANT else m.key.replace("_", " ")) for m in gaps]  # type: ignore[attr-defined]
-            return _("missing %(items)s") % {"items": ", ".join(names)}
+            return _("missing %(items)s") % {"items": i18n.enum(names, lang)}
         case Concern.QUIET:
             since = p.fact("since")
             return _("no update for %(weeks)s weeks (since %(since)s)") % {
@@ -76,7 +92,7 @@ def _part(p: Movement | Attention, pb: Playbook, lang: str) -> str:
 
 def _item_text(i: Item, playbook: Playbook, lang: str) -> str:
     """A listed deal's movement or flags in the reader's language (``text`` is the English)."""
-    return "; ".join(_part(p, playbook, lang) for p in i.parts) if i.parts else i.text
+    return i18n.items((_part(p, playbook, lang) for p in i.parts), lang) if i.parts else i.text
 
 
 def delta(now: Mapping[str, Decimal], before: Mapping[str, Decimal]) -> str:

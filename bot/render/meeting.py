@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -49,5 +50,6 @@ def plan_modal(d: DealFacts, owner: str, *, metadata: dict[str, Any]) -> dict[st
     return modal_view(V.ACTION_PLAN, _m("plan_title", ref=d.ref), blocks, metadata, _m("plan_submit"))
 
 
-def plan_saved(d: DealFacts, what: str, who: str, due: Any) -> list[Block]:
-    return [section(_m("plan_saved", d=d, what=what, who=who, due=due))]
+def plan_saved(d: DealFacts, what: str, who: str, due: Any, *, within: date | None = None) -> list[Block]:
+    """The plan agreed; ``within``: the day it was agreed (a due date in its year is written without it)."""
+    return [section(_m("plan_saved", d=d, what=what, who=who, due=due, within=within))]

@@ -69,7 +69,7 @@ def date_input(block_id: str, label: str, *, initial: date | None, optional: boo
 
 
 def select_input(block_id: str, label: str, options: Sequence[tuple[str, str]], *, initial: str | None,
-                 optional: bool = False) -> InputBlock:
+                 optional: bool = False, hint: str | None = None) -> InputBlock:
     opts = [option(v, t) for v, t in options]
     init = next((o for o in opts if o.value == initial), None)
     return InputBlock(
@@ -77,6 +77,7 @@ def select_input(block_id: str, label: str, options: Sequence[tuple[str, str]], 
         label=PlainTextObject(text=label),
         element=StaticSelectElement(action_id=FIELD, options=opts, initial_option=init),
         optional=optional or None,
+        hint=PlainTextObject(text=clip(hint, 2000)) if hint else None,
     )
 
 
@@ -164,14 +165,16 @@ def gate_blocks(d: DealFacts, missing: Sequence[Missing], playbook: Playbook, la
     for m in missing:
         if m.kind is Kind.BANT:
             q = playbook.bant_question(m.key)
-            blocks.append(text_input(f"{B.BANT_PREFIX}{m.key}", f"{q.name.in_(lang)}: {q.question.in_(lang)}",
+            label = f"{q.name.in_(lang)}{i18n.colon(lang)}{q.question.in_(lang)}"
+            blocks.append(text_input(f"{B.BANT_PREFIX}{m.key}", label,
                                      optional=True, max_length=500,
                                      initial=d.bant[m.key].answer if m.key in d.bant else None))
         elif m.kind is Kind.ROLE:
             role = playbook.role(m.key)
             blocks.append(text_input(f"{B.ROLE_PREFIX}{m.key}", role.name.in_(lang), optional=True,
                                      multiline=role.multiple, max_length=500,
-                                     hint=f"{role.description.in_(lang)} ({_m('role_hint', multiple=role.multiple)})"))
+                                     hint=role.description.in_(lang)
+                                     + i18n.aside(_m("role_hint", multiple=role.multiple), lang)))
         elif m.kind is Kind.EVALUATION:
             ev = playbook.evaluation(m.key)
             answers = d.evaluations.get(m.key, {})

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from bot import i18n
 from bot.domain.playbook import Playbook
 from bot.domain.rollup import TeamRollup, Totals
+from bot.render import text
 from bot.render.blocks import header, macro, section
 
 MAX_REPORT_LINES = 40  # direct reports listed before summarising the rest
@@ -32,7 +33,7 @@ def pipeline_blocks(whose: str, rollup: TeamRollup, playbook: Playbook, *,
                     reports: Sequence[tuple[str, str, bool]], lang: str | None = None) -> list[Block]:
     """``reports`` is (key, display name, is a manager) for each direct report, in order."""
     lang = lang or i18n.current()  # the language in force unless told
-    blocks: list[Block] = [header(_p("header", whose=whose)), *totals_blocks(rollup.total, playbook, lang)]
+    blocks: list[Block] = [header(_p("header", whose=text.whose(whose))), *totals_blocks(rollup.total, playbook, lang)]
     if reports:
         lines = [_p("reports_header")]
         for key, name, is_manager in reports[:MAX_REPORT_LINES]:

@@ -41,5 +41,6 @@ def qualify_modal(d: DealFacts, playbook: Playbook, *, metadata: dict[str, Any],
         for n, item in enumerate(ev.items, start=1):
             now = UNKNOWN if item.key not in given else (YES if given[item.key] else NO)
             label = _q("item_label", evaluation=ev.name.in_(lang), n=n, of=len(ev.items), item=item.text.in_(lang))
-            blocks.append(select_input(item_block_id(ev.key, item.key), label, answers, initial=now))
+            blocks.append(select_input(item_block_id(ev.key, item.key), label, answers, initial=now,
+                                      hint=item.question.in_(lang) if item.question else None))
     return modal_view(V.QUALIFY, _q("title", ref=d.ref), blocks, metadata, _q("submit"))

@@ -70,6 +70,13 @@ def term(key: object) -> str:
     return i18n.gettext(TERMS[k]) if k in TERMS else k.replace("_", " ")
 
 
+def whose(text: str) -> str:
+    """Whose deals a list shows, as services name it ("you", "you and team", "Maria and team"), for the reader."""
+    base, team = (text[: -len(" and team")], True) if text.endswith(" and team") else (text, False)
+    who = i18n.gettext("you") if base == "you" else base
+    return i18n.gettext("%(who)s and team") % {"who": who} if team else who
+
+
 def mention(slack_user_id: str | None, fallback: str) -> Raw:
     return Raw(f"<@{slack_user_id}>") if slack_user_id else Raw(escape(fallback))
 
@@ -99,6 +106,14 @@ def environment() -> jinja2.Environment:
     env.filters["day"] = lambda d: i18n.day(d)
     env.filters["long_day"] = lambda d: i18n.long_day(d)
     env.filters["weekday"] = lambda d: i18n.weekday(d)
+    env.filters["full_day"] = lambda d, within=None: i18n.full_day(d, within=within)
+    # Lists and asides with the reader's punctuation (bot.i18n.SEPARATORS): `{{ xs | items }}`, `{{ aside(x) }}`.
+    env.filters["items"] = lambda xs: i18n.items(xs)
+    env.filters["enum"] = lambda xs: i18n.enum(xs)
+    env.filters["rate"] = lambda v, unit: i18n.rate(v, unit)  # `visits | rate("次")`: 每两天 1 次 in Chinese
+    env.filters["in_lang"] = lambda texts, lang: [t.in_(lang) for t in texts]  # a playbook's texts, for one reader
+    env.globals["colon"] = lambda after_bold=False: i18n.colon(after_bold=after_bold)
+    env.globals["aside"] = lambda text, after_bold=False: Raw(i18n.aside(_finalize(text), after_bold=after_bold))
     env.globals["lang"] = i18n.current
     env.globals["term"] = term  # call it: {{ lang() }}
     env.filters["raw"] = lambda v: Raw(v)

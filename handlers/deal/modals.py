@@ -135,7 +135,7 @@ def register(app: App, deps: Deps) -> None:
             deal = find_deal(work.session, work.actor, metadata_of(body).get("ref", ""))
             meeting.check_may_plan(work.actor, deal)  # the form, like its button: a rep's plan is agreed with them
             meeting.save_plan(deal, what=what, who=who, due=due, by=work.actor.person, now=work.now)
-            work.reply(plan_saved(deals.facts_of(deal), what, who, due))
+            work.reply(plan_saved(deals.facts_of(deal), what, who, due, within=work.now.date()))
         ack()
 
     @app.view(View.REASON)

@@ -73,21 +73,21 @@ def test_the_demo_shows_the_whole_week(week):
     assert comments == 3 + 5 and text.count("*From your managers*") == 3
     assert "5 manager comments carried up" in text
     # Each tier's digest opens with what that tier does.
-    assert "*Sales plan 2026-Q4 (销售计划)*" in text and "\n    *Your teams compared*\n" in text
-    assert text.count("*Your region's forecast, to sign off (认可)*") == 3
+    assert "*Sales plan 2026-Q4*" in text and "\n    *Your teams compared*\n" in text
+    assert text.count("*Your region's forecast, to sign off*") == 3
     # Last week's signed-off forecasts against what was won: Ada's missed by more than the margin.
-    assert "Last week Ada Lovelace signed off (认可) a forecast of USD " in text
+    assert "Last week Ada Lovelace signed off a forecast of USD " in text
     assert "more than 20% apart, so this week's digest asks why." in text
     assert "*Forecast against actual, week of 23 Nov*: you forecast USD " in text
     assert "Ada Lovelace answers the review's four questions" in text and "Your forecast review is saved" in text
     # The region heads sign off (认可): two with one click, one adjusts the figure with a comment.
-    assert text.count("signs off (认可) the region's forecast as rolled up, with one click") == 2
+    assert text.count("signs off the region's forecast as rolled up, with one click") == 2
     assert "Wang Zhenyi adjusts the region's forecast after reading the comments" in text
     assert "form “Adjust the forecast” opens for Wang Zhenyi" in text
-    assert "Signed off (认可) for the week of 30 Nov, adjusted: commit USD " in text
+    assert "Signed off for the week of 30 Nov, adjusted: commit USD " in text
     # The top's global report: each region's signed-off figure, and the review's answers from the tier below.
     top = text.split("Pipeline digest · week of 30 Nov · Grace Hopper", 1)[1]
-    assert "*Global report (全球的报表): each region's signed-off forecast*" in top
+    assert "*Global report: each region's signed-off forecast*" in top
     assert top.count(":white_check_mark: signed off: commit USD ") == 3 and "*Total*: 3 of 3 regions signed off" in top
     assert "*Forecast reviews from your managers*" in top and "Wrong: We counted two renewals as commit" in top
     with sqlite3.connect(out / "demo.db") as db:
@@ -315,8 +315,8 @@ def test_the_shell_holds_the_team_meeting_and_the_region_head_signs_off(org_db, 
     out = r.output
     assert "## Team meeting · Tim Berners-Lee" in out and "[1: Action plan]" in out
     assert "┌─ form: Action plan · D-" in out and ":dart: Action plan for *D-" in out
-    assert "[1: Sign off (认可)]" in out
-    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
+    assert "[1: Sign off]" in out
+    assert ":white_check_mark: Signed off for the week of 30 Nov: commit USD " in out
 
 
 def test_the_top_digest_reads_in_one_reporting_currency(week):
@@ -361,7 +361,7 @@ def test_the_demo_in_chinese_is_a_mixed_language_week(clean_env, tmp_path):
     r, out = demo(tmp_path, "--lang", "zh")
     assert r.exit_code == 0, r.output
     text = r.output
-    assert "这是一个多语言团队" in text and "周一例行检查 · 11月30日 这一周" in text
+    assert "这是一个多语言团队" in text and "周一商机更新 · 11月30日当周" in text
     assert "## Monday check-in · week of 30 Nov" in text  # the English-reading reps get English
     assert "销售漏斗周报" in text and "用时" in text
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -395,13 +395,13 @@ def test_the_shell_signs_off_adjusts_answers_the_review_and_agrees_an_action_pla
     assert r.exit_code == 0, r.output
     out = r.output
     assert ":dart: Action plan for *D-" in out  # the Monday team meeting's action plan
-    assert "*Your region's forecast, to sign off (认可)*: commit USD " in out
-    assert "[1: Answer the review]" in out and "[2: Sign off (认可)]" in out and "[3: Adjust & sign off]" in out
+    assert "*Your region's forecast, to sign off*: commit USD " in out
+    assert "[1: Answer the review]" in out and "[2: Sign off]" in out and "[3: Adjust & sign off]" in out
     assert "*Forecast against actual, week of 23 Nov*: you forecast USD 5,000,000" in out
     assert "┌─ form: Forecast review" in out and "Your forecast review is saved" in out
-    assert ":white_check_mark: Signed off (认可) for the week of 30 Nov: commit USD " in out
+    assert ":white_check_mark: Signed off for the week of 30 Nov: commit USD " in out
     assert "┌─ form: Adjust the forecast" in out
-    assert ("Signed off (认可) for the week of 30 Nov, adjusted: commit USD 400,000, best case USD 600,000. "
+    assert ("Signed off for the week of 30 Nov, adjusted: commit USD 400,000, best case USD 600,000. "
             "It goes up in your manager's global report, with your comment: “One renewal slips to January”") in out
     top = out.split("You are now Grace Hopper.", 1)[1]
     assert "• *Ada Lovelace*: :white_check_mark: signed off: commit USD 400,000, best case USD 600,000" in top

@@ -29,7 +29,7 @@ def test_a_zh_cn_slack_locale_gets_chinese_with_no_configuration(coach):
     assert asked and all(str(c.params.get("include_locale")).lower() in ("1", "true") for c in asked)
     # errors and help too
     assert "我不认识 `/deal frobnicate`" in run(coach, "frobnicate", TOMMY)
-    assert "新增销售机会" in run(coach, "help", TOMMY)
+    assert "新增商机" in run(coach, "help", TOMMY)
     # someone else keeps English
     assert "Stage: Prospect" in run(coach, "show D-3", TIM)
 
@@ -58,7 +58,7 @@ def test_scheduled_prompts_speak_each_recipients_language(team):  # noqa: F811
     team.fake.add_user(team.uid("paris@x.io"), email="paris@x.io", name="pia", real_name="Pia Paris", locale="zh-CN")
     team.tick(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # 09:00 in Paris
     zh = [all_text(c.params.get("blocks")) for c in team.fake.messages(team.uid("paris@x.io"))]
-    assert any("周一例行检查 · 11月23日 这一周" in t and "Pia，早上好" in t for t in zh), zh
+    assert any("周一商机更新 · 11月23日当周" in t and "Pia，早上好" in t for t in zh), zh
     assert not any("Monday check-in" in t for t in zh)
     team.tick(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 09:00 in New York: Nate stays in English
     assert team.prompts("ny@x.io")
@@ -94,5 +94,5 @@ def test_the_home_tab_in_chinese(coach):
     _speaks(coach, TIM, "zh-CN")
     coach.slack.event({"type": "app_home_opened", "user": coach.uid(TIM), "tab": "home"}, event_id="EvZH1")
     text = all_text(wait_call(coach.fake, "views.publish").params["view"]["blocks"])
-    assert "你在跟进的销售机会" in text and "你的团队" in text and "潜在客户" in text
+    assert "你在跟进的商机" in text and "你的团队" in text and "潜在客户" in text
     assert "Your open deals" not in text and "Prospect" not in text

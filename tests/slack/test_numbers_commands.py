@@ -74,7 +74,7 @@ def test_the_digest_shows_coverage_against_the_teams_targets(coach):
     text = run(coach, "digest", TIM, "/pipeline")
     # The team won GBP 90,000 this month (the example's won deals, imported today): 150,000 left, against
     # the team's open GBP 890,000 and weighted 287,000.
-    assert ("*Sales plan 2026-11 (销售计划)* (the team's targets added up): target GBP 240,000 · won GBP 90,000 · "
+    assert ("*Sales plan 2026-11* (the team's targets added up): target GBP 240,000 · won GBP 90,000 · "
             "left GBP 150,000") in text
     assert ":white_check_mark: The weighted pipeline, GBP 287,000, covers what is left (1.9×): now close it." in text
     assert "*Tommy Flowers*: 3 open" in text and "coverage 0.1× of GBP 240,000 left" in text

@@ -50,7 +50,7 @@ def test_each_tier_opens_its_digest_with_its_own_section(coach):
     setup_company(coach)
     tim = all_text(digest(coach, TIM))
     first = tim.splitlines()[1]
-    assert first.startswith("*Sales plan 2026-Q4 (销售计划)* (the team's targets added up): target USD ")
+    assert first.startswith("*Sales plan 2026-Q4* (the team's targets added up): target USD ")
     assert "To close it: " in tim and "working days left, each day: visits " in tim
     assert "*Your team*" in tim  # the team consolidated, rep by rep
     emmy = all_text(digest(coach, EMMY))
@@ -58,13 +58,13 @@ def test_each_tier_opens_its_digest_with_its_own_section(coach):
     assert "• *Konrad Zuse*" in emmy and "• *Marie Curie*" in emmy and "*Your team*" not in emmy
     assert "Best covered: " in emmy and ":trophy:" in emmy and ":warning:" in emmy
     ada = digest(coach, ADA)
-    assert all_text(ada).splitlines()[1].startswith("*Your region's forecast, to sign off (认可)*: commit USD ")
+    assert all_text(ada).splitlines()[1].startswith("*Your region's forecast, to sign off*: commit USD ")
     assert set(buttons(ada)) == {Action.DIGEST_SIGNOFF, Action.DIGEST_ADJUST}
     assert Action.DIGEST_COMMENT in buttons(digest(coach, TIM))
     top = digest(coach, GRACE)
     assert buttons(top) == {}  # nobody above the top reads a comment: no button asks for one
     grace = all_text(top)
-    assert grace.splitlines()[1] == "*Global report (全球的报表): each region's signed-off forecast*"
+    assert grace.splitlines()[1] == "*Global report: each region's signed-off forecast*"
     assert grace.count(":hourglass: not signed off yet") == 3
 
 

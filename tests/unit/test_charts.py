@@ -60,3 +60,22 @@ def test_the_bridge_adds_up_from_last_week_to_this_week():
         1070, (30, 1), (50, 1), (-200, 1), (-300, 1), 580)
     assert b.other == (-70, 1) and (b.advanced, b.moved_back, b.slipped) == (1, 0, 1)
     assert b.start + sum(x[0] for x in (b.new, b.amount_changes, b.won, b.lost, b.other)) == b.end
+
+
+def test_a_chinese_chart_draws_every_glyph_with_the_bundled_font():
+    """No "missing glyph" warning: the CJK font comes with the package (pylopdf-fonts-zh-cn's Noto Sans SC)."""
+    import warnings
+
+    from matplotlib import font_manager, rcParams
+
+    from bot import i18n
+
+    assert "Noto Sans SC" in rcParams["font.family"]
+    assert any(f.name == "Noto Sans SC" for f in font_manager.fontManager.ttflist)
+    with i18n.language("zh"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph missing from every font would raise here
+        w = WaterfallData("本周在跟进商机 · 王芳的团队", "CNY", Decimal(4_800_000),
+                          [("新增", Decimal(120_000), 1), ("丢单", Decimal(-106_000), 2)], Decimal(4_814_000))
+        f = FunnelData("销售漏斗", "AUD", [FunnelStage("意向客户", 5, Decimal(1_000_400)),
+                                            FunnelStage("立项客户", 2, Decimal(930_000))], [(2, 5)])
+        assert _size(waterfall_png(w)) == _size(funnel_png(f)) == (960, 600)

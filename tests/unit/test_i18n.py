@@ -171,7 +171,7 @@ def _samples(lang: str) -> dict[Any, Any]:
         "code": "EUR", "default": "USD", "own": True, "q": "misled", "x": 1.5, "s": SimpleNamespace(
             currency="CNY", commit=Decimal(1000), best_case=Decimal(2000)),
         "most": 100000, "length": 5000, "tier": 2, "currencies": ["CNY", "EUR"], "entering": True, "deals": [(d, score)],
-        "shown": 3, "what": "Call the CFO", "who": "Li Lei", "due": date(2026, 12, 4), "b": "*", "best": best,
+        "shown": 3, "what": "Call the CFO", "who": "Li Lei", "due": date(2026, 12, 4), "within": date(2026, 11, 30), "b": "*", "best": best,
         "currency": "CNY", "v": Decimal("1.5"), "head": True, "period": "2026-Q4", "r": ratio, "unit": "visits",
         "f": d, "amount": Decimal(500000), "evaluation": "值得赢吗？", "item": "x", "changed": True,
         ("numbers.j2", "n"): numbers, ("numbers.j2", "plan", "p"): plan, ("numbers.j2", "s"): score,
@@ -253,9 +253,9 @@ def test_the_english_check_catches_an_untranslated_message() -> None:
 
 def test_chinese_reads_as_the_source_wording_with_babel_formats() -> None:
     out = render_all("zh")
-    assert out[("checkin.j2", "header")] == "周一例行检查 · 11月30日 这一周"
+    assert out[("checkin.j2", "header")] == "周一商机更新 · 11月30日当周"
     assert "¥250,000" in out[("checkin.j2", "intro")]
-    assert "12月4日周五" in out[("checkin.j2", "away_set")]
+    assert "12月4日（周五）" in out[("checkin.j2", "away_set")]
     assert "意向客户" in out[("checkin.j2", "coaching")]
     assert "销售机会是不是虚的？" in out[("deal.j2", "evaluation_items")]
     en = render_all("en")
@@ -276,4 +276,21 @@ def test_language_names_and_locales() -> None:
     assert i18n.amount(Decimal("1200.5"), "USD", "zh") == "US$1,200.50"
     assert i18n.amount(Decimal("250000"), "CNY", "en") == "CNY 250,000"
     assert (i18n.day(date(2026, 11, 30), "en"), i18n.day(date(2026, 11, 30), "zh")) == ("30 Nov", "11月30日")
-    assert i18n.weekday(date(2026, 11, 30), "zh") == "星期一"
+    assert i18n.weekday(date(2026, 11, 30), "zh") == "周一"  # the glossary's one weekday form
+
+
+def test_chinese_dates_lists_and_short_amounts_follow_the_glossary() -> None:
+    d = date(2027, 5, 5)
+    assert (i18n.full_day(d, "zh"), i18n.full_day(d, "en")) == ("2027年5月5日", "2027-05-05")
+    assert i18n.full_day(date(2026, 12, 4), "zh", within=date(2026, 11, 30)) == "12月4日"  # the year in mind
+    assert i18n.full_day(date(2027, 1, 4), "zh", within=date(2026, 11, 30)) == "2027年1月4日"
+    assert i18n.long_day(date(2026, 11, 30), "zh") == "11月30日（周一）"
+    assert i18n.long_day(date(2026, 11, 30), "en") == "Monday 30 November"
+    assert (i18n.items(["a", "b"], "zh"), i18n.enum(["a", "b"], "zh"), i18n.aside("x", "zh")) == ("a；b", "a、b", "（x）")
+    assert (i18n.items(["a", "b"], "en"), i18n.enum(["a", "b"], "en"), i18n.aside("x", "en")) == ("a; b", "a, b", " (x)")
+    assert i18n.colon("zh", after_bold=True) == " ：" and i18n.colon("en", after_bold=True) == ": "
+    assert [i18n.short_money(v, c, "zh") for v, c in [(120_000, "CNY"), (930_000, "AUD"), (1_000_400, "AUD"),
+                                                        (5_500, "USD"), (-90_000, "EUR"), (123_456_789, "CNY")]] == [
+        "12万元", "93万澳元", "约100万澳元", "5,500美元", "−9万欧元", "约1.23亿元"]
+    assert i18n.short_money(1_200_000, "AUD", "en") == "AUD 1.2M"
+    assert i18n.tidy("完成。 逐个过一遍： *没有变化*", "zh") == "完成。逐个过一遍： *没有变化*"

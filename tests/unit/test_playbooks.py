@@ -136,7 +136,7 @@ def test_describe_in_both_languages():
     en = describe_playbook(pb, "en")
     assert "3. Interested [interested]  20%" in en and "evaluation: Is it real?" in en
     zh = describe_playbook(pb, "zh")
-    assert "意向客户" in zh and "出口条件" in zh and "评估: 销售机会是不是虚的？" in zh
+    assert "意向客户" in zh and "出口条件" in zh and "评估：销售机会是不是虚的？" in zh
 
 
 def test_scoring_and_numbers_sections_are_loaded_and_checked(tmp_path) -> None:
