@@ -41,6 +41,7 @@ from bot.domain.org import subtree
 from bot.domain.playbook import Forecast, Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.i18n import _, ngettext
+from bot.imports.csvfile import csv_writer
 from bot.imports.deals_csv import import_deals
 from bot.imports.org_csv import import_org
 from bot.imports.rates_csv import import_rates
@@ -641,9 +642,10 @@ def _example_deals_for(playbook: Playbook, out: Path) -> Path:
         rows = list(csv.DictReader(f))
     target = out / "deals.csv"
     with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
+        fields = list(rows[0])
+        writer = csv_writer(f)
+        writer.writerow(fields)
+        writer.writerows([{**r, "stage": stage(r["stage"])}[k] for k in fields] for r in rows)
     return target
 
 
