@@ -22,6 +22,7 @@ from bot.db import migrate
 from bot.db.engine import transaction
 from bot.deps import Deps, build_deps
 from bot.imports.csvfile import ImportRefused
+from bot.imports.mapping import PRESETS, MappingError
 from bot.playbooks import loader as playbooks
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +46,8 @@ def friendly(fn: F) -> F:
                   + "\n(check it with: coach playbook check FILE)")
         except ImportRefused as e:
             _fail(e.report())
+        except MappingError as e:
+            _fail(str(e))
         except sa.exc.OperationalError as e:
             _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
         except alembic.util.CommandError as e:
@@ -315,43 +318,124 @@ def deals() -> None:
     """Import, export and list deals."""
 
 
+def _mapping(mapping_file: Path | None, preset: str | None) -> Any:
+    from bot.imports.mapping import load_mapping, load_preset
+
+    if mapping_file is not None and preset is not None:
+        _fail("give --mapping FILE or --preset NAME, not both")
+    if mapping_file is not None:
+        return load_mapping(mapping_file)
+    return load_preset(preset) if preset is not None else None
+
+
+_MAPPING = click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
+                        help="A mapping TOML file: the CRM export's columns, stage names, date format, owners.")
+_PRESET = click.option("--preset", type=click.Choice(PRESETS),
+                       help="A shipped mapping for a CRM's export (see `coach deals mapping show NAME`).")
+
+
 @deals.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_MAPPING
+@_PRESET
+@click.option("--dry-run", is_flag=True, help="Print what would be added, updated, moved and closed; write nothing.")
+@click.option("--full", is_flag=True, help="The file is the whole open pipeline: list open deals with a CRM id "
+              "that it lacks.")
+@click.option("--close-missing", is_flag=True, help="With --full: close those deals as lost "
+              "(reason \"not in CRM export\").")
+@click.option("--accept-renames", is_flag=True, help="Accept updates that change a deal's owner and name at once "
+              "(refused by default: the sign of a file keyed by the wrong id).")
 @click.pass_context
 @friendly
-def deals_import(ctx: click.Context, file: Path) -> None:
-    """Import deals from FILE (CSV: ref,name,account,owner_email,amount,currency,stage,close_date,next_step).
+def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, preset: str | None, dry_run: bool,
+                 full: bool, close_missing: bool, accept_renames: bool) -> None:
+    """Import deals from FILE.
 
-    Rows with a known ref update that deal; an empty ref gets a new one. If
-    any line has a problem, every problem is listed and nothing is written.
+    Without --mapping/--preset, FILE is our CSV (ref,name,account,owner_email,amount,currency,stage,
+    close_date,next_step): rows with a known ref update that deal; an empty ref gets a new one.
+
+    With --mapping MAP.toml or --preset salesforce|hubspot|pipedrive, FILE is a CRM's export as it is:
+    deals are matched by the CRM's id, their dates (created, each stage entered, closed) become the
+    stage history, and the deal's ref stays ours. If any line has a problem, every problem is listed
+    and nothing is written.
     """
     from bot.imports.deals_csv import import_deals
 
+    mapping = _mapping(mapping_file, preset)
     deps = deps_from(ctx)
     pb = deps.playbook
+    if mapping is None:
+        if dry_run or full or close_missing or accept_renames:
+            _fail("--dry-run, --full, --close-missing and --accept-renames work on a CRM export: "
+                  "add --mapping MAP.toml or --preset NAME")
+        with ready_db(deps) as session:
+            result = import_deals(session, file, pb, now=deps.clock.now())
+        click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
+        return
+    from bot.imports.crm import import_crm
+
     with ready_db(deps) as session:
-        result = import_deals(session, file, pb, now=deps.clock.now())
-    click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
+        plan = import_crm(session, file, mapping, pb, now=deps.clock.now(), dry_run=dry_run, full=full,
+                          close_missing=close_missing, accept_renames=accept_renames)
+        full = full or close_missing
+        head = "Dry run, nothing written" if dry_run else f"Deals imported from {file}"
+        click.echo(f"{head} ({mapping.name}): {plan.summary(full=full, close_missing=close_missing and not dry_run)}")
+        for note in plan.notes():
+            click.echo(f"  note: {note}")
+        changes = plan.lines(pb, full=full, close_missing=close_missing and not dry_run)
+        shown = changes if dry_run else changes[:20]
+        for line in shown:
+            click.echo(line)
+        if len(changes) > len(shown):
+            click.echo(f"  … and {len(changes) - len(shown)} more (--dry-run lists them all)")
 
 
 @deals.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_MAPPING
+@_PRESET
 @click.pass_context
 @friendly
-def deals_export(ctx: click.Context, file: Path | None) -> None:
-    """Write every deal as CSV to FILE (default: standard output), in the import format."""
+def deals_export(ctx: click.Context, file: Path | None, mapping_file: Path | None, preset: str | None) -> None:
+    """Write every deal as CSV to FILE (default: standard output), in the import format; with
+    --mapping/--preset, in the CRM's columns, stage names and ids, to re-import into the CRM."""
     from bot.db.models import Deal
+    from bot.imports.crm import export_crm
     from bot.imports.deals_csv import export_deals
 
+    mapping = _mapping(mapping_file, preset)
     deps = deps_from(ctx)
     with ready_db(deps) as session:
-        rows = session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner)))
+        rows = list(session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner),
+                                                            so.selectinload(Deal.history))))
+
+        def write(out: Any) -> int:
+            if mapping is None:
+                return export_deals(rows, out)
+            mapping.check(deps.playbook)
+            return export_crm(session, rows, out, mapping, deps.playbook)
+
         if file is None:
-            export_deals(rows, sys.stdout)
+            write(sys.stdout)
             return
         with file.open("w", encoding="utf-8", newline="") as out:
-            count = export_deals(rows, out)
+            count = write(out)
     click.echo(f"{count} deals written to {file}", err=True)
+
+
+@deals.group("mapping")
+def deals_mapping() -> None:
+    """The shipped mappings for CRM exports."""
+
+
+@deals_mapping.command("show")
+@click.argument("name", type=click.Choice(PRESETS))
+@friendly
+def deals_mapping_show(name: str) -> None:
+    """Print the preset NAME, to copy and edit: coach deals mapping show salesforce > mine.toml"""
+    from bot.imports.mapping import preset_text
+
+    click.echo(preset_text(name), nl=False)
 
 
 @deals.command("list")
