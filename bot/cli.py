@@ -101,7 +101,13 @@ def init(ctx: click.Context) -> None:
     """Create or upgrade the database and check the playbook. Safe to run again."""
     deps = deps_from(ctx)
     pb = deps.playbook
+    fresh = migrate.current_revision(deps.engine) is None
     migrate.upgrade(deps.engine)
+    if fresh:
+        from bot.services.golive import mark_live
+
+        with transaction(deps.sessions) as session:
+            mark_live(session, now=deps.clock.now(), why="installed")
     where = sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)
     click.echo(f"Database ready: {where} (schema {migrate.current_revision(deps.engine)})")
     click.echo(f"Playbook: {pb.name.en} ({len(pb.stages)} stages: {', '.join(pb.keys)})")
@@ -370,6 +376,7 @@ def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, pres
                   "add --mapping MAP.toml or --preset NAME")
         with ready_db(deps) as session:
             result = import_deals(session, file, pb, now=deps.clock.now())
+            _went_live(session, deps, f"deals imported from {file.name}")
         click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
         return
     from bot.imports.crm import import_crm
@@ -388,6 +395,16 @@ def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, pres
             click.echo(line)
         if len(changes) > len(shown):
             click.echo(f"  … and {len(changes) - len(shown)} more (--dry-run lists them all)")
+        if not dry_run:
+            _went_live(session, deps, f"deals imported from {file.name}")
+
+
+def _went_live(session: so.Session, deps: Deps, why: str) -> None:
+    """After an import the schedule starts from the next due moment (nothing that fell due before is sent)."""
+    from bot.services.golive import mark_live
+
+    mark_live(session, now=deps.clock.now(), why=why)
+    click.echo("The schedule starts from the next due moment: nothing that fell due before now is sent.")
 
 
 @deals.command("export")

@@ -432,3 +432,14 @@ class SendBudget(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)  # the budget, e.g. the ledger's posts
     next_slot: so.Mapped[float] = so.mapped_column(sa.Double)
     paused_until: so.Mapped[float] = so.mapped_column(sa.Double)
+
+
+class GoLive(Base):
+    """When the schedule went live, or last started again from a fresh install or an import: what fell
+    due before it is never sent (the first tick after starts from the next due moment)."""
+
+    __tablename__ = "go_live"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)  # "schedule"
+    at: so.Mapped[datetime]
+    why: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -111,6 +111,7 @@ def test_coach_report_shows_the_exports_win_rate_average_and_cycle(coach, monkey
     r = coach("deals", "import", str(EXPORT), "--preset", "hubspot")
     assert r.exit_code == 0, r.output
     assert "117 added" in r.output and "ignored 3 column(s)" in r.output
+    assert "The schedule starts from the next due moment" in r.output  # going live after an import
     r = coach("report", "--as", "maria.garcia@acme.test", "--csv")
     assert r.exit_code == 0, r.output
     got = {(row[0], row[1]): row[2] for row in csv.reader(io.StringIO(r.output))}
