@@ -626,6 +626,49 @@ def status(ctx: click.Context, days: int, show_all: bool) -> None:
             click.echo(f"  {i.email:<32} {i.state}")
 
 
+@main.command("schedule")
+@click.option("--week", "week_text", metavar="DATE", help="A day of the week to preview (YYYY-MM-DD; its Monday "
+              "starts it); default: the coming week.")
+@click.option("--as", "email", metavar="EMAIL", help="Only the messages to this person.")
+@click.pass_context
+@friendly
+def schedule(ctx: click.Context, week_text: str | None, email: str | None) -> None:
+    """Preview every message a week will send: to whom, what kind, and when in their local time and
+    in UTC, from the database and the settings. Sends nothing, writes nothing."""
+    from datetime import date
+
+    from bot.db import repo
+    from bot.domain.cadence import monday_of
+    from bot.services.golive import live_since
+    from bot.services.schedule_preview import coming_week, week_plan
+
+    deps = deps_from(ctx)
+    if week_text is not None:
+        try:
+            week = monday_of(date.fromisoformat(week_text))
+        except ValueError:
+            _fail(f"--week {week_text!r} is not a date like 2026-12-07")
+    else:
+        week = coming_week(deps.clock.now())
+    with ready_db(deps) as session:
+        only = None
+        if email is not None:
+            only = repo.person_by_email(session, email)
+            if only is None:
+                _fail(f"{email} is not in the org; `coach org show` lists who is")
+        live = live_since(session)
+        plan = week_plan(session, deps.playbook, deps.settings.cadence, week,
+                         digest_channel=deps.settings.digest_channel, only=only,
+                         live_from=live.at if live else None)
+        click.echo(f"The week of {week.isoformat()}: {len(plan)} scheduled message(s)"
+                   + (f" to {email}" if email else "") + " (a preview: nothing is sent)")
+        for p in plan:
+            zone = p.person.timezone or "UTC"
+            line = (f"  {p.local:%a %Y-%m-%d %H:%M} {zone:<20} ({p.at:%a %H:%M} UTC)  {p.kind:<22} "
+                    f"{p.person.name} <{p.person.email}>")
+            click.echo(line + (f"  ({p.note})" if p.note else ""))
+
+
 # --- without Slack: demo and shell -----------------------------------------------
 
 
