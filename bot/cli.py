@@ -669,6 +669,65 @@ def schedule(ctx: click.Context, week_text: str | None, email: str | None) -> No
             click.echo(line + (f"  ({p.note})" if p.note else ""))
 
 
+@main.command("fake-slack")
+@click.option("--port", default=3001, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for the fake Web API (0: any free port).")
+@click.option("--once", is_flag=True, hidden=True, help="Start, print how to use it, and stop (for tests).")
+@click.pass_context
+@friendly
+def fake_slack(ctx: click.Context, port: int, once: bool) -> None:
+    """Run the bundled stand-in for Slack's Web API, with the org's people as its users, to try
+    `coach tick` and `coach serve` end to end without a workspace. Prints every message posted.
+
+    In another shell, point the bot at it: SLACK_API_URL=http://127.0.0.1:PORT/api/ and any
+    SLACK_BOT_TOKEN (it accepts the one set here, or any when none is set).
+    """
+    import time
+
+    from bot.db.models import Person
+    from bot.fakeslack import FakeSlack
+
+    deps = deps_from(ctx)
+    token = deps.settings.slack_bot_token or None
+    with ready_db(deps) as session:
+        people = [(p.slack_user_id or f"U{p.id:07d}", p.email, p.name, p.timezone or "UTC")
+                  for p in session.scalars(sa.select(Person).order_by(Person.id))]
+    if not people:
+        _fail("the org is empty: import it with `coach org import FILE.csv` first")
+    fake = FakeSlack(expected_token=token, port=port)
+    try:
+        fake.start()
+    except OSError as e:
+        _fail(f"cannot listen on port {port}: {e.strerror}; choose another with --port")
+    try:
+        for uid, email, name, tz in people:
+            fake.add_user(uid, email=email, name=email.split("@")[0], real_name=name, tz=tz)
+        click.echo(f"Fake Slack Web API on {fake.base_url} with {len(people)} users (the org's people).")
+        click.echo("In another shell:")
+        click.echo(f"  export SLACK_API_URL={fake.base_url} SLACK_BOT_TOKEN={token or 'xoxb-fake'} "
+                   "SLACK_SIGNING_SECRET=fake")
+        click.echo("  coach tick --at 2026-12-07T09:05Z    # one tick: Monday's prompts, printed here")
+        click.echo("  coach serve --port 3000              # or the app and its minute-by-minute schedule")
+        if once:
+            return
+        click.echo("Ctrl-C stops it.")
+        shown = 0
+        names = {uid: name for uid, _, name, _ in people}
+        while True:
+            time.sleep(0.5)
+            messages = fake.messages()
+            for m in messages[shown:]:
+                channel = str(m.params.get("channel", ""))
+                who = names.get(channel.removeprefix("D"), channel)
+                text = str(m.params.get("text", "")).splitlines()[0][:100] if m.params.get("text") else ""
+                click.echo(f"→ {who}: {text}")
+            shown = len(messages)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        fake.stop()
+
+
 # --- without Slack: demo and shell -----------------------------------------------
 
 

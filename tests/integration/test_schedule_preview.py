@@ -33,3 +33,14 @@ def test_schedule_previews_the_week_and_sends_nothing(coach, db_url):  # noqa: F
     eng.dispose()
     bad = coach("schedule", "--as", "nobody@example.com")
     assert bad.exit_code == 1 and "nobody@example.com is not in the org" in bad.output
+
+
+def test_fake_slack_runs_with_the_orgs_people_and_says_how_to_use_it(coach):  # noqa: F811
+    assert coach("init").exit_code == 0
+    empty = coach("fake-slack", "--port", "0", "--once")
+    assert empty.exit_code == 1 and "the org is empty" in empty.output
+    assert coach("org", "import", str(EXAMPLES / "org.csv")).exit_code == 0
+    r = coach("fake-slack", "--port", "0", "--once")
+    assert r.exit_code == 0, r.output
+    assert "with 46 users (the org's people)" in r.output
+    assert "export SLACK_API_URL=http://127.0.0.1:" in r.output and "coach tick" in r.output
