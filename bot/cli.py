@@ -738,15 +738,17 @@ def fake_slack(ctx: click.Context, port: int, once: bool) -> None:
 @click.option("--org", "org_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Your own org CSV (with --deals); default: the bundled example org.")
 @click.option("--deals", "deals_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Your own deals CSV (with --org).")
+              help="Your own deals CSV (with --org); a CRM export with --preset or --mapping, its dates kept.")
+@_MAPPING
+@_PRESET
 @click.option("--playbook", "playbook_name", help="A playbook name (default, industrial) or YAML file.")
 @click.option("--full", is_flag=True, help="Print every message whole, not its first lines.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="zh: a mixed-language team, most people's Slack in Chinese, a few reps' in English; "
                    "the transcript in Chinese.")
 @friendly
-def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, playbook_name: str | None,
-         full: bool, lang: str) -> None:
+def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, mapping_file: Path | None,
+         preset: str | None, playbook_name: str | None, full: bool, lang: str) -> None:
     """Replay a whole week, Monday to Friday, without Slack: prompts, coaching at a gate,
     reminders, someone away, every tier's digests and a comment carried up.
 
@@ -760,11 +762,14 @@ def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | 
 
     if (org_file is None) != (deals_file is None):
         _fail("give both --org FILE and --deals FILE, or neither (for the bundled example)")
+    mapping = _mapping(mapping_file, preset)
+    if mapping is not None and deals_file is None:
+        _fail("--preset/--mapping read your --deals FILE as a CRM export: give --org FILE and --deals FILE too")
     if playbook_name:
         playbooks.load_playbook(playbook_name)  # a bad playbook is reported before anything starts
     folder = out or Path(tempfile.mkdtemp(prefix="coach-demo-"))
     run_demo(out=folder, seed=seed, org=org_file, deals=deals_file, playbook=playbook_name, echo=click.echo,
-             full=full, progress=sys.stderr.isatty(), lang=lang)
+             full=full, progress=sys.stderr.isatty(), lang=lang, deals_mapping=mapping)
 
 
 @main.command()
