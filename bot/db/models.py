@@ -115,8 +115,9 @@ class Deal(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ref: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
     # The deal's id in the CRM it was imported from (`coach deals import --mapping/--preset`), matched on
-    # re-import; any text. The ref stays ours.
-    crm_id: so.Mapped[str | None] = so.mapped_column(sa.String(200), unique=True)
+    # re-import; any text. The ref stays ours. A unique index (not a constraint: adding one would make
+    # SQLite rebuild the table, and the rebuild's DROP would cascade to every deal's history).
+    crm_id: so.Mapped[str | None] = so.mapped_column(sa.String(200), unique=True, index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     account: so.Mapped[str] = so.mapped_column(sa.String(200))
     owner_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"), index=True)

@@ -16,13 +16,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A plain ADD COLUMN and a unique index: a unique constraint would make SQLite rebuild the deal table
+# (batch mode), and with foreign keys on, the rebuild's DROP TABLE cascades to every deal's history.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('deal') as batch_op:
-        batch_op.add_column(sa.Column('crm_id', sa.String(length=200), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_deal_crm_id'), ['crm_id'])
+    op.add_column('deal', sa.Column('crm_id', sa.String(length=200), nullable=True))
+    op.create_index(op.f('ix_deal_crm_id'), 'deal', ['crm_id'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deal') as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_deal_crm_id'), type_='unique')
-        batch_op.drop_column('crm_id')
+    op.drop_index(op.f('ix_deal_crm_id'), table_name='deal')
+    op.drop_column('deal', 'crm_id')  # native on SQLite 3.35+, so no rebuild either
