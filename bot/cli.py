@@ -351,10 +351,13 @@ _PRESET = click.option("--preset", type=click.Choice(PRESETS),
               "(reason \"not in CRM export\").")
 @click.option("--accept-renames", is_flag=True, help="Accept updates that change a deal's owner and name at once "
               "(refused by default: the sign of a file keyed by the wrong id).")
+@click.option("--history", "history_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A separate stage-history file, one row per change (columns id,from,to,at,who, or as the "
+                   "mapping's [history] names them): each new deal's path through the funnel.")
 @click.pass_context
 @friendly
 def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, preset: str | None, dry_run: bool,
-                 full: bool, close_missing: bool, accept_renames: bool) -> None:
+                 full: bool, close_missing: bool, accept_renames: bool, history_file: Path | None) -> None:
     """Import deals from FILE.
 
     Without --mapping/--preset, FILE is our CSV (ref,name,account,owner_email,amount,currency,stage,
@@ -371,8 +374,8 @@ def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, pres
     deps = deps_from(ctx)
     pb = deps.playbook
     if mapping is None:
-        if dry_run or full or close_missing or accept_renames:
-            _fail("--dry-run, --full, --close-missing and --accept-renames work on a CRM export: "
+        if dry_run or full or close_missing or accept_renames or history_file:
+            _fail("--dry-run, --full, --close-missing, --accept-renames and --history work on a CRM export: "
                   "add --mapping MAP.toml or --preset NAME")
         with ready_db(deps) as session:
             result = import_deals(session, file, pb, now=deps.clock.now())
@@ -383,7 +386,7 @@ def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, pres
 
     with ready_db(deps) as session:
         plan = import_crm(session, file, mapping, pb, now=deps.clock.now(), dry_run=dry_run, full=full,
-                          close_missing=close_missing, accept_renames=accept_renames)
+                          close_missing=close_missing, accept_renames=accept_renames, history=history_file)
         full = full or close_missing
         head = "Dry run, nothing written" if dry_run else f"Deals imported from {file}"
         click.echo(f"{head} ({mapping.name}): {plan.summary(full=full, close_missing=close_missing and not dry_run)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +81,8 @@ class CrmPlan:
     ignored: list[str] = field(default_factory=list)  # the file's columns the mapping does not name
     absent: list[str] = field(default_factory=list)  # optional columns the mapping names that the file lacks
     undated: int = 0  # added rows with no date at all: dated at the import
+    history_rows: int = 0  # changes read from a separate stage-history file
+    history_unmatched: int = 0  # ... for ids the export does not have (left out)
     delimiter: str = ","
 
     closing: tuple[str, ...] = ()  # the closed stages (won, lost): a move there is a close
@@ -116,6 +118,10 @@ class CrmPlan:
             out.append(f"the file has no column {', '.join(self.absent)} (named in the mapping; left out)")
         if self.undated:
             out.append(f"{self.undated} new deal(s) have no date in the file: dated at this import")
+        if self.history_rows:
+            out.append(f"{self.history_rows} stage change(s) read from the history file"
+                       + (f"; {self.history_unmatched} for ids not in the export, left out"
+                          if self.history_unmatched else ""))
         return out
 
 
@@ -353,6 +359,78 @@ def _path(playbook: Playbook, final: str, *, created: datetime | None, entered: 
     return out
 
 
+# --- a separate stage-history file -------------------------------------------------------------
+
+
+Change_ = tuple[str | None, str, datetime, str]  # (from, to, at, who): stage keys
+
+
+def check_history(text: str, source: str, mapping: Mapping, playbook: Playbook) -> dict[str, list[Change_]]:
+    """The stage changes in a history file (one row per change: id, from, to, at, who), by CRM id;
+    raises ImportRefused."""
+    cols = mapping.history
+    first_line = text.split("\n", 1)[0]
+    delimiter = "," if cols["crm_id"].lower() in {h.strip().lower() for h in first_line.split(",")} else \
+        (other_delimiter(first_line) or ",")
+    header, records = _records(text, delimiter)
+    index = {h.lower(): i for i, h in enumerate(header)}
+    missing = [f"{v!r} ({k})" for k, v in cols.items() if k != "who" and v.lower() not in index]
+    if missing:
+        raise ImportRefused(source, [Problem(1, f"the history file has no column {', '.join(missing)} "
+                                                f"(its columns: {', '.join(header[:12])}); name yours under "
+                                                "[history] in the mapping")])
+    problems: list[Problem] = []
+    out: dict[str, list[Change_]] = {}
+    for line, values in records:
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.append(Problem(line, f"expected {len(header)} fields, found {len(values)}"))
+            continue
+
+        def get(key: str, values: list[str] = values) -> str:
+            col = cols[key].lower()
+            return clean_cell(values[index[col]]) if col in index else ""
+
+        crm_id, frm, to, at_text = get("crm_id"), get("from"), get("to"), get("at")
+        bad = len(problems)
+        if not crm_id:
+            problems.append(Problem(line, f"{cols['crm_id']} is empty"))
+        keys = []
+        for text_ in (frm, to):
+            key = mapping.stage_key(text_) if text_ else None
+            if text_ and key is None:
+                problems.append(Problem(line, f"stage {text_!r} is not in the mapping's [stages]"))
+            keys.append(key)
+        if not to:
+            problems.append(Problem(line, f"{cols['to']} is empty"))
+        at = mapping.parse_when(at_text) if at_text else None
+        if at is None:
+            problems.append(Problem(line, f"{cols['at']} {at_text!r} is not a date in the format "
+                                          f"{' or '.join(mapping.date_formats)}"))
+        if len(problems) == bad and keys[1] is not None and at is not None:
+            out.setdefault(crm_id, []).append((keys[0], keys[1], at, get("who")))
+    if problems:
+        raise ImportRefused(source, problems)
+    return out
+
+
+def with_history(row: CrmRow, changes: list[Change_], playbook: Playbook) -> CrmRow:
+    """``row`` with its path through the funnel taken from its stage changes (in time order), ending in
+    the stage the export has it in."""
+    changes = sorted(changes, key=lambda c: c[2])
+    start = row.created or changes[0][2]
+    first = changes[0][0] or changes[0][1]
+    path: list[tuple[str, datetime]] = [(first, start)]
+    for _frm, to, at, _who in changes:
+        if to != path[-1][0]:
+            path.append((to, max(at, path[-1][1])))
+    if path[-1][0] != row.stage:
+        path.append((row.stage, max(row.stage_since or path[-1][1], path[-1][1])))
+    since = path[-1][1] if path[-1][0] == row.stage else row.stage_since
+    return replace(row, path=path, stage_since=since)
+
+
 # --- planning and applying ---------------------------------------------------------------------
 
 
@@ -466,10 +544,17 @@ def _add(session: so.Session, r: CrmRow, ref: str, playbook: Playbook, *, now: d
 
 def import_crm(session: so.Session, path: Path, mapping: Mapping, playbook: Playbook, *, now: datetime,
                by: Person | None = None, dry_run: bool = False, full: bool = False, close_missing: bool = False,
-               accept_renames: bool = False) -> CrmPlan:
-    """Import the CRM export at ``path`` through ``mapping`` (nothing written when ``dry_run``)."""
+               accept_renames: bool = False, history: Path | None = None) -> CrmPlan:
+    """Import the CRM export at ``path`` through ``mapping`` (nothing written when ``dry_run``); ``history``:
+    a separate stage-history file whose changes give each new deal its path through the funnel."""
     text = read_export(path)
     rows, plan = check_export(session, text, str(path), mapping, playbook, now=now)
+    if history is not None:
+        changes = check_history(read_export(history), str(history), mapping, playbook)
+        ids = {r.crm_id for r in rows}
+        plan.history_rows = sum(len(v) for v in changes.values())
+        plan.history_unmatched = sum(len(v) for k, v in changes.items() if k not in ids)
+        rows = [with_history(r, changes[r.crm_id], playbook) if r.crm_id in changes else r for r in rows]
     plan_import(session, rows, plan, playbook, now=now, full=full or close_missing, accept_renames=accept_renames)
     if not dry_run:
         apply_plan(session, plan, playbook, now=now, by=by, close_missing=close_missing)

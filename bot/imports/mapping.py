@@ -24,6 +24,7 @@ OPTIONAL = ("account", "amount", "currency", "close_date", "created", "next_step
             "won_at", "lost_at", "lost_reason", "lost_stage")
 FIELDS = (*REQUIRED, *OPTIONAL)
 STATUSES = ("open", "won", "lost")
+HISTORY_DEFAULT = {"crm_id": "id", "from": "from", "to": "to", "at": "at", "who": "who"}
 
 
 class MappingError(ValueError):
@@ -37,6 +38,8 @@ class Mapping:
     stages: dict[str, str]  # the export's stage name (lower case) -> our stage key
     stage_names: dict[str, str]  # the export's stage name (lower case) -> as the export spells it
     entered: dict[str, str] = field(default_factory=dict)  # our stage key -> column: the date it was entered
+    # A separate stage-history file (one row per change): our field (crm_id, from, to, at, who) -> its column.
+    history: dict[str, str] = field(default_factory=lambda: dict(HISTORY_DEFAULT))
     status: dict[str, str] = field(default_factory=dict)  # the export's status value (lower case) -> open/won/lost
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     timezone: str = "UTC"
@@ -171,8 +174,17 @@ def parse_mapping(text: str, source: str) -> Mapping:
         stages={k.strip().lower(): v.strip().lower() for k, v in stages.items()},
         stage_names={k.strip().lower(): k.strip() for k in stages},
         entered={k.strip().lower(): v.strip() for k, v in _table(data, "entered", source).items()},
+        history=_history(_table(data, "history", source), source),
         status=status, date_formats=formats, timezone=zone, owners=owners, currency=currency, decimal=decimal,
     )
+
+
+def _history(table: dict[str, str], source: str) -> dict[str, str]:
+    unknown = sorted(set(table) - set(HISTORY_DEFAULT))
+    if unknown:
+        raise MappingError(f"{source}: [history] names {', '.join(unknown)}; its fields are "
+                           f"{', '.join(HISTORY_DEFAULT)}")
+    return {**HISTORY_DEFAULT, **{k: v.strip() for k, v in table.items() if v.strip()}}
 
 
 def _table(data: dict[str, object], key: str, source: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -299,3 +300,40 @@ def test_a_mapping_file_with_mistakes_says_what_to_fix():
                         "m.toml")
     with pytest.raises(MappingError, match="stage prospekt is not in the playbook"):
         bad.check(PB)
+
+
+def test_a_separate_stage_history_file_gives_each_deal_its_path(coach, tmp_path):  # noqa: F811
+    assert coach("init").exit_code == 0
+    assert coach("org", "import", str(FIXTURES / "org.csv")).exit_code == 0
+    export = tmp_path / "opps.csv"
+    export.write_text("Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Amount,Stage,Close Date,"
+                      "Created Date\n"
+                      "006A,Northwind rollout,Northwind,Sam Lee,9000,Closed Won,04/10/2026,01/05/2026\n"
+                      "006B,Contoso pilot,Contoso,Tom Berg,3000,Closed Lost,03/01/2026,01/20/2026\n", encoding="utf-8")
+    history = tmp_path / "history.csv"
+    history.write_text("id,from,to,at,who\n"
+                       "006A,Prospecting,Needs Analysis,01/19/2026,Sam Lee\n"
+                       "006A,Needs Analysis,Negotiation/Review,03/02/2026,Sam Lee\n"
+                       "006A,Negotiation/Review,Closed Won,04/10/2026,Sam Lee\n"
+                       "006B,Qualification,Closed Lost,03/01/2026,Tom Berg\n"
+                       "006Z,Prospecting,Qualification,03/01/2026,Nobody\n", encoding="utf-8")
+    r = coach("deals", "import", str(export), "--preset", "salesforce", "--history", str(history))
+    assert r.exit_code == 0, r.output
+    assert "5 stage change(s) read from the history file; 1 for ids not in the export, left out" in r.output
+    from bot.db.engine import make_engine
+
+    eng = make_engine(os.environ["DATABASE_URL"])
+    with eng.connect() as c:
+        rows = c.execute(sa.select(Deal.crm_id, StageChange.from_stage, StageChange.to_stage, StageChange.changed_at)
+                         .join(Deal, Deal.id == StageChange.deal_id).order_by(Deal.crm_id, StageChange.changed_at,
+                                                                              StageChange.id)).all()
+    eng.dispose()
+    assert [(i, f, t, at.date().isoformat()) for i, f, t, at in rows] == [
+        ("006A", None, "prospect", "2026-01-05"), ("006A", "prospect", "interested", "2026-01-19"),
+        ("006A", "interested", "negotiation", "2026-03-02"), ("006A", "negotiation", "won", "2026-04-10"),
+        ("006B", None, "interested", "2026-01-20"), ("006B", "interested", "lost", "2026-03-01")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,from,to,at\n006A,Prospecting,Somewhere,someday\n", encoding="utf-8")
+    r = coach("deals", "import", str(export), "--preset", "salesforce", "--history", str(bad))
+    assert r.exit_code == 1 and "stage 'Somewhere' is not in the mapping's [stages]" in r.output
+    assert "'someday' is not a date" in r.output and "Traceback" not in r.output
