@@ -63,3 +63,26 @@ def test_deals_imported_mid_week_join_the_weeks_snapshot_as_its_baseline(coach):
                                                       DealSnapshot.week == datetime(2026, 11, 23).date()))
         assert snap is not None and (snap.stage, snap.amount) == ("negotiation", Decimal(5000))
         assert s.get(Deal, deal_id) is not None
+
+
+def test_the_first_digest_after_a_mid_week_import_calls_nothing_new(coach):
+    from bot.fakeslack.driver import all_text
+
+    client = web_client(coach.deps.settings)
+    tick(coach.deps, client, now=NOW, senders=1)  # the week's snapshots are taken (and Tuesday's sends go)
+    at = NOW + timedelta(hours=2)
+    with transaction(coach.deps.sessions) as s:
+        owner = s.scalar(sa.select(Person).where(Person.email == "rosalind.franklin@example.com"))
+        for i in range(3):
+            create_deal(s, NewDeal(f"Imported history {i}", "Acme", owner, Decimal(400_000), "GBP", "negotiation"),
+                        coach.deps.playbook, now=at)
+        s.flush()
+        mark_live(s, now=at, why="deals imported")
+    coach.fake.clear()
+    tick(coach.deps, client, now=datetime(2026, 11, 25, 9, 5, tzinfo=UTC), senders=1)  # Wednesday's digests
+    texts = [all_text(m.params.get("blocks") or []) for m in coach.fake.messages()]
+    digests = [t for t in texts if "Pipeline digest" in t]
+    assert digests
+    alan = next(t for t in digests if "Alan Turing" in t.splitlines()[0])  # Rosalind is in his subtree
+    assert "new 3" not in alan and "+GBP 1,200,000 vs last week" not in alan
+    assert "GBP 2,090,000" in alan  # the imported deals are in the pipeline, as its baseline
