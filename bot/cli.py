@@ -25,6 +25,7 @@ from bot.db import migrate
 from bot.db.engine import transaction
 from bot.deps import Deps, build_deps
 from bot.imports.csvfile import ImportRefused
+from bot.imports.mapping import PRESETS, MappingError
 from bot.playbooks import loader as playbooks
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +49,8 @@ def friendly(fn: F) -> F:
                   + "\n(check it with: coach playbook check FILE)")
         except ImportRefused as e:
             _fail(e.report())
+        except MappingError as e:
+            _fail(str(e))
         except sa.exc.OperationalError as e:
             _fail(f"cannot use the database: {e.orig}\n(check DATABASE_URL, then run: coach init)")
         except alembic.util.CommandError as e:
@@ -110,7 +113,13 @@ def init(ctx: click.Context) -> None:
     """Create or upgrade the database and check the playbook. Safe to run again."""
     deps = deps_from(ctx)
     pb = deps.playbook
+    fresh = migrate.current_revision(deps.engine) is None
     migrate.upgrade(deps.engine)
+    if fresh:
+        from bot.services.golive import mark_live
+
+        with transaction(deps.sessions) as session:
+            mark_live(session, now=deps.clock.now(), why="installed")
     where = sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)
     click.echo(f"Database ready: {where} (schema {migrate.current_revision(deps.engine)})")
     click.echo(f"Playbook: {pb.name.en} ({len(pb.stages)} stages: {', '.join(pb.keys)})")
@@ -334,43 +343,138 @@ def deals() -> None:
     """Import, export and list deals."""
 
 
+def _mapping(mapping_file: Path | None, preset: str | None) -> Any:
+    from bot.imports.mapping import load_mapping, load_preset
+
+    if mapping_file is not None and preset is not None:
+        _fail("give --mapping FILE or --preset NAME, not both")
+    if mapping_file is not None:
+        return load_mapping(mapping_file)
+    return load_preset(preset) if preset is not None else None
+
+
+_MAPPING = click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
+                        help="A mapping TOML file: the CRM export's columns, stage names, date format, owners.")
+_PRESET = click.option("--preset", type=click.Choice(PRESETS),
+                       help="A shipped mapping for a CRM's export (see `coach deals mapping show NAME`).")
+
+
 @deals.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_MAPPING
+@_PRESET
+@click.option("--dry-run", is_flag=True, help="Print what would be added, updated, moved and closed; write nothing.")
+@click.option("--full", is_flag=True, help="The file is the whole open pipeline: list open deals with a CRM id "
+              "that it lacks.")
+@click.option("--close-missing", is_flag=True, help="With --full: close those deals as lost "
+              "(reason \"not in CRM export\").")
+@click.option("--accept-renames", is_flag=True, help="Accept updates that change a deal's owner and name at once "
+              "(refused by default: the sign of a file keyed by the wrong id).")
+@click.option("--history", "history_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A separate stage-history file, one row per change (columns id,from,to,at,who, or as the "
+                   "mapping's [history] names them): each new deal's path through the funnel.")
 @click.pass_context
 @friendly
-def deals_import(ctx: click.Context, file: Path) -> None:
-    """Import deals from FILE (CSV: ref,name,account,owner_email,amount,currency,stage,close_date,next_step).
+def deals_import(ctx: click.Context, file: Path, mapping_file: Path | None, preset: str | None, dry_run: bool,
+                 full: bool, close_missing: bool, accept_renames: bool, history_file: Path | None) -> None:
+    """Import deals from FILE.
 
-    Rows with a known ref update that deal; an empty ref gets a new one. If
-    any line has a problem, every problem is listed and nothing is written.
+    Without --mapping/--preset, FILE is our CSV (ref,name,account,owner_email,amount,currency,stage,
+    close_date,next_step): rows with a known ref update that deal; an empty ref gets a new one.
+
+    With --mapping MAP.toml or --preset salesforce|hubspot|pipedrive, FILE is a CRM's export as it is:
+    deals are matched by the CRM's id, their dates (created, each stage entered, closed) become the
+    stage history, and the deal's ref stays ours. If any line has a problem, every problem is listed
+    and nothing is written.
     """
     from bot.imports.deals_csv import import_deals
 
+    mapping = _mapping(mapping_file, preset)
     deps = deps_from(ctx)
     pb = deps.playbook
+    if mapping is None:
+        if dry_run or full or close_missing or accept_renames or history_file:
+            _fail("--dry-run, --full, --close-missing, --accept-renames and --history work on a CRM export: "
+                  "add --mapping MAP.toml or --preset NAME")
+        with ready_db(deps) as session:
+            result = import_deals(session, file, pb, now=deps.clock.now())
+            _went_live(session, deps, f"deals imported from {file.name}")
+        click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
+        return
+    from bot.imports.crm import import_crm
+
     with ready_db(deps) as session:
-        result = import_deals(session, file, pb, now=deps.clock.now())
-    click.echo(f"Deals imported from {file}: {result.created} added, {result.updated} updated")
+        plan = import_crm(session, file, mapping, pb, now=deps.clock.now(), dry_run=dry_run, full=full,
+                          close_missing=close_missing, accept_renames=accept_renames, history=history_file)
+        full = full or close_missing
+        head = "Dry run, nothing written" if dry_run else f"Deals imported from {file}"
+        click.echo(f"{head} ({mapping.name}): {plan.summary(full=full, close_missing=close_missing and not dry_run)}")
+        for note in plan.notes():
+            click.echo(f"  note: {note}")
+        changes = plan.lines(pb, full=full, close_missing=close_missing and not dry_run)
+        shown = changes if dry_run else changes[:20]
+        for line in shown:
+            click.echo(line)
+        if len(changes) > len(shown):
+            click.echo(f"  … and {len(changes) - len(shown)} more (--dry-run lists them all)")
+        if not dry_run:
+            _went_live(session, deps, f"deals imported from {file.name}")
+
+
+def _went_live(session: so.Session, deps: Deps, why: str) -> None:
+    """After an import the schedule starts from the next due moment (nothing that fell due before is sent)."""
+    from bot.services.golive import mark_live
+
+    mark_live(session, now=deps.clock.now(), why=why)
+    click.echo("The schedule starts from the next due moment: nothing that fell due before now is sent.")
 
 
 @deals.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_MAPPING
+@_PRESET
 @click.pass_context
 @friendly
-def deals_export(ctx: click.Context, file: Path | None) -> None:
-    """Write every deal as CSV to FILE (default: standard output), in the import format."""
+def deals_export(ctx: click.Context, file: Path | None, mapping_file: Path | None, preset: str | None) -> None:
+    """Write every deal as CSV to FILE (default: standard output), in the import format; with
+    --mapping/--preset, in the CRM's columns, stage names and ids, to re-import into the CRM."""
     from bot.db.models import Deal
+    from bot.imports.crm import export_crm
     from bot.imports.deals_csv import export_deals
 
+    mapping = _mapping(mapping_file, preset)
     deps = deps_from(ctx)
     with ready_db(deps) as session:
-        rows = session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner)))
+        rows = list(session.scalars(sa.select(Deal).options(so.selectinload(Deal.owner),
+                                                            so.selectinload(Deal.history))))
+
+        def write(out: Any) -> int:
+            if mapping is None:
+                return export_deals(rows, out)
+            mapping.check(deps.playbook)
+            return export_crm(session, rows, out, mapping, deps.playbook)
+
         if file is None:
-            export_deals(rows, sys.stdout)
+            write(sys.stdout)
             return
         with file.open("w", encoding="utf-8", newline="") as out:
-            count = export_deals(rows, out)
+            count = write(out)
     click.echo(f"{count} deals written to {file}", err=True)
+
+
+@deals.group("mapping")
+def deals_mapping() -> None:
+    """The shipped mappings for CRM exports."""
+
+
+@deals_mapping.command("show")
+@click.argument("name", type=click.Choice(PRESETS))
+@friendly
+def deals_mapping_show(name: str) -> None:
+    """Print the preset NAME, to copy and edit: coach deals mapping show salesforce > mine.toml"""
+    from bot.imports.mapping import preset_text
+
+    click.echo(preset_text(name), nl=False)
 
 
 @deals.command("list")
@@ -568,6 +672,108 @@ def status(ctx: click.Context, days: int, show_all: bool, at: str | None) -> Non
             click.echo(f"  {i.email:<32} {i.state}")
 
 
+@main.command("schedule")
+@click.option("--week", "week_text", metavar="DATE", help="A day of the week to preview (YYYY-MM-DD; its Monday "
+              "starts it); default: the coming week.")
+@click.option("--as", "email", metavar="EMAIL", help="Only the messages to this person.")
+@click.pass_context
+@friendly
+def schedule(ctx: click.Context, week_text: str | None, email: str | None) -> None:
+    """Preview every message a week will send: to whom, what kind, and when in their local time and
+    in UTC, from the database and the settings. Sends nothing, writes nothing."""
+    from datetime import date
+
+    from bot.db import repo
+    from bot.domain.cadence import monday_of
+    from bot.services.golive import live_since
+    from bot.services.schedule_preview import coming_week, week_plan
+
+    deps = deps_from(ctx)
+    if week_text is not None:
+        try:
+            week = monday_of(date.fromisoformat(week_text))
+        except ValueError:
+            _fail(f"--week {week_text!r} is not a date like 2026-12-07")
+    else:
+        week = coming_week(deps.clock.now())
+    with ready_db(deps) as session:
+        only = None
+        if email is not None:
+            only = repo.person_by_email(session, email)
+            if only is None:
+                _fail(f"{email} is not in the org; `coach org show` lists who is")
+        live = live_since(session)
+        plan = week_plan(session, deps.playbook, deps.settings.cadence, week,
+                         digest_channel=deps.settings.digest_channel, only=only,
+                         live_from=live.at if live else None)
+        click.echo(f"The week of {week.isoformat()}: {len(plan)} scheduled message(s)"
+                   + (f" to {email}" if email else "") + " (a preview: nothing is sent)")
+        for p in plan:
+            zone = p.person.timezone or "UTC"
+            line = (f"  {p.local:%a %Y-%m-%d %H:%M} {zone:<20} ({p.at:%a %H:%M} UTC)  {p.kind:<22} "
+                    f"{p.person.name} <{p.person.email}>")
+            click.echo(line + (f"  ({p.note})" if p.note else ""))
+
+
+@main.command("fake-slack")
+@click.option("--port", default=3001, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for the fake Web API (0: any free port).")
+@click.option("--once", is_flag=True, hidden=True, help="Start, print how to use it, and stop (for tests).")
+@click.pass_context
+@friendly
+def fake_slack(ctx: click.Context, port: int, once: bool) -> None:
+    """Run the bundled stand-in for Slack's Web API, with the org's people as its users, to try
+    `coach tick` and `coach serve` end to end without a workspace. Prints every message posted.
+
+    In another shell, point the bot at it: SLACK_API_URL=http://127.0.0.1:PORT/api/ and any
+    SLACK_BOT_TOKEN (it accepts the one set here, or any when none is set).
+    """
+    import time
+
+    from bot.db.models import Person
+    from bot.fakeslack import FakeSlack
+
+    deps = deps_from(ctx)
+    token = deps.settings.slack_bot_token or None
+    with ready_db(deps) as session:
+        people = [(p.slack_user_id or f"U{p.id:07d}", p.email, p.name, p.timezone or "UTC")
+                  for p in session.scalars(sa.select(Person).order_by(Person.id))]
+    if not people:
+        _fail("the org is empty: import it with `coach org import FILE.csv` first")
+    fake = FakeSlack(expected_token=token, port=port)
+    try:
+        fake.start()
+    except OSError as e:
+        _fail(f"cannot listen on port {port}: {e.strerror}; choose another with --port")
+    try:
+        for uid, email, name, tz in people:
+            fake.add_user(uid, email=email, name=email.split("@")[0], real_name=name, tz=tz)
+        click.echo(f"Fake Slack Web API on {fake.base_url} with {len(people)} users (the org's people).")
+        click.echo("In another shell:")
+        click.echo(f"  export SLACK_API_URL={fake.base_url} SLACK_BOT_TOKEN={token or 'xoxb-fake'} "
+                   "SLACK_SIGNING_SECRET=fake")
+        click.echo("  coach tick --at 2026-12-07T09:05Z    # one tick: Monday's prompts, printed here")
+        click.echo("  coach serve --port 3000              # or the app and its minute-by-minute schedule")
+        if once:
+            return
+        click.echo("Ctrl-C stops it.")
+        shown = 0
+        names = {uid: name for uid, _, name, _ in people}
+        while True:
+            time.sleep(0.5)
+            messages = fake.messages()
+            for m in messages[shown:]:
+                channel = str(m.params.get("channel", ""))
+                who = names.get(channel.removeprefix("D"), channel)
+                text = str(m.params.get("text", "")).splitlines()[0][:100] if m.params.get("text") else ""
+                click.echo(f"→ {who}: {text}")
+            shown = len(messages)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        fake.stop()
+
+
 # --- without Slack: demo and shell -----------------------------------------------
 
 
@@ -578,15 +784,17 @@ def status(ctx: click.Context, days: int, show_all: bool, at: str | None) -> Non
 @click.option("--org", "org_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Your own org CSV (with --deals); default: the bundled example org.")
 @click.option("--deals", "deals_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Your own deals CSV (with --org).")
+              help="Your own deals CSV (with --org); a CRM export with --preset or --mapping, its dates kept.")
+@_MAPPING
+@_PRESET
 @click.option("--playbook", "playbook_name", help="A playbook name (default, industrial) or YAML file.")
 @click.option("--full", is_flag=True, help="Print every message whole, not its first lines.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="zh: a mixed-language team, most people's Slack in Chinese, a few reps' in English; "
                    "the transcript in Chinese.")
 @friendly
-def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, playbook_name: str | None,
-         full: bool, lang: str) -> None:
+def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | None, mapping_file: Path | None,
+         preset: str | None, playbook_name: str | None, full: bool, lang: str) -> None:
     """Replay a whole week, Monday to Friday, without Slack: prompts, coaching at a gate,
     reminders, someone away, every tier's digests and a comment carried up.
 
@@ -600,11 +808,14 @@ def demo(out: Path | None, seed: int, org_file: Path | None, deals_file: Path | 
 
     if (org_file is None) != (deals_file is None):
         _fail("give both --org FILE and --deals FILE, or neither (for the bundled example)")
+    mapping = _mapping(mapping_file, preset)
+    if mapping is not None and deals_file is None:
+        _fail("--preset/--mapping read your --deals FILE as a CRM export: give --org FILE and --deals FILE too")
     if playbook_name:
         playbooks.load_playbook(playbook_name)  # a bad playbook is reported before anything starts
     folder = out or Path(tempfile.mkdtemp(prefix="coach-demo-"))
     run_demo(out=folder, seed=seed, org=org_file, deals=deals_file, playbook=playbook_name, echo=click.echo,
-             full=full, progress=sys.stderr.isatty(), lang=lang)
+             full=full, progress=sys.stderr.isatty(), lang=lang, deals_mapping=mapping)
 
 
 @main.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -123,10 +122,11 @@ def register(main: click.Group) -> None:
 
 
 def _write_csv(n: object) -> None:
+    from bot.imports.csvfile import csv_writer
     from bot.services.numbers import Numbers
 
     assert isinstance(n, Numbers)
-    w = csv.writer(sys.stdout, lineterminator="\n")
+    w = csv_writer(sys.stdout)
     w.writerow(["section", "key", "value", "detail"])
     if n.target:
         w.writerow(["target", n.target.period, n.target.amount, n.currency])

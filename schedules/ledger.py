@@ -39,6 +39,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.engine import transaction
 from bot.db.models import ScheduledSend
 from bot.deps import Deps
+from bot.services.golive import live_since
 from bot.slack.client import Budget, ledger_client
 from bot.slack.uploads import share_files
 from schedules.outgoing import Outgoing, SendKey
@@ -70,6 +71,7 @@ class RunReport:
     recovered: list[SendKey] = field(default_factory=list)  # found already in Slack after a crash
     failed: list[tuple[SendKey, str]] = field(default_factory=list)
     busy: list[SendKey] = field(default_factory=list)  # held by another live instance
+    before_live: list[SendKey] = field(default_factory=list)  # fell due before going live: never sent
     step_errors: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -78,6 +80,8 @@ class RunReport:
             parts.append(f"found already sent {len(self.recovered)}")
         if self.busy:
             parts.append(f"left to another instance {len(self.busy)}")
+        if self.before_live:
+            parts.append(f"not sent {len(self.before_live)} that fell due before going live")
         if self.failed:
             parts.append(f"failed {len(self.failed)} (retried on the next run)")
         if self.step_errors:
@@ -136,6 +140,9 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
                 log.error("send %s not attempted: the database answered %s", m.key, e.orig)
                 report.failed.append((m.key, f"database: {e.orig}"))
 
+    with transaction(deps.sessions) as session:
+        live = live_since(session)
+    live_at = live.at if live is not None and live.at <= now else None  # a replay before it is left alone
     for step in steps:
         try:
             with transaction(deps.sessions) as session:
@@ -146,6 +153,15 @@ def run_due(deps: Deps, client: WebClient, steps: Sequence[Step], *, now: dateti
             report.step_errors.append((step.__name__, str(e)))
             continue
         due = [m for m in outgoing if m.key not in done]
+        if live_at is not None:
+            stale = [m for m in due if m.due_at < live_at]
+            if stale:
+                assert live is not None
+                report.before_live += [m.key for m in stale]
+                log.info("%s: not sending %d %s message(s) that fell due before going live at %s (%s); the "
+                         "schedule starts from the next due moment", step.__name__, len(stale), step.__name__,
+                         live_at.isoformat(), live.why)
+                due = [m for m in due if m.due_at >= live_at]
         by_channel: dict[str, list[Outgoing]] = {}
         for m in due:
             by_channel.setdefault(m.channel, []).append(m)

@@ -114,6 +114,10 @@ class Deal(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ref: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    # The deal's id in the CRM it was imported from (`coach deals import --mapping/--preset`), matched on
+    # re-import; any text. The ref stays ours. A unique index (not a constraint: adding one would make
+    # SQLite rebuild the table, and the rebuild's DROP would cascade to every deal's history).
+    crm_id: so.Mapped[str | None] = so.mapped_column(sa.String(200), unique=True, index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     account: so.Mapped[str] = so.mapped_column(sa.String(200))
     owner_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"), index=True)
@@ -429,3 +433,14 @@ class SendBudget(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)  # the budget, e.g. the ledger's posts
     next_slot: so.Mapped[float] = so.mapped_column(sa.Double)
     paused_until: so.Mapped[float] = so.mapped_column(sa.Double)
+
+
+class GoLive(Base):
+    """When the schedule went live, or last started again from a fresh install or an import: what fell
+    due before it is never sent (the first tick after starts from the next due moment)."""
+
+    __tablename__ = "go_live"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)  # "schedule"
+    at: so.Mapped[datetime]
+    why: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -69,10 +70,11 @@ def _path(deal: Deal, stages: list[str], times: list[datetime], *, lost_at: date
 
 
 def add_history(session: so.Session, playbook: Playbook, *, now: datetime, period: str, week: date,
-                rng: random.Random) -> HistoryResult:
+                rng: random.Random, keep: Collection[int] = frozenset(), invent_closed: bool = True) -> HistoryResult:
     """Write the history (see the module) for the deals and reps in the database, as of ``now``;
     ``week``'s snapshot is the pipeline as it stood a week before ``now``, so the first digests
-    show a week's worth of change."""
+    show a week's worth of change. The deals in ``keep`` (ids) came with their own history, which
+    stays as it is; with ``invent_closed`` false no closed deals are made up."""
     keys = list(playbook.keys)
     won_key = playbook.won.key
     stalled = 0
@@ -82,6 +84,8 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
     for d in deals:
         currencies[d.owner_id][d.currency] += 1
         amounts[d.owner_id].append(d.amount)
+        if d.id in keep:
+            continue  # its own dates, from the file
         if d.stage == LOST or d.stage == won_key:
             # lost in the last three months, after a walk through the funnel; won last week, so last week's
             # forecasts have something to be measured against
@@ -111,7 +115,7 @@ def add_history(session: so.Session, playbook: Playbook, *, now: datetime, perio
     refs = iter(repo.next_ref_numbers(session, 40 * max(1, len(reps))))
     accounts = sorted({d.account for d in deals}) or ["Contoso"]
     opened = won = lost = 0
-    for rep in reps:
+    for rep in (reps if invent_closed else []):
         currency = currencies[rep.id].most_common(1)[0][0]
         typical = [a for a in amounts[rep.id] if a > 0] or [Decimal(20_000)]
         for _ in range(rng.randint(14, 20)):

@@ -38,10 +38,13 @@ from bot.demo.picture import message_svg
 from bot.demo.workspace import Button, EmbeddedWorkspace, Event
 from bot.domain.money import fmt_amount
 from bot.domain.org import subtree
-from bot.domain.playbook import Forecast, Playbook
+from bot.domain.playbook import LOST, Forecast, Playbook
 from bot.fakeslack.driver import checks, date_value, select, text_input
 from bot.i18n import _, ngettext
+from bot.imports.crm import import_crm
+from bot.imports.csvfile import csv_writer
 from bot.imports.deals_csv import import_deals
+from bot.imports.mapping import Mapping
 from bot.imports.org_csv import import_org
 from bot.imports.rates_csv import import_rates
 from bot.playbooks.loader import load_playbook
@@ -274,12 +277,30 @@ class Cast:
 
 def run_demo(*, out: Path, seed: int = 7, org: Path | None = None, deals: Path | None = None,
              playbook: str | None = None, echo: Callable[[str], None] = print, full: bool = False,
-             progress: bool = False, lang: str = "en") -> DemoResult:
+             progress: bool = False, lang: str = "en", deals_mapping: Mapping | None = None) -> DemoResult:
     """The week; with ``lang`` other than English, a mixed-language org: most people's Slack
     speaks ``lang``, a few reps' English (``demo_locale``), and the narration is in ``lang``."""
     with i18n.language(lang):
         return _run_demo(out=out, seed=seed, org=org, deals=deals, playbook=playbook, echo=echo, full=full,
-                         progress=progress, lang=lang)
+                         progress=progress, lang=lang, deals_mapping=deals_mapping)
+
+
+def _history_line(bundled: bool, kept: int, invented: int, closed_made_up: int) -> str:
+    """The transcript's first line: whose history the numbers stand on, and what the demo invented."""
+    if bundled:
+        return _("History: invented for the bundled example (each deal's path and %(closed)s closed deals "
+                 "over two quarters).") % {"closed": closed_made_up}
+    activity = _("reps' weekly activity and targets made up (deal files carry none)")
+    if not invented and not closed_made_up:
+        return _("History: from your files for all %(kept)s deals; %(activity)s.") % {"kept": kept,
+                                                                                     "activity": activity}
+    parts = [_("%(n)s deals' dates from your files") % {"n": kept}] if kept else []
+    if invented:
+        parts.append(_("invented for %(n)s deals without dates") % {"n": invented})
+    if closed_made_up:
+        parts.append(_("%(n)s closed deals made up, as your files have none") % {"n": closed_made_up})
+    parts.append(activity)
+    return _("History: %(parts)s.") % {"parts": "; ".join(parts)}
 
 
 def demo_locale(lang: str) -> Callable[[Person], str]:
@@ -289,7 +310,8 @@ def demo_locale(lang: str) -> Callable[[Person], str]:
 
 
 def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, playbook: str | None,
-              echo: Callable[[str], None], full: bool, progress: bool, lang: str) -> DemoResult:
+              echo: Callable[[str], None], full: bool, progress: bool, lang: str,
+              deals_mapping: Mapping | None = None) -> DemoResult:
     started = time.monotonic()  # how long the replay took to run, not a moment of the replayed week
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.db"
@@ -302,13 +324,23 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
         t = Transcript(ws, out, echo, full=full, progress=progress)
         with transaction(ws.deps.sessions) as s:
             people = import_org(s, org or EXAMPLES / "org.csv", now=friday - timedelta(weeks=6))
-            loaded = import_deals(s, deals or _example_deals_for(ws.deps.playbook, out),
-                                  ws.deps.playbook, now=friday - timedelta(weeks=6))
+            keep: set[int] = set()
+            if deals is not None and deals_mapping is not None:
+                # A CRM export: its deals come with their own dates, which stay as they are.
+                plan = import_crm(s, deals, deals_mapping, ws.deps.playbook, now=friday - timedelta(weeks=6))
+                loaded_count = len(plan.added)
+                keep = set(s.scalars(sa.select(Deal.id).where(Deal.crm_id.is_not(None))))
+            else:
+                loaded_count = import_deals(s, deals or _example_deals_for(ws.deps.playbook, out),
+                                            ws.deps.playbook, now=friday - timedelta(weeks=6)).created
+            kept_closed = s.scalar(sa.select(sa.func.count()).select_from(Deal).where(
+                Deal.id.in_(keep), Deal.stage.in_([LOST, ws.deps.playbook.won.key]))) if keep else 0
             # The company's exchange rates: digests total in one reporting currency (USD here).
             import_rates(s, EXAMPLES / "rates.csv", now=friday - timedelta(weeks=6))
             # Two quarters of stage changes, closed deals, activity and targets behind them.
             past = add_history(s, ws.deps.playbook, now=friday, period=f"{WEEK.year}-Q{(WEEK.month - 1) // 3 + 1}",
-                               week=WEEK, rng=random.Random(seed))
+                               week=WEEK, rng=random.Random(seed), keep=keep, invent_closed=not kept_closed)
+            invented = loaded_count - len(keep)
             cadence = ws.deps.settings.cadence
             forecasts = signed_last_week(s, ws.deps.playbook, week=WEEK, now=friday, signoff_tier=cadence.signoff_tier,
                                          currency=ws.deps.settings.reporting_currency, margin=cadence.forecast_margin)
@@ -318,14 +350,16 @@ def _run_demo(*, out: Path, seed: int, org: Path | None, deals: Path | None, pla
                           if checkins.open_deals(s, p, ws.deps.playbook))
             managers = s.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.tier > 0))
         cast = Cast(reps, rng)
+        t.say(_history_line(deals is None, len(keep), invented, past.opened))
         t.say(_("Pipeline Coach demo · the week of %(day)s · seed %(seed)s") % {"day": i18n.day(WEEK), "seed": seed})
         t.say(_("%(people)s people (%(reps)s reps with open deals, %(managers)s managers), %(deals)s deals, "
                 "the %(playbook)s playbook") % {"people": people.created, "reps": len(reps), "managers": managers,
-                                               "deals": loaded.created, "playbook": ws.deps.settings.playbook})
-        t.say(_("Two quarters behind them: %(opened)s deals opened and closed (%(won)s won, %(lost)s lost), "
-                "%(weeks)s weeks of reps' activity, %(targets)s quarterly targets; %(stalled)s open deals are stalled")
-              % {"opened": past.opened, "won": past.won, "lost": past.lost, "weeks": past.activity_weeks,
-                 "targets": past.targets, "stalled": past.stalled})
+                                               "deals": loaded_count, "playbook": ws.deps.settings.playbook})
+        if deals is None or past.opened:
+            t.say(_("Two quarters behind them: %(opened)s deals opened and closed (%(won)s won, %(lost)s lost), "
+                    "%(weeks)s weeks of reps' activity, %(targets)s quarterly targets; %(stalled)s open deals are "
+                    "stalled") % {"opened": past.opened, "won": past.won, "lost": past.lost,
+                                  "weeks": past.activity_weeks, "targets": past.targets, "stalled": past.stalled})
         for f in forecasts:
             t.say((_("Last week %(name)s signed off a forecast of %(forecast)s; the region won %(won)s: "
                      "more than %(margin)s%% apart, so this week's digest asks why.") if f.missed else
@@ -641,9 +675,10 @@ def _example_deals_for(playbook: Playbook, out: Path) -> Path:
         rows = list(csv.DictReader(f))
     target = out / "deals.csv"
     with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**r, "stage": stage(r["stage"])} for r in rows)
+        fields = list(rows[0])
+        writer = csv_writer(f)
+        writer.writerow(fields)
+        writer.writerows([{**r, "stage": stage(r["stage"])}[k] for k in fields] for r in rows)
     return target
 
 

@@ -1,8 +1,10 @@
 """Coaching numbers from the team's own stage history.
 
-Conversion is counted on how far each deal has ever got: a deal that jumped
-from prospect to project passed through interested on the way. Time in stage
-is measured per stint (entering a stage until leaving it, or ``now``).
+Conversion is counted on how far each deal has ever got, from the stage it
+entered: a deal that jumped from prospect to project passed through interested
+on the way, but a deal created straight into project (or imported there from a
+CRM) never was a prospect, so it counts from project on. Time in stage is
+measured per stint (entering a stage until leaving it, or ``now``).
 """
 
 from __future__ import annotations
@@ -98,11 +100,31 @@ def furthest_reached(transitions: Iterable[Transition], playbook: Playbook) -> d
     return out
 
 
+def entered_at(transitions: Iterable[Transition], playbook: Playbook) -> dict[str, int]:
+    """Per deal, the index of the stage it entered the funnel at: where its first move (in time)
+    came from, or the stage it was created in. Deals that only ever were lost are left out."""
+    first: dict[str, Transition] = {}
+    for t in transitions:
+        seen = first.get(t.deal)
+        if seen is None or t.at < seen.at:
+            first[t.deal] = t
+    out: dict[str, int] = {}
+    for deal, t in first.items():
+        for stage in (t.from_stage, t.to_stage):
+            if stage is not None and stage != LOST and playbook.has_stage(stage):
+                out[deal] = playbook.index(stage)
+                break
+    return out
+
+
 def conversions(transitions: Iterable[Transition], playbook: Playbook) -> list[Conversion]:
-    """Stage-to-next-stage conversion over every deal in the history."""
-    reached = furthest_reached(transitions, playbook)
-    counts = [sum(1 for r in reached.values() if r >= i) for i in range(len(playbook.stages))]
-    return [
-        Conversion(a.key, b.key, counts[i], counts[i + 1])
-        for i, (a, b) in enumerate(zip(playbook.stages, playbook.stages[1:], strict=False))
-    ]
+    """Stage-to-next-stage conversion over every deal in the history: of the deals that were in a
+    stage (entered the funnel there or before, and got that far), how many went on."""
+    ts = list(transitions)
+    reached = furthest_reached(ts, playbook)
+    entry = entered_at(ts, playbook)
+    out = []
+    for i, (a, b) in enumerate(zip(playbook.stages, playbook.stages[1:], strict=False)):
+        were = [r for d, r in reached.items() if entry.get(d, r) <= i <= r]
+        out.append(Conversion(a.key, b.key, len(were), sum(1 for r in were if r > i)))
+    return out

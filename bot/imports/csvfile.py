@@ -1,13 +1,14 @@
-"""Reading CSV files with line numbers and a strict header."""
+"""Reading CSV files with line numbers and a strict header; writing them with formulas neutralised."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # the reader's type exists only in the stubs
     from _csv import Reader
@@ -67,6 +68,64 @@ def read_rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = 
     return parse_rows(text, columns, optional)
 
 
+# A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): =, +, -, @, a tab or a carriage return first.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def guard_cell(value: object) -> str:
+    """``value`` as a CSV cell that Excel and LibreOffice show as text: a cell that would start a
+    formula gets a single quote in front (a plain number such as ``-12.5`` stays a number)."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def unguard_cell(text: str) -> str:
+    """The inverse of ``guard_cell`` on import, so a file this product wrote reads back the same."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
+def clean_cell(text: str) -> str:
+    """A cell as read: spaces around it go, a leading tab does not (``\t=1+1`` must not become a formula),
+    and the quote ``guard_cell`` added is taken off."""
+    return unguard_cell(text.strip(" "))
+
+
+class GuardedWriter:
+    """``csv.writer`` with every cell passed through ``guard_cell``: every CSV the product writes uses it."""
+
+    def __init__(self, out: TextIO, *, delimiter: str = ",") -> None:
+        self._writer = csv.writer(out, lineterminator="\n", delimiter=delimiter)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([guard_cell(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out: TextIO, *, delimiter: str = ",") -> GuardedWriter:
+    return GuardedWriter(out, delimiter=delimiter)
+
+
+def other_delimiter(first_line: str) -> str | None:
+    """``;`` or a tab when the header line is separated by that rather than by commas."""
+    for d in (";", "\t"):
+        if first_line.count(d) > first_line.count(","):
+            return d
+    return None
+
+
+def delimiter_hint(first_line: str) -> str:
+    d = other_delimiter(first_line)
+    if d is None:
+        return ""
+    return f"; this file uses {'a tab' if d == chr(9) else repr(d)} between fields: save it with commas"
+
+
 def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
                ) -> tuple[list[Row], list[Problem]]:
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -85,7 +144,8 @@ def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = 
             parts.append(f"unknown {_columns(extra)}")
         if dupes:
             parts.append(f"repeated {_columns(dupes)}")
-        return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)})")]
+        hint = delimiter_hint(text.split("\n", 1)[0])
+        return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)}){hint}")]
     rows: list[Row] = []
     problems: list[Problem] = []
     for line, record in _records(reader):
@@ -95,7 +155,7 @@ def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = 
             problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
             continue
         values = dict.fromkeys(optional, "")
-        values.update({h: v.strip() for h, v in zip(header, record, strict=True)})
+        values.update({h: clean_cell(v) for h, v in zip(header, record, strict=True)})
         rows.append(Row(line, values))
     return rows, problems
 

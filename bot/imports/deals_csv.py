@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from bot.db import repo
 from bot.db.models import Deal, Person
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.values import is_currency, parse_amount, parse_date
-from bot.imports.csvfile import ImportRefused, Problem, Row, read_rows
+from bot.imports.csvfile import ImportRefused, Problem, Row, csv_writer, read_rows
 from bot.services.deals import NewDeal, create_deal, move_deal
 
 COLUMNS = ("ref", "name", "account", "owner_email", "amount", "currency", "stage", "close_date", "next_step")
@@ -131,7 +130,7 @@ def _plain(amount: Decimal) -> str:
 
 
 def export_deals(deals: Iterable[Deal], out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     count = 0
     for d in sorted(deals, key=lambda d: (repo.ref_number(d.ref) or 0, d.ref)):

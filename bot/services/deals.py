@@ -132,6 +132,18 @@ def _record_move(deal: Deal, gate: GateResult, playbook: Playbook, *, now: datet
         deal.forecast = "closed" if playbook.is_closed(to_stage) else playbook.stage(to_stage).forecast.value
 
 
+def record_crm_move(deal: Deal, to_stage: str, playbook: Playbook, *, at: datetime, by: Person | None,
+                    reason: str, lost_reason: str = "") -> None:
+    """A move that happened in the CRM, as its export dates it: recorded in the history at ``at``, with
+    no gate (the CRM is the source of truth for it) and no override flag."""
+    deal.history.append(StageChange(from_stage=deal.stage, to_stage=to_stage, changed_at=at, changed_by=by,
+                                    reason=reason, gate_overridden=False))
+    deal.stage = to_stage
+    deal.stage_entered_at = at
+    deal.lost_reason = (lost_reason or reason) if to_stage == LOST else ""
+    deal.forecast = "closed" if playbook.is_closed(to_stage) else playbook.stage(to_stage).forecast.value
+
+
 # -- moves asked for by a person: one conversion to facts, one gate check ----------------------
 
 @dataclass(frozen=True)

@@ -160,6 +160,25 @@ def test_the_demo_takes_your_own_files_and_refuses_bad_ones(clean_env, tmp_path)
     assert r.exit_code == 1 and "Traceback" not in r.output
 
 
+def test_the_demo_keeps_a_crm_exports_history_and_says_what_it_invents(clean_env, tmp_path):
+    crm = Path(__file__).parents[1] / "fixtures" / "crm"
+    r, out = demo(tmp_path, "--org", str(crm / "org.csv"), "--deals", str(crm / "hubspot_deals.csv"),
+                  "--preset", "hubspot")
+    assert r.exit_code == 0, r.output
+    first = r.output.splitlines()[0]
+    assert first == ("History: from your files for all 117 deals; reps' weekly activity and targets made up "
+                     "(deal files carry none).")
+    with sqlite3.connect(out / "demo.db") as db:
+        assert db.execute("select count(*) from deal").fetchone()[0] == 117  # no deals made up
+        # A won deal keeps the day the export says it was won.
+        won = db.execute("select stage_entered_at from deal where crm_id = '9607232932'").fetchone()[0]
+    assert won.startswith("2026-06-13 06:00")
+    r, _ = demo(tmp_path, "--org", str(EXAMPLES / "org.csv"), "--deals", str(EXAMPLES / "deals.csv"))
+    assert r.output.splitlines()[0].startswith("History: invented for 90 deals without dates; ")
+    r, _ = demo(tmp_path, "--preset", "hubspot")
+    assert r.exit_code == 1 and "give --org FILE and --deals FILE too" in r.output
+
+
 @pytest.fixture
 def org_db(clean_env, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shell.db'}")

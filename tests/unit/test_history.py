@@ -20,13 +20,27 @@ HISTORY = [
 ]
 
 
-def test_conversion_counts_the_furthest_stage_each_deal_reached():
+def test_conversion_counts_the_furthest_stage_each_deal_reached_from_where_it_entered():
     conv = {(c.from_stage, c.to_stage): c for c in conversions(HISTORY, PB)}
-    assert (conv["a", "b"].reached_from, conv["a", "b"].reached_to) == (4, 3)
+    # D-4 was created in b: it never was in a, so it counts from b on.
+    assert (conv["a", "b"].reached_from, conv["a", "b"].reached_to) == (3, 2)
     assert (conv["b", "c"].reached_from, conv["b", "c"].reached_to) == (3, 2)
     assert (conv["c", "d"].reached_from, conv["c", "d"].reached_to) == (2, 1)
-    assert conv["a", "b"].rate == pytest.approx(0.75)
+    assert conv["a", "b"].rate == pytest.approx(2 / 3)
     assert conv["c", "d"].one_in == pytest.approx(2.0)
+
+
+def test_a_deal_created_late_in_the_funnel_or_as_lost_is_not_counted_before_it_existed():
+    late = [t("X-1", None, "c", 0), t("X-1", "c", "d", 5), t("X-2", None, "lost", 0)]
+    conv = {(c.from_stage, c.to_stage): (c.reached_from, c.reached_to) for c in conversions(late, PB)}
+    assert conv["a", "b"] == (0, 0) and conv["b", "c"] == (0, 0)
+    assert conv["c", "d"] == (1, 1)
+
+
+def test_a_window_starting_after_creation_counts_from_the_stage_the_first_move_left():
+    moved = [t("Y-1", "b", "c", 3)]  # created in a, before the window; the window sees b -> c
+    conv = {(c.from_stage, c.to_stage): (c.reached_from, c.reached_to) for c in conversions(moved, PB)}
+    assert conv["a", "b"] == (0, 0) and conv["b", "c"] == (1, 1)
 
 
 def test_conversion_with_no_history_has_no_rate():
