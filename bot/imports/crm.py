@@ -24,7 +24,15 @@ from bot.db import repo
 from bot.db.models import Deal, Person, StageChange
 from bot.domain.playbook import LOST, Playbook
 from bot.domain.values import is_currency, parse_amount
-from bot.imports.csvfile import ImportRefused, Problem, clean_cell, csv_writer, other_delimiter
+from bot.imports.csvfile import (
+    ImportRefused,
+    Problem,
+    UnreadableCsv,
+    clean_cell,
+    csv_writer,
+    other_delimiter,
+)
+from bot.imports.csvfile import records as csv_records
 from bot.imports.mapping import Mapping
 from bot.services.deals import record_crm_move
 
@@ -142,18 +150,14 @@ def read_export(path: Path) -> str:
         raise ImportRefused(str(path), [Problem(0, f"cannot be read: {e.strerror}")]) from None
 
 
-def _records(text: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _records(source: str, text: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
-        header = [clean_cell(h).strip() for h in next(reader)]
-    except StopIteration:
+        rows = list(csv_records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
+    except UnreadableCsv as e:
+        raise ImportRefused(source, [e.problem()]) from e
+    if not rows:
         return [], []
-    out = []
-    start = reader.line_num + 1
-    for record in reader:
-        out.append((start, record))
-        start = reader.line_num + 1
-    return header, out
+    return [clean_cell(h).strip() for h in rows[0][1]], rows[1:]
 
 
 class _Owners:
@@ -194,7 +198,7 @@ def check_export(session: so.Session, text: str, source: str, mapping: Mapping, 
     delimiter = "," if any(c.lower() in {h.strip().lower() for h in first_line.split(",")}
                            for c in (mapping.columns["crm_id"], mapping.columns["name"])) else \
         (other_delimiter(first_line) or ",")
-    header, records = _records(text, delimiter)
+    header, records = _records(source, text, delimiter)
     plan = CrmPlan(source, delimiter=delimiter, closing=(playbook.won.key, LOST))
     if not header:
         raise ImportRefused(source, [Problem(1, "the file is empty; the first line must be the export's header")])
@@ -372,7 +376,7 @@ def check_history(text: str, source: str, mapping: Mapping, playbook: Playbook) 
     first_line = text.split("\n", 1)[0]
     delimiter = "," if cols["crm_id"].lower() in {h.strip().lower() for h in first_line.split(",")} else \
         (other_delimiter(first_line) or ",")
-    header, records = _records(text, delimiter)
+    header, records = _records(source, text, delimiter)
     index = {h.lower(): i for i, h in enumerate(header)}
     missing = [f"{v!r} ({k})" for k, v in cols.items() if k != "who" and v.lower() not in index]
     if missing:

@@ -128,11 +128,13 @@ def delimiter_hint(first_line: str) -> str:
 
 def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
                ) -> tuple[list[Row], list[Problem]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = records(csv.reader(io.StringIO(text, newline="")))
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [h.strip().lower() for h in next(reader)[1]]
     except StopIteration:
         return [], [Problem(1, f"the file is empty; the first line must be the header: {','.join(columns)}")]
+    except UnreadableCsv as e:
+        return [], [e.problem()]
     missing = [c for c in columns if c not in header]
     extra = [h for h in header if h not in columns and h not in optional]
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -148,15 +150,18 @@ def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = 
         return [], [Problem(1, "; ".join(parts) + f" (expected header: {','.join(columns)}){hint}")]
     rows: list[Row] = []
     problems: list[Problem] = []
-    for line, record in _records(reader):
-        if not any(v.strip() for v in record):
-            continue
-        if len(record) != len(header):
-            problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
-            continue
-        values = dict.fromkeys(optional, "")
-        values.update({h: clean_cell(v) for h, v in zip(header, record, strict=True)})
-        rows.append(Row(line, values))
+    try:
+        for line, record in reader:
+            if not any(v.strip() for v in record):
+                continue
+            if len(record) != len(header):
+                problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
+                continue
+            values = dict.fromkeys(optional, "")
+            values.update({h: clean_cell(v) for h, v in zip(header, record, strict=True)})
+            rows.append(Row(line, values))
+    except UnreadableCsv as e:
+        problems.append(e.problem())
     return rows, problems
 
 
@@ -164,9 +169,27 @@ def _columns(names: list[str]) -> str:
     return ("column " if len(names) == 1 else "columns ") + ", ".join(names)
 
 
-def _records(reader: Reader) -> Iterator[tuple[int, list[str]]]:
-    # reader.line_num is the line a record ends on; remember where it started.
+class UnreadableCsv(ValueError):
+    """The csv module gave up on the file at ``line`` (a field past its size limit, a NUL byte)."""
+
+    def __init__(self, line: int, error: csv.Error) -> None:
+        self.line = line
+        why = str(error)
+        if "field larger than field limit" in why:
+            why = f"a field is longer than {csv.field_size_limit():,} characters; is a quote left open before it?"
+        super().__init__(f"cannot be read as CSV from here: {why}")
+
+    def problem(self) -> Problem:
+        return Problem(self.line, str(self))
+
+
+def records(reader: Reader) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on (``reader.line_num`` is the line it ends on);
+    UnreadableCsv where the csv module cannot go on."""
     start = reader.line_num + 1
-    for record in reader:
-        yield start, record
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            yield start, record
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise UnreadableCsv(start, e) from e

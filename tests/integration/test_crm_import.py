@@ -337,3 +337,14 @@ def test_a_separate_stage_history_file_gives_each_deal_its_path(coach, tmp_path)
     r = coach("deals", "import", str(export), "--preset", "salesforce", "--history", str(bad))
     assert r.exit_code == 1 and "stage 'Somewhere' is not in the mapping's [stages]" in r.output
     assert "'someday' is not a date" in r.output and "Traceback" not in r.output
+
+
+def test_an_export_the_csv_module_cannot_read_is_refused_whole(session, org, tmp_path):
+    header, rows = raw_rows()
+    path = tmp_path / "broken.csv"
+    text = EXPORT.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*text[:5], text[5] + ',"' + "x" * 200_000, *text[6:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as e:
+        import_crm(session, path, HUBSPOT, PB, now=NOW)
+    assert "broken.csv:6: cannot be read as CSV from here: a field is longer than" in e.value.report()
+    assert count(session, Deal) == 0 and len(rows) > 5 and header

@@ -217,3 +217,22 @@ def test_an_optional_language_column_sets_each_persons_language(session, tmp_pat
         import_org(session, bad, now=NOW)
     assert "line 2: language 'fr' is not one of en, zh" in e.value.report().replace("m.csv:2:", "line 2:")
     assert session.scalar(sa.select(Person.language).where(Person.email == "boss@x.io")) == "zh"
+
+
+def test_a_field_past_the_csv_modules_limit_is_a_problem_on_its_line(session, tmp_path):
+    """A quote left open swallows the rest of the file into one field; past 131,072 characters the
+    csv module gives up (it was an uncaught _csv.Error and a traceback)."""
+    import_org(session, EXAMPLES / "org.csv", now=NOW)
+    before = count(session, Deal)
+    huge = "x" * 200_000
+    bad = write(tmp_path, "d.csv", DEALS_HEADER
+                + "D-1,Fine,Acme,tommy.flowers@example.com,100,GBP,target,,\n"
+                + f'D-2,"Open quote {huge},Acme,tommy.flowers@example.com,100,GBP,target,,\n')
+    with pytest.raises(ImportRefused) as e:
+        import_deals(session, bad, PB, now=NOW)
+    assert "d.csv:3: cannot be read as CSV from here: a field is longer than 131,072 characters" in e.value.report()
+    assert count(session, Deal) == before
+    header_too = write(tmp_path, "h.csv", f'"{huge}\n')
+    with pytest.raises(ImportRefused) as e:
+        import_deals(session, header_too, PB, now=NOW)
+    assert "h.csv:1: cannot be read as CSV" in e.value.report()
