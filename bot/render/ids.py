@@ -26,7 +26,6 @@ class View(StrEnum):
 class Action(StrEnum):
     ADVANCE = "deal_advance"
     OVERRIDE = "deal_override"
-    SHOW = "deal_show"
     UPDATE = "deal_update"
     QUALIFY = "deal_qualify"
     PAGE = "page"

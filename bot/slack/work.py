@@ -83,6 +83,8 @@ def work_for(deps: Deps, client: WebClient, body: dict[str, Any]) -> Iterator[Wo
         person = person_for_slack_user(session, user_id_of(body), SlackDirectory(client))
         if person is None:
             raise i18n.speaking(UserError("not_in_org"), deps.settings.language)
+        if person.deactivated:  # a stale button or a forged request: Slack itself lets them do nothing
+            raise i18n.speaking(UserError("deactivated"), language_of(person, deps.settings.language))
         actor = actor_for(session, person, deps.settings.admins)
         lang = language_of(person, deps.settings.language)
         work = Work(session, actor, deps.playbook, deps.clock.now(), deps, client, lang=lang)
