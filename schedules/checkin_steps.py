@@ -93,8 +93,11 @@ def checkin_reminders(deps: Deps, session: so.Session, *, now: datetime,
             continue
         pw = local_time.week_of(person, checkin.week, cadence)
         digest_at = checkins.manager_digest_at(person, checkin.week, cadence)
+        # A reminder whose moment came before the prompt went out (the bot was down over Monday
+        # morning) would only repeat the prompt the person has just got: it is skipped.
         due = [(n, at) for n, at in enumerate(pw.reminders, start=1)
-               if in_window(at, now, cadence.grace) and (digest_at is None or at < digest_at)]
+               if in_window(at, now, cadence.grace) and (digest_at is None or at < digest_at)
+               and (checkin.prompted_at is None or at > checkin.prompted_at)]
         if not due:
             continue
         n, at = due[-1]  # after downtime, only the latest reminder that is due, not a burst of them

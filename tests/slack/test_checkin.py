@@ -326,3 +326,30 @@ def test_the_prompt_asks_last_weeks_activity_which_is_stored_per_week_or_skipped
         ids = {p.email: p.id for p in s.scalars(sa.select(Person))}
     assert rows == {(ids["paris@x.io"], date(2026, 11, 16)): (7, 1500, None, False),
                     (ids["sydney@x.io"], date(2026, 11, 16)): (None, None, None, True)}
+
+
+def test_the_bot_down_over_monday_morning_sends_each_prompt_once_late_and_skips_moot_reminders(team):
+    """Down from Sunday midnight to Monday 15:00 UTC: Europe's and New York's 09:00 prompts and Paris's
+    Monday 15:00 reminder all fell due meanwhile. When it is back, each prompt goes out once, marked
+    late; Paris's reminder, whose moment came before the prompt went out, is skipped (it would follow
+    the prompt within the minute); Sydney's, due after its on-time prompt, still goes."""
+    from bot.db.models import ScheduledSend
+
+    team.replay(datetime(2026, 11, 22, 12, tzinfo=UTC), datetime(2026, 11, 22, 23, 45, tzinfo=UTC))
+    assert len(team.prompts("sydney@x.io")) == 1  # Sunday 22:00 UTC, before the outage
+    back = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    team.tick(back)
+    for email in ("paris@x.io", "ny@x.io", "empty@x.io"):
+        assert len(team.prompts(email)) == 1, email
+    assert team.reminders("paris@x.io") == []
+    assert len(team.reminders("sydney@x.io")) == 1
+    with transaction(team.deps.sessions) as s:
+        late = {(r.recipient.email, r.step): r.late for r in s.scalars(sa.select(ScheduledSend))}
+    assert late[("paris@x.io", "checkin_prompt")] and late[("ny@x.io", "checkin_prompt")]
+    assert late[("empty@x.io", "checkin_prompt")] and not late[("sydney@x.io", "checkin_prompt")]
+    # The rest of the week runs as usual, and nothing is sent twice.
+    team.replay(back + timedelta(minutes=15), datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    for email in ("paris@x.io", "ny@x.io", "empty@x.io", "sydney@x.io", "tokyo@x.io"):
+        assert len(team.prompts(email)) == 1, email
+    assert len(team.reminders("paris@x.io")) == 1  # Tuesday 08:00 in Paris
+    assert "0 of 2 deals done" in all_text(team.reminders("paris@x.io")[0].params["blocks"])
