@@ -200,6 +200,46 @@ def db_copy(ctx: click.Context, to_url: str, batch: int) -> None:
                f"matches. Next: set DATABASE_URL to {where} and start `coach serve`.")
 
 
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def db_backup(ctx: click.Context, file: Path) -> None:
+    """Write a consistent copy of the SQLite database to the new FILE, with SQLite's online
+    backup API: safe while `coach serve` runs. (PostgreSQL: use pg_dump.)"""
+    from bot.db.backup import BackupRefused, backup
+
+    settings = load_settings(config_file=ctx.find_root().obj["config_file"])
+    try:
+        revision, rows = backup(settings.database_url, file)
+    except BackupRefused as e:
+        _fail(str(e))
+        return
+    click.echo(f"Backed up {rows} rows (schema {revision}) to {file}; put it back with `coach db restore {file}`")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that has data.")
+@click.pass_context
+@friendly
+def db_restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Replace the SQLite database with the backup FILE (from `coach db backup`). Refused while
+    the database is in use (stop `coach serve` first), and over one with data unless --force.
+    (PostgreSQL: use pg_restore.)"""
+    from bot.db.backup import BackupRefused, restore
+
+    settings = load_settings(config_file=ctx.find_root().obj["config_file"])
+    try:
+        done = restore(settings.database_url, file, force=force)
+    except BackupRefused as e:
+        _fail(str(e))
+        return
+    click.echo(f"Restored {done.rows} rows (schema {done.revision}) from {file}")
+    if done.revision != migrate.head_revision():
+        click.echo(f"The backup is at an older schema: run `coach db upgrade` (newest: {migrate.head_revision()})")
+
+
 # --- playbook ----------------------------------------------------------------
 
 
