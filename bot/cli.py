@@ -160,11 +160,13 @@ def db_copy(ctx: click.Context, to_url: str, batch: int) -> None:
     deps = deps_from(ctx)
     with ready_db(deps):  # the source exists and is at the current schema
         pass
+    from bot.config import normal_database_url
+
     try:
-        target_url = sa.make_url(to_url)
-    except sa.exc.ArgumentError:
-        _fail(f"--to {to_url!r} is not a database URL; e.g. --to postgresql+psycopg://user:password@host/coach "
-              "or --to sqlite:///path/to/new.db")
+        to_url = normal_database_url(to_url)
+    except ConfigError as e:
+        _fail(str(e).replace("DATABASE_URL", "--to", 1))
+    target_url = sa.make_url(to_url)
     if target_url.get_backend_name() == "sqlite" and target_url.database not in (None, "", ":memory:") \
             and not Path(target_url.database).expanduser().parent.exists():
         _fail(f"the folder of {target_url.database} does not exist: create it first")
