@@ -46,6 +46,11 @@ def sqlite_path(url: str, verb: str) -> Path:
     return Path(parsed.database).expanduser()
 
 
+def _read_only(path: Path) -> str:
+    """A URI opening ``path`` read-only (percent-encoded: a ? or # in the name stays the name)."""
+    return path.expanduser().resolve().as_uri() + "?mode=ro"
+
+
 def _revision(conn: sqlite3.Connection) -> str | None:
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -69,8 +74,10 @@ def backup(url: str, dest: Path) -> tuple[str, int]:
         raise BackupRefused(f"{dest} already exists: give a new file name (a backup never overwrites one)")
     if dest.resolve() == src_path.resolve():
         raise BackupRefused("the backup file is the database itself: give another file name")
+    if not dest.parent.is_dir():
+        raise BackupRefused(f"the folder {dest.parent} does not exist: create it first")
     part = dest.with_name(dest.name + ".part")
-    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=10)
+    src = sqlite3.connect(_read_only(src_path), uri=True, timeout=10)
     try:
         revision = _revision(src)
         if revision is None:
@@ -86,6 +93,8 @@ def backup(url: str, dest: Path) -> tuple[str, int]:
         finally:
             out.close()
         os.replace(part, dest)  # a backup that failed half-way leaves no file that looks whole
+    except sqlite3.Error as e:
+        raise BackupRefused(f"the backup to {dest} failed: {e}; no backup was written") from e
     finally:
         src.close()
         with contextlib.suppress(OSError):
@@ -100,7 +109,7 @@ def check_backup(file: Path) -> tuple[str, int]:
     with file.open("rb") as f:
         if f.read(len(HEADER)) != HEADER:
             raise BackupRefused(f"{file} is not a SQLite database (a PostgreSQL dump goes back with pg_restore)")
-    conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    conn = sqlite3.connect(_read_only(file), uri=True)
     try:
         revision = _revision(conn)
         if revision is None:
@@ -162,23 +171,25 @@ def restore(url: str, file: Path, *, force: bool = False) -> Restored:
     conn = _claim(dest)
     try:
         if not force:
-            have = _rows(conn) if _revision(conn) is not None else 0
+            ours = _revision(conn) is not None
+            have = _rows(conn) if ours else 0
             others = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-            if have or (others and _revision(conn) is None):
+            if have or (others and not ours):
                 conn.execute("PRAGMA journal_mode=WAL")  # left as the bot runs it
-                raise BackupRefused(f"the database {dest} has data ({have} rows): restoring replaces all of it. "
+                what = f"has data ({have} rows)" if ours else "has tables that are not Pipeline Coach's"
+                raise BackupRefused(f"the database {dest} {what}: restoring replaces all of it. "
                                     "Back it up first (coach db backup FILE), then add --force")
-        src = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        src = sqlite3.connect(_read_only(file), uri=True)
         try:
             src.backup(conn)  # one step, under the destination's lock; a failure leaves it as it was
         finally:
             src.close()
         conn.execute("PRAGMA journal_mode=WAL")  # as the bot runs it
-    except sqlite3.OperationalError as e:
+    except sqlite3.Error as e:
         if "locked" in str(e) or "busy" in str(e):
             raise BackupRefused(f"the database {dest} became busy during the restore (something opened it): "
                                 "stop it and run the restore again") from e
-        raise
+        raise BackupRefused(f"the restore into {dest} failed: {e}; the database was left as it was") from e
     finally:
         conn.close()
     return Restored(revision, rows)

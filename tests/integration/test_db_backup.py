@@ -84,6 +84,7 @@ def test_backup_refusals_are_one_line(coach, populated, tmp_path):
         ((str(tmp_path / "b.db"),), {"url": f"sqlite:///{tmp_path / 'nope.db'}"}, "does not exist"),
         ((str(tmp_path / "b.db"),), {"url": "postgresql+psycopg://u:secret@db.example/coach"}, "use pg_dump"),
         ((str(tmp_path / "b.db"),), {"url": "sqlite://"}, "in-memory"),
+        ((str(tmp_path / "no" / "folder" / "b.db"),), {}, "does not exist: create it first"),
     ]
     for args, kw, expected in cases:
         r = coach("db", "backup", *args, **kw)
@@ -165,6 +166,13 @@ def test_restore_checks_the_file_and_the_backend(coach, populated, tmp_path):
     r = coach("db", "restore", str(other), "--force")
     assert r.exit_code == 1 and "does not know" in r.output
     assert count(populated, "deal") == 90
+    r = coach("db", "restore", str(populated), url=f"sqlite:///{text.with_name('weird ?#name.db')}")
+    assert r.exit_code == 0, r.output  # a file name URIs would misread
+    stranger = tmp_path / "stranger.db"
+    with closing(sqlite3.connect(stranger)) as c, c:
+        c.execute("CREATE TABLE invoices (x)")
+    r = coach("db", "restore", str(populated), url=f"sqlite:///{stranger}")
+    assert r.exit_code == 1 and "has tables that are not Pipeline Coach's" in r.output
 
 
 def test_restoring_an_older_backup_says_to_upgrade(coach, tmp_path):
