@@ -151,6 +151,106 @@ def db_current(ctx: click.Context) -> None:
     click.echo(f"database: {migrate.current_revision(deps.engine) or 'empty'}; newest: {migrate.head_revision()}")
 
 
+@db.command("copy")
+@click.option("--to", "to_url", required=True, metavar="URL",
+              help="The empty database to copy into, e.g. postgresql+psycopg://user:pw@host/coach.")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Rows per insert.")
+@click.pass_context
+@friendly
+def db_copy(ctx: click.Context, to_url: str, batch: int) -> None:
+    """Copy every table of the database (DATABASE_URL) into the EMPTY database at URL, e.g. from
+    the embedded SQLite to PostgreSQL. URL is migrated to the current schema first; the copy is one
+    transaction there (a failed copy leaves it empty) and the source is only read. Then both are
+    read back: rows and a checksum per table; exit status 1 if any differs.
+    """
+    from bot.db.copy import CopyFailed, CopyRefused, copy_database
+    from bot.db.engine import make_engine
+
+    deps = deps_from(ctx)
+    with ready_db(deps):  # the source exists and is at the current schema
+        pass
+    from bot.config import normal_database_url
+
+    try:
+        to_url = normal_database_url(to_url)
+    except ConfigError as e:
+        _fail(str(e).replace("DATABASE_URL", "--to", 1))
+    target_url = sa.make_url(to_url)
+    if target_url.get_backend_name() == "sqlite" and target_url.database not in (None, "", ":memory:") \
+            and not Path(target_url.database).expanduser().parent.exists():
+        _fail(f"the folder of {target_url.database} does not exist: create it first")
+    try:
+        target = make_engine(to_url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as e:
+        _fail(f"cannot use --to {target_url.render_as_string(hide_password=True)}: {e}")
+        return
+    where = target_url.render_as_string(hide_password=True)
+    click.echo(f"Copying {sa.make_url(deps.settings.database_url).render_as_string(hide_password=True)} "
+               f"to {where} ...", err=True)
+    try:
+        report = copy_database(deps.engine, target, batch=batch)
+    except CopyRefused as e:
+        _fail(str(e))
+        return
+    except CopyFailed as e:
+        _fail(f"{e}\nNothing was kept: the target {where} was rolled back and is empty.")
+        return
+    except sa.exc.OperationalError as e:
+        _fail(f"cannot use the target database {where}: {e.orig}\n(check --to; the target was left empty)")
+        return
+    finally:
+        target.dispose()
+    for line in report.lines():
+        click.echo(line)
+    n = len(report.tables)
+    if not report.ok:
+        bad = [t.table for t in report.tables if not t.ok]
+        _fail(f"the copy differs from the source in {len(bad)} of {n} tables ({', '.join(bad)}): "
+              "do not switch to it; report this with the table above")
+    click.echo(f"Copied {report.rows} rows in {n} tables in {report.seconds:.1f} s; every count and checksum "
+               f"matches. Next: set DATABASE_URL to {where} and start `coach serve`.")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@friendly
+def db_backup(ctx: click.Context, file: Path) -> None:
+    """Write a consistent copy of the SQLite database to the new FILE, with SQLite's online
+    backup API: safe while `coach serve` runs. (PostgreSQL: use pg_dump.)"""
+    from bot.db.backup import BackupRefused, backup
+
+    settings = load_settings(config_file=ctx.find_root().obj["config_file"])
+    try:
+        revision, rows = backup(settings.database_url, file)
+    except BackupRefused as e:
+        _fail(str(e))
+        return
+    click.echo(f"Backed up {rows} rows (schema {revision}) to {file}; put it back with `coach db restore {file}`")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that has data.")
+@click.pass_context
+@friendly
+def db_restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Replace the SQLite database with the backup FILE (from `coach db backup`). Refused while
+    the database is in use (stop `coach serve` first), and over one with data unless --force.
+    (PostgreSQL: use pg_restore.)"""
+    from bot.db.backup import BackupRefused, restore
+
+    settings = load_settings(config_file=ctx.find_root().obj["config_file"])
+    try:
+        done = restore(settings.database_url, file, force=force)
+    except BackupRefused as e:
+        _fail(str(e))
+        return
+    click.echo(f"Restored {done.rows} rows (schema {done.revision}) from {file}")
+    if done.revision != migrate.head_revision():
+        click.echo(f"The backup is at an older schema: run `coach db upgrade` (newest: {migrate.head_revision()})")
+
+
 # --- playbook ----------------------------------------------------------------
 
 

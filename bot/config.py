@@ -107,11 +107,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
 
     data_dir = Path(str(values.get("data_dir") or default_data_dir())).expanduser()
     database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'coach.db'}")
-    if database_url.startswith("postgres://"):  # Heroku-style URLs
-        database_url = "postgresql://" + database_url.removeprefix("postgres://")
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-    _check_database_url(database_url)
+    database_url = normal_database_url(database_url)
 
     admins_raw = values.get("admins") or ""
     admins = admins_raw if isinstance(admins_raw, list) else str(admins_raw).split(",")
@@ -161,13 +157,27 @@ SUPPORTED_DATABASES = ("sqlite:///PATH (e.g. sqlite:////var/lib/coach/coach.db; 
                        " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
 
 
+def normal_database_url(url: str) -> str:
+    """``url`` in the form the engine takes (postgres:// and postgresql:// go through psycopg 3),
+    or ConfigError when it is not one of the two supported forms."""
+    if url.startswith("postgres://"):  # Heroku-style URLs
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _check_database_url(url)
+    return url
+
+
 def _check_database_url(url: str) -> None:
     """Refuse a DATABASE_URL that is not one of the two supported forms, before anything connects."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigError(f"DATABASE_URL {url!r} is not a database URL; use {SUPPORTED_DATABASES}") from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    try:
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    except sa.exc.NoSuchModuleError:  # nosuchdb://: the driver is looked up from the backend's dialect
+        backend, driver = parsed.get_backend_name(), ""
     supported = (backend == "sqlite" and driver == "pysqlite") or (backend == "postgresql" and driver == "psycopg")
     if not supported:
         shown = parsed.render_as_string(hide_password=True)

@@ -92,7 +92,8 @@ def test_unknown_playbook_setting_is_a_clear_error(coach, monkeypatch):
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["init"], ["db", "upgrade"], ["playbook", "check"], ["playbook", "show"], ["org", "import"],
+    [[], ["init"], ["db", "upgrade"], ["db", "copy"], ["db", "backup"], ["db", "restore"], ["playbook", "check"],
+     ["playbook", "show"], ["org", "import"],
      ["org", "show"], ["deals", "import"], ["deals", "export"], ["deals", "list"], ["tick"], ["status"], ["serve"]],
 )
 def test_help_everywhere(args):

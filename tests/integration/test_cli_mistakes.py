@@ -43,6 +43,8 @@ MISTAKES = {
                                 "postgresql://USER:PASSWORD@HOST:PORT/DATABASE", env={"DATABASE_URL": "notaurl"}),
     "unsupported DATABASE_URL": M("init", "DATABASE_URL mysql://root:***@db/coach is not supported",
                                   "postgresql://USER", env={"DATABASE_URL": "mysql://root:secret@db/coach"}),
+    "DATABASE_URL of an unknown backend": M("org show", "DATABASE_URL nosuchdb://x/coach is not supported",
+                                            env={"DATABASE_URL": "nosuchdb://x/coach"}),
     "PostgreSQL not running": M("org show", "cannot use the database", "Connection refused", "check DATABASE_URL",
                                 env={"DATABASE_URL": f"postgresql://coach@127.0.0.1:{REFUSED}/coach"}),
     "SQLite file where no folder can be made": M("init", "cannot use /proc/nope", "No such file or directory",
