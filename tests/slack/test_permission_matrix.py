@@ -38,6 +38,8 @@ RELATIONS = {
 }
 SEE = {"owner", "own manager", "up the chain", "admin"}  # may see and work the deal
 ABOVE = {"own manager", "up the chain", "admin"}  # may override its gate, agree its action plan
+OWN = {"owner"}  # the owner's own check-in: nobody answers it for them
+WEEK = "2026-11-23"
 
 REFUSALS = (
     "isn't yours or in your team",  # deal_forbidden
@@ -74,6 +76,9 @@ MATRIX = [
     _row("button", Action.ADVANCE, SEE, "reply"),
     _row("button", Action.OVERRIDE, ABOVE, "modal"),
     _row("button", Action.MEETING_PLAN, ABOVE, "modal"),
+    _row("button", Action.CHECKIN_NO_CHANGE, OWN, "moved"),
+    _row("button", Action.CHECKIN_UPDATE, OWN, "modal"),
+    _row("form", View.CHECKIN, OWN, "moved"),
     _row("form", View.UPDATE_DEAL, SEE, "moved"),
     _row("form", View.QUALIFY, SEE, "reply"),
     _row("form", View.GATE, SEE, "moved"),  # the answers are kept even while the gate stays shut
@@ -92,8 +97,6 @@ ELSEWHERE = {
     ("command", "language"): "the person themselves (test_languages)",
     ("button", Action.PAGE): "a list page: person_by_id checks the viewer may see the owner (test_hostile_values)",
     ("button", Action.NEW_DEAL): "anyone: opens the new-deal form",
-    ("button", Action.CHECKIN_NO_CHANGE): "own check-in only: checkins.own_deal (test_checkin)",
-    ("button", Action.CHECKIN_UPDATE): "own check-in only (test_checkin)",
     ("button", Action.CHECKIN_WALK): "own check-in only (test_checkin)",
     ("button", Action.CHECKIN_PAGE): "own check-in only (test_checkin)",
     ("button", Action.ACTIVITY_REPORT): "own activity (test_checkin)",
@@ -105,7 +108,6 @@ ELSEWHERE = {
     ("button", Action.SET_TARGETS): "managers, their own reports (test_numbers_commands)",
     ("form", View.NEW_DEAL): "anyone in the org, own deal (test_deal_commands, test_hostile_values)",
     ("form", View.NEW_DEAL_GATE): "anyone in the org, own deal (test_hostile_values)",
-    ("form", View.CHECKIN): "own check-in (test_checkin)",
     ("form", View.DIGEST_COMMENT): "own digest (test_tier_digests)",
     ("form", View.ACTIVITY): "own activity (test_checkin)",
     ("form", View.FORECAST_REVIEW): "own digest (test_forecast_review)",
@@ -158,7 +160,11 @@ def _act(coach, cell: Cell, ref: str, user: str) -> tuple[int, int]:
         text = {"lost": f"lost {ref} Budget cut", "advance": f"advance {ref}"}.get(cell.name, f"{cell.name} {ref}")
         answer, _ = coach.slack.command("/deal", text, user=user)
     elif cell.kind == "button":
-        value = {"ref": ref, "to": "interested"} if cell.name in (Action.ADVANCE, Action.OVERRIDE) else {"ref": ref}
+        value: dict[str, str] = {"ref": ref}
+        if cell.name in (Action.ADVANCE, Action.OVERRIDE):
+            value["to"] = "interested"
+        elif cell.name in (Action.CHECKIN_NO_CHANGE, Action.CHECKIN_UPDATE):
+            value["week"] = WEEK
         answer, _ = coach.slack.click(cell.name, json.dumps(value), user=user)
     else:
         meta: dict[str, str] = {"ref": ref}
@@ -171,6 +177,14 @@ def _act(coach, cell: Cell, ref: str, user: str) -> tuple[int, int]:
         elif cell.name == View.GATE:
             meta |= {"to": "interested"}
             values = {"bant__budget": text_input("Approved: GBP 50k this year")}
+        elif cell.name == View.CHECKIN:
+            meta |= {"week": WEEK}
+            values = {"amount": text_input("60000"), "currency": {"type": "static_select",
+                                                                 "selected_option": {"value": "GBP"}},
+                      "close_date": {"type": "datepicker", "selected_date": "2027-03-01"},
+                      "forecast": {"type": "static_select", "selected_option": {"value": "pipeline"}},
+                      "next_step": text_input("Demo"), "next_step_date": {"type": "datepicker", "selected_date": None},
+                      "note": text_input("")}
         elif cell.name == View.ACTION_PLAN:
             values = {"plan_what": text_input("Book the CFO demo"), "plan_who": text_input("Tommy"),
                       "plan_due": {"type": "datepicker", "selected_date": "2026-12-20"}}
