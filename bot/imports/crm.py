@@ -30,6 +30,7 @@ from bot.imports.csvfile import (
     UnreadableCsv,
     clean_cell,
     csv_writer,
+    fitting,
     other_delimiter,
 )
 from bot.imports.csvfile import records as csv_records
@@ -229,12 +230,7 @@ def check_export(session: so.Session, text: str, source: str, mapping: Mapping, 
     rows: list[CrmRow] = []
     first_line_of: dict[str, int] = {}
     known_names = ", ".join(mapping.stage_names.values())
-    for line, values in records:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(line, f"expected {len(header)} fields, found {len(values)}"))
-            continue
+    for line, values in fitting(records, len(header), problems):
         bad = len(problems)
 
         def date_of(key: str) -> datetime | None:
@@ -385,12 +381,7 @@ def check_history(text: str, source: str, mapping: Mapping, playbook: Playbook) 
                                                 "[history] in the mapping")])
     problems: list[Problem] = []
     out: dict[str, list[Change_]] = {}
-    for line, values in records:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(line, f"expected {len(header)} fields, found {len(values)}"))
-            continue
+    for line, values in fitting(records, len(header), problems):
 
         def get(key: str, values: list[str] = values) -> str:
             col = cols[key].lower()

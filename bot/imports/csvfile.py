@@ -151,12 +151,7 @@ def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = 
     rows: list[Row] = []
     problems: list[Problem] = []
     try:
-        for line, record in reader:
-            if not any(v.strip() for v in record):
-                continue
-            if len(record) != len(header):
-                problems.append(Problem(line, f"expected {len(header)} fields, found {len(record)}"))
-                continue
+        for line, record in fitting(reader, len(header), problems):
             values = dict.fromkeys(optional, "")
             values.update({h: clean_cell(v) for h, v in zip(header, record, strict=True)})
             rows.append(Row(line, values))
@@ -167,6 +162,18 @@ def parse_rows(text: str, columns: tuple[str, ...], optional: tuple[str, ...] = 
 
 def _columns(names: list[str]) -> str:
     return ("column " if len(names) == 1 else "columns ") + ", ".join(names)
+
+
+def fitting(rows: Iterable[tuple[int, list[str]]], width: int, problems: list[Problem]
+            ) -> Iterator[tuple[int, list[str]]]:
+    """The records that are not blank and have ``width`` fields; one of another width is a problem on its line."""
+    for line, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != width:
+            problems.append(Problem(line, f"expected {width} fields, found {len(values)}"))
+            continue
+        yield line, values
 
 
 class UnreadableCsv(ValueError):
