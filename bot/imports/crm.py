@@ -151,6 +151,14 @@ def read_export(path: Path) -> str:
         raise ImportRefused(str(path), [Problem(0, f"cannot be read: {e.strerror}")]) from None
 
 
+def _delimiter(first_line: str, headings: tuple[str, ...]) -> str:
+    """A comma when the header, split at commas, names one of ``headings``; else ``;`` or a tab if the
+    line is split by those (a European Excel export), else a comma."""
+    if any(h.lower() in {c.strip().lower() for c in first_line.split(",")} for h in headings):
+        return ","
+    return other_delimiter(first_line) or ","
+
+
 def _records(source: str, text: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         rows = list(csv_records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
@@ -196,9 +204,7 @@ def check_export(session: so.Session, text: str, source: str, mapping: Mapping, 
     """The file's rows in our terms, and the plan's notes about its columns; raises ImportRefused."""
     mapping.check(playbook)
     first_line = text.split("\n", 1)[0]
-    delimiter = "," if any(c.lower() in {h.strip().lower() for h in first_line.split(",")}
-                           for c in (mapping.columns["crm_id"], mapping.columns["name"])) else \
-        (other_delimiter(first_line) or ",")
+    delimiter = _delimiter(first_line, (mapping.columns["crm_id"], mapping.columns["name"]))
     header, records = _records(source, text, delimiter)
     plan = CrmPlan(source, delimiter=delimiter, closing=(playbook.won.key, LOST))
     if not header:
@@ -369,9 +375,7 @@ def check_history(text: str, source: str, mapping: Mapping, playbook: Playbook) 
     """The stage changes in a history file (one row per change: id, from, to, at, who), by CRM id;
     raises ImportRefused."""
     cols = mapping.history
-    first_line = text.split("\n", 1)[0]
-    delimiter = "," if cols["crm_id"].lower() in {h.strip().lower() for h in first_line.split(",")} else \
-        (other_delimiter(first_line) or ",")
+    delimiter = _delimiter(text.split("\n", 1)[0], (cols["crm_id"],))
     header, records = _records(source, text, delimiter)
     index = {h.lower(): i for i, h in enumerate(header)}
     missing = [f"{v!r} ({k})" for k, v in cols.items() if k != "who" and v.lower() not in index]
