@@ -2,7 +2,8 @@
 
 Six parts, each a fraction from 0 to 1 times its weight (the weights come from
 the playbook's ``scoring:`` section and add up to 100): BANT answered and fresh,
-the current stage's exit criteria met, buying roles named, evaluations passed,
+the funnel's exit criteria met (every open stage's, so a deal further along with
+the same answers never scores lower), buying roles named, evaluations passed,
 how far along the funnel it is, and how recently it moved or was updated. Each
 score comes with the one thing that would raise it most, found by trying every
 single step a rep could take and scoring the deal again.
@@ -42,12 +43,28 @@ def _fresh(answer: BantAnswer, now: datetime, days: int) -> bool:
     return now - answer.confirmed_at <= timedelta(days=days)
 
 
+def _criteria(deal: DealFacts, pb: Playbook) -> tuple[int, int]:
+    """How many exit criteria the whole open funnel has, and how many of them the deal lacks.
+
+    Counted over every open stage, not the current one: a later stage has more to show, so
+    measuring only its own criteria made a Shortlisted deal score below a Target one.
+    """
+    items: set[tuple[Kind, str]] = set()
+    lacking: set[tuple[Kind, str]] = set()
+    for stage in pb.stages:
+        if pb.is_closed(stage.key):
+            continue
+        e = stage.exit
+        items |= {(Kind.CHARACTERISTIC, k) for k in e.characteristics} | {(Kind.BANT, k) for k in e.bant}
+        items |= {(Kind.ROLE, k) for k in e.roles} | {(Kind.EVALUATION, k) for k in e.evaluations}
+        lacking |= {(m.kind, m.key) for m in missing_to_leave(deal, stage.key, pb)}
+    return len(items), len(lacking)
+
+
 def _fractions(deal: DealFacts, pb: Playbook, w: ScoreWeights, now: datetime) -> dict[str, float]:
     bant = [(1.0 if _fresh(deal.bant[q.key], now, w.bant_fresh_days) else 0.5) if deal.has_bant(q.key) else 0.0
             for q in pb.bant]
-    exit_ = pb.stage(deal.stage).exit
-    need = len(exit_.characteristics) + len(exit_.bant) + len(exit_.roles) + len(exit_.evaluations)
-    missing = len(missing_to_leave(deal, deal.stage, pb))
+    need, missing = _criteria(deal, pb)
     roles = [1.0 if deal.has_role(r.key) else 0.0 for r in pb.roles]
     evals = [1.0 if e.passed(deal.evaluations.get(e.key, {})) else 0.0 for e in pb.evaluations]
     last = max((t for t in (deal.stage_entered_at, deal.updated_at) if t is not None), default=None)
