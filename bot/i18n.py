@@ -3,7 +3,7 @@
 Wording is marked in templates with ``{% trans %}`` / ``_("...")`` and in Python with
 ``_("...")`` (or ``N_("...")`` for a module-level constant, translated where it is shown).
 ``pybabel`` extracts it into ``bot/locale/messages.pot`` and each language's
-``bot/locale/<lang>/LC_MESSAGES/messages.po`` (README, "Languages"). The ``.po`` files are
+``bot/locale/<lang>/LC_MESSAGES/messages.po`` (docs/languages.md). The ``.po`` files are
 the only catalogs in the repository: they are compiled in memory on first use, so a
 ``pip install`` from a clone needs no build step.
 

@@ -2,7 +2,7 @@
 macro renders in English and Chinese, and a Chinese message holds no English wording.
 
 When a test here fails after you added or changed a text, the message says which msgids and
-what to run (README, "Languages": extract, update, translate).
+what to run (docs/languages.md: extract, update, translate).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ AT = datetime(2026, 11, 30, 9, tzinfo=UTC)
 OTHER_LANGUAGES = [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT]
 FIX = ("pybabel extract -F babel.cfg --no-location --omit-header -k N_ -o bot/locale/messages.pot . && "
        "pybabel update -i bot/locale/messages.pot -d bot/locale --no-location, then translate in "
-       "bot/locale/<lang>/LC_MESSAGES/messages.po (README, 'Languages')")
+       "bot/locale/<lang>/LC_MESSAGES/messages.po (docs/languages.md)")
 
 
 def _source_msgids() -> set[str]:
