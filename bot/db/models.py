@@ -335,6 +335,31 @@ class ManagerComment(Base):
     author: so.Mapped[Person] = so.relationship()
 
 
+class ForecastCall(Base):
+    """A manager's call for a forecast period: commit and best case, submitted up a tier.
+
+    Every submission is a row (the history of the call); the latest per author and
+    period is the call in force. The tier above approves it (认可) or returns it.
+    """
+
+    __tablename__ = "forecast_call"
+    __table_args__ = (sa.Index("ix_forecast_call_author_period", "author_id", "period"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    period: so.Mapped[str] = so.mapped_column(sa.String(12))  # 2026-Q4, FY2027-Q1 or 2026-11
+    commit_amount: so.Mapped[Decimal]
+    best_case_amount: so.Mapped[Decimal]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    submitted_at: so.Mapped[datetime] = so.mapped_column(index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="submitted")
+    reviewer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    review_comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    reviewed_at: so.Mapped[datetime | None]
+
+    author: so.Mapped[Person] = so.relationship(foreign_keys=[author_id])
+
+
 class Target(Base):
     """A person's revenue target for a period (a month, a quarter or a year)."""
 

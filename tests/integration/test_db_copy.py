@@ -115,6 +115,10 @@ def populate(coach, url: str) -> None:
                 m.ForecastReview(author_id=boss.id, week=week, forecast=Decimal("100"), won=Decimal("99.99"),
                                  currency="USD", wrong="—", created_at=T0),
                 m.SendBudget(name="posts", next_slot=1795000000.123456, paused_until=0.1),
+                m.ForecastCall(author_id=boss.id, period="FY2027-Q1", commit_amount=Decimal("120000.50"),
+                               best_case_amount=Decimal("150000"), currency="EUR", submitted_at=T0,
+                               status="returned", reviewer_id=rep.id, review_comment="D-12 isn't commit ✋",
+                               reviewed_at=T0 + timedelta(days=1)),
             ])
             ci = m.CheckIn(person_id=rep.id, week=week, status="complete", prompted_at=T0, started_at=None,
                            completed_at=T0 + timedelta(hours=1), updated_at=T0, prompt_channel="D1", prompt_ts="1.2")
