@@ -662,8 +662,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, socket_mode: b
 
 
 def _serve_socket_mode(app: Any, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
+
+    from bot.slack.socket_mode import socket_mode_handler
 
     click.echo("Connecting to Slack over Socket Mode…")
     try:  # asked once first, so a wrong token is one line here, not the handler's logged traceback
@@ -672,7 +673,7 @@ def _serve_socket_mode(app: Any, app_token: str) -> None:
         error = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
         _fail(f"Slack refused SLACK_APP_TOKEN ({error}): use an app-level token (xapp-…) with the "
               "connections:write scope, from Slack app settings → Basic Information → App-Level Tokens")
-    SocketModeHandler(app, app_token).start()
+    socket_mode_handler(app, app_token).start()
 
 
 # --- the weekly schedule -------------------------------------------------------

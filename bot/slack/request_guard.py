@@ -61,7 +61,7 @@ class _Once:
 
 
 _bad_signature = _Once()
-_bad_shape = _Once()
+bad_shape = _Once()
 
 
 def signed(body: bytes, timestamp: str | None, signature: str | None, secret: str, *, now: float) -> bool:
@@ -86,7 +86,7 @@ def check(body: bytes, headers: dict[str, str], secret: str, *, now: float) -> R
         return Refusal(401, "invalid request")
     problem = shape_problem(body, headers.get("content-type"))
     if problem:
-        _bad_shape.warn(f"refused a signed request that is not what Slack sends: {problem}")
+        bad_shape.warn(f"refused a signed request that is not what Slack sends: {problem}")
         return Refusal(400, problem)
     return None
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import create_app
 from bot.db.engine import transaction
 from bot.db.models import Deal
+from bot.slack.socket_mode import socket_mode_handler
 from tests.slack.harness import all_text, wait_call, wait_reply
 
 APP_TOKEN = "xapp-1-test"
@@ -15,7 +15,7 @@ APP_TOKEN = "xapp-1-test"
 
 def test_commands_and_forms_work_over_socket_mode(coach):
     app = create_app(coach.deps)
-    handler = SocketModeHandler(app, APP_TOKEN)
+    handler = socket_mode_handler(app, APP_TOKEN)  # as `coach serve --socket-mode` builds it
     handler.connect()
     sm = coach.fake.socket_mode
     try:
