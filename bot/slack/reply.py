@@ -41,6 +41,9 @@ class Replier:
                 log.error("response_url answered %s: %s", resp.status_code, resp.body)
             return
         user = user_id_of(self.body)
+        if not user:  # a payload naming nobody (Slack never sends one): there is no one to answer
+            log.info("no user in the payload to answer: %s", text[:200])
+            return
         channel = metadata_of(self.body).get("channel") or (self.body.get("channel") or {}).get("id")
         if channel and not str(channel).startswith("D"):
             try:
